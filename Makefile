@@ -1,0 +1,37 @@
+# The two commands: `make run` and `make test`. Both bootstrap .venv from uv.lock.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+SYNCED := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(SYNCED): $(BIN)/uv
+	$(BIN)/uv sync --frozen --inexact --quiet
+	rm -f $(VENV)/.synced-* && touch $@
+
+run: $(SYNCED)
+	$(BIN)/mediagate serve
+
+lint: $(SYNCED)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(SYNCED)
+	$(BIN)/mypy
+
+pytest: $(SYNCED)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(SYNCED)
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""Serves stored results at signed URLs: no API key needed, unguessable, Range-aware."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from typing import Any
+
+from litestar import Request, Response, Router, get
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from mediagate.api.common import runtime_of
+from mediagate.storage.blobs import BlobNotFound
+
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_TYPES = {".webp": "image/webp", ".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg"}
+
+
+def content_type_for(key: str) -> str:
+    for ext, ctype in _TYPES.items():
+        if key.endswith(ext):
+            return ctype
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """[start, end) for a single satisfiable byte range; None for the whole file."""
+    if not header:
+        return None
+    match = _RANGE_RE.match(header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        return None
+    if match.group(1):
+        start = int(match.group(1))
+        end = int(match.group(2)) + 1 if match.group(2) else size
+    else:
+        start, end = max(0, size - int(match.group(2))), size
+    return start, min(end, size)
+
+
+@get("/v1/files/{key:path}", include_in_schema=True, summary="Download a result (signed URL)")
+async def download(
+    request: Request[Any, Any, Any],
+    key: str,
+    sig: str = Parameter(query="sig", default=""),
+    exp: str | None = Parameter(query="exp", default=None),
+) -> Response[Any]:
+    rt = runtime_of(request)
+    key = key.lstrip("/")
+    if not sig or not rt.signer.verify(key, sig, exp) or not key.startswith("t/"):
+        raise NotFoundException("file not found")
+    try:
+        size = await rt.blobs.size(key)
+    except BlobNotFound:
+        raise NotFoundException("file not found") from None
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=31536000, immutable",
+    }
+    ctype = content_type_for(key)
+    span = _parse_range(request.headers.get("range"), size)
+    if span is not None:
+        start, end = span
+        if start >= size or start >= end:
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response(b"", status_code=416, headers=headers, media_type=ctype)
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+        headers["Content-Length"] = str(end - start)
+        return Stream(
+            rt.blobs.stream(key, start, end), status_code=206, headers=headers, media_type=ctype
+        )
+    headers["Content-Length"] = str(size)
+    return Stream(rt.blobs.stream(key), headers=headers, media_type=ctype)
+
+
+router = Router(path="/", route_handlers=[download], tags=["files"])

@@ -1,0 +1,199 @@
+"""The gptunnel dialect: POST /v1/media/create and GET|POST /v1/media/result, as the seeds show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import Parameter
+
+from mediagate.api.common import api_key, output_urls, require_key, runtime_of, validation_field
+from mediagate.core.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    MediagateError,
+    NotConfiguredError,
+    NotFoundError,
+)
+from mediagate.core.tasks import Status, Task
+
+# gptunnel's numeric error codes on `code` (0 is success).
+CODE_UNAUTHORIZED = 1
+CODE_NOT_FOUND = 2
+CODE_INVALID = 3
+CODE_NOT_CONFIGURED = 5
+CODE_INTERNAL = 9
+
+STATUS_NAMES = {
+    Status.QUEUED: "idle",
+    Status.PROCESSING: "processing",
+    Status.DONE: "done",
+    Status.FAILED: "failed",
+    Status.CANCELLED: "cancelled",
+}
+# Core field names as this dialect spells them.
+FIELD_NAMES = {"aspect_ratio": "ar"}
+
+
+class CreateBody(msgspec.Struct):
+    """gptunnel's create body, plus the unified format's video fields as extensions."""
+
+    model: str
+    prompt: str
+    ar: str | None = None
+    images: list[str] | None = None
+    duration_seconds: int | None = None
+    sample_count: int | None = None
+
+
+class ResultBody(msgspec.Struct):
+    task_id: str | None = None
+
+
+class MediaTask(msgspec.Struct, omit_defaults=True):
+    """The task object both endpoints answer with. ``url`` is null until done."""
+
+    code: int
+    id: str
+    model: str
+    prompt: str
+    created_at: int
+    status: str
+    url: str | None
+    progress: int = 0
+    urls: list[str] | None = None
+    error: str | None = None
+    error_code: str | None = None
+
+
+class ErrorDetail(msgspec.Struct):
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class ErrorBody(msgspec.Struct):
+    code: int
+    message: str
+    error: ErrorDetail
+
+
+def echo_prompt(task: Task) -> str:
+    return f"{task.prompt} --ar {task.params.aspect_ratio}" if task.params.ar_given else task.prompt
+
+
+def render_task(request: Request[Any, Any, Any], task: Task) -> MediaTask:
+    urls = output_urls(request, task) if task.status is Status.DONE else []
+    return MediaTask(
+        code=0,
+        id=task.id,
+        model=task.model,
+        prompt=echo_prompt(task),
+        created_at=int(task.created_at),
+        status=STATUS_NAMES[task.status],
+        url=urls[0] if urls else None,
+        progress=task.progress,
+        urls=urls if len(urls) > 1 else None,
+        error=task.error.message if task.error else None,
+        error_code=task.error.code if task.error else None,
+    )
+
+
+@post("/v1/media/create", status_code=200, summary="Create a generation task")
+async def create(request: Request[Any, Any, Any], data: CreateBody) -> MediaTask:
+    task = await runtime_of(request).tasks.create(
+        api_key(request),
+        data.model,
+        data.prompt,
+        aspect_ratio=data.ar,
+        images=data.images,
+        duration_seconds=data.duration_seconds,
+        sample_count=data.sample_count,
+    )
+    return render_task(request, task)
+
+
+async def _result(request: Request[Any, Any, Any], task_id: str | None) -> MediaTask:
+    if not task_id:
+        raise InvalidRequestError("task_id", "is required, in the query or the JSON body")
+    task = await runtime_of(request).tasks.get(api_key(request), task_id)
+    return render_task(request, task)
+
+
+@get("/v1/media/result", summary="Read a task (task_id in the query)")
+async def result_get(
+    request: Request[Any, Any, Any],
+    task_id: str | None = Parameter(query="task_id", default=None),
+) -> MediaTask:
+    return await _result(request, task_id)
+
+
+@post("/v1/media/result", status_code=200, summary="Read a task (task_id in body or query)")
+async def result_post(
+    request: Request[Any, Any, Any],
+    task_id: str | None = Parameter(query="task_id", default=None),
+) -> MediaTask:
+    raw = await request.body()
+    if raw.strip():
+        try:
+            body = msgspec.json.decode(raw, type=ResultBody)
+        except msgspec.ValidationError as exc:
+            raise InvalidRequestError("task_id", str(exc).split(" - at ")[0]) from None
+        except msgspec.DecodeError:
+            raise InvalidRequestError("body", "is not valid JSON") from None
+        task_id = body.task_id or task_id
+    return await _result(request, task_id)
+
+
+def _error(
+    status: int, code: int, kind: str, err: str, message: str, param: str | None
+) -> Response[ErrorBody]:
+    body = ErrorBody(code=code, message=message, error=ErrorDetail(message, kind, param, err))
+    return Response(body, status_code=status)
+
+
+def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    """Core errors in gptunnel's shape: non-zero ``code``, a message, and an HTTP status."""
+    if isinstance(exc, InvalidRequestError):
+        param = FIELD_NAMES.get(exc.param, exc.param)
+        return _error(
+            400, CODE_INVALID, "invalid_request_error", exc.code, exc.describe(param), param
+        )
+    if isinstance(exc, ValidationException):
+        field, msg = validation_field(exc)
+        field = FIELD_NAMES.get(field, field)
+        text = f"{field}: {msg}" if field != "body" else f"body: {msg}"
+        return _error(400, CODE_INVALID, "invalid_request_error", "invalid_request", text, field)
+    if isinstance(exc, AuthenticationError):
+        return _error(
+            401, CODE_UNAUTHORIZED, "unauthorized_request_error", exc.code, exc.message, None
+        )
+    if isinstance(exc, NotFoundError):
+        return _error(404, CODE_NOT_FOUND, "not_found_error", exc.code, exc.message, "task_id")
+    if isinstance(exc, NotConfiguredError):
+        return _error(
+            503, CODE_NOT_CONFIGURED, "service_unavailable_error", exc.code, exc.message, "model"
+        )
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        kind = "invalid_request_error" if exc.status_code == 400 else "http_error"
+        text = f"body: {exc.detail}" if exc.status_code == 400 else str(exc.detail)
+        return _error(exc.status_code, CODE_INVALID, kind, "invalid_request", text, None)
+    if isinstance(exc, MediagateError):
+        return _error(400, CODE_INVALID, "invalid_request_error", exc.code, exc.message, None)
+    raise exc
+
+
+router = Router(
+    path="/",
+    route_handlers=[create, result_get, result_post],
+    guards=[require_key],
+    exception_handlers={
+        MediagateError: handle_error,
+        ValidationException: handle_error,
+        HTTPException: handle_error,
+    },
+    tags=["gptunnel"],
+)

@@ -1,0 +1,1 @@
+"""The mediagate command line: serve, keys and generate."""

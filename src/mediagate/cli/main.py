@@ -1,0 +1,170 @@
+"""``mediagate`` commands: run the server, manage keys, and generate media from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mediagate.core.tasks import Mode
+from mediagate.runtime import Runtime
+from mediagate.settings import Settings
+
+app = typer.Typer(help="mediagate: a self-hosted gateway for AI image and video generation.")
+keys_app = typer.Typer(help="Create, list and revoke API keys.")
+app.add_typer(keys_app, name="keys")
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory [env: MEDIAGATE_DATA_DIR]")
+]
+
+
+def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [env: MEDIAGATE_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [env: MEDIAGATE_PORT]")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the API server with its in-process workers."""
+    import uvicorn
+
+    from mediagate.api.app import create_app
+
+    settings = _settings(data_dir, host=host, port=port)
+    err.print(
+        f"mediagate serving on http://{settings.host}:{settings.port} "
+        f"(data in {settings.data_dir.resolve()}). Make a key: mediagate keys create --test"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=True,
+    )
+
+
+async def _with_runtime(settings: Settings, fn):  # type: ignore[no-untyped-def]
+    rt = await Runtime.open(settings)
+    try:
+        return await fn(rt)
+    finally:
+        await rt.close()
+
+
+@keys_app.command("create")
+def keys_create(
+    test: Annotated[bool, typer.Option("--test", help="A test key: runs on the sandbox")] = False,
+    live: Annotated[bool, typer.Option("--live", help="A live key: real providers")] = False,
+    name: Annotated[str, typer.Option(help="A label for the key")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Create a key and print it alone on stdout (it is shown only this once)."""
+    if test == live:
+        err.print("[red]choose exactly one of --test or --live[/red]")
+        raise typer.Exit(2)
+    mode = Mode.TEST if test else Mode.LIVE
+
+    async def go(rt: Runtime) -> str:
+        key, _ = await rt.keys.create(mode, name)
+        return key
+
+    typer.echo(asyncio.run(_with_runtime(_settings(data_dir), go)))
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = None) -> None:
+    """List keys (prefixes only; keys are stored hashed)."""
+
+    async def go(rt: Runtime) -> None:
+        table = Table("id", "prefix", "mode", "name", "state")
+        for k in await rt.keys.list():
+            table.add_row(
+                k.id, k.prefix + "…", k.mode.value, k.name, "revoked" if k.revoked_at else "active"
+            )
+        Console().print(table)
+
+    asyncio.run(_with_runtime(_settings(data_dir), go))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, data_dir: DataDir = None) -> None:
+    """Revoke a key by id or prefix."""
+
+    async def go(rt: Runtime) -> bool:
+        return await rt.keys.revoke(key_id)
+
+    if not asyncio.run(_with_runtime(_settings(data_dir), go)):
+        err.print(f"[red]no active key {key_id}[/red]")
+        raise typer.Exit(1)
+    err.print(f"revoked {key_id}")
+
+
+@app.command()
+def generate(
+    model: Annotated[str, typer.Option("-m", "--model", help="Model id, see /v1/models")],
+    prompt: Annotated[str, typer.Option("-p", "--prompt")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write")],
+    ar: Annotated[str | None, typer.Option("--ar", help="Aspect ratio, e.g. 16:9")] = None,
+    image: Annotated[list[str] | None, typer.Option("--image", help="Input image URL")] = None,
+    base_url: Annotated[str, typer.Option(envvar="MEDIAGATE_BASE_URL")] = "http://127.0.0.1:8000",
+    api_key: Annotated[str | None, typer.Option(envvar="MEDIAGATE_API_KEY")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between polls")] = 1.0,
+) -> None:
+    """Submit a task to any gptunnel-compatible server, follow it, download the result."""
+    from mediagate.client import APIError, Client, TaskFailedError
+
+    key = api_key or os.environ.get("GPTUNNEL_API_KEY")
+    if not key:
+        err.print("[red]no API key: pass --api-key or set MEDIAGATE_API_KEY[/red]")
+        raise typer.Exit(2)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Client(base_url, key) as client, Progress(*columns, console=err) as progress:
+            task = client.create(model, prompt, ar=ar, images=image or None)
+            bar = progress.add_task(f"{task.id} {task.status}", total=100)
+
+            def update(t: object) -> None:
+                from mediagate.client import MediaTask
+
+                assert isinstance(t, MediaTask)
+                progress.update(bar, completed=t.progress, description=f"{t.id} {t.status}")
+
+            done = client.wait(task.id, interval=interval, on_update=update)
+            progress.update(bar, completed=100)
+            assert done.url is not None
+            dl = progress.add_task("download", total=None)
+            progress.columns = (*columns[:2], DownloadColumn())
+            size = client.download(
+                done.url, output, lambda n, total: progress.update(dl, completed=n, total=total)
+            )
+    except TaskFailedError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    except APIError as exc:
+        err.print(f"[red]error {exc.status}: {exc.message}[/red]")
+        raise typer.Exit(1) from None
+    err.print(f"saved {output} ({size} bytes) from {done.url}")
+
+
+if __name__ == "__main__":
+    app()

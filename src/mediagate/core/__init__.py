@@ -1,0 +1,1 @@
+"""Domain core: tasks, the catalogue and services. No HTTP, no SQL."""

@@ -1,0 +1,204 @@
+"""The model catalogue: loads catalogue.toml and validates generation parameters against it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from functools import cache
+from importlib import resources
+from urllib.parse import urlsplit
+
+import msgspec
+
+from mediagate.core.errors import InvalidRequestError
+
+MAX_PROMPT_CHARS = 8000
+MAX_IMAGE_URL_CHARS = 4096
+MAX_DATA_URL_BYTES = 10 * 1024 * 1024
+
+
+class Kind(enum.StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class ImageInput(enum.StrEnum):
+    NONE = "none"
+    FIRST_FRAME = "first_frame"
+    EDIT = "edit"
+
+
+class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One catalogue entry; ``id`` is filled from the table key."""
+
+    title: str
+    kind: Kind
+    format: str
+    vendor: str
+    aspect_ratios: list[str]
+    default_aspect_ratio: str
+    sizes: dict[str, tuple[int, int]]
+    image_input: ImageInput = ImageInput.NONE
+    max_images: int = 0
+    durations: list[int] = []
+    default_duration: int | None = None
+    max_samples: int = 1
+    fps: int | None = None
+    deadline_s: int = 600
+    id: str = ""
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.kind.value}/{self.format}"
+
+    def size_for(self, aspect_ratio: str) -> tuple[int, int]:
+        return self.sizes[aspect_ratio]
+
+
+class _CatalogueFile(msgspec.Struct, forbid_unknown_fields=True):
+    models: dict[str, ModelSpec]
+
+
+class GenerationParams(msgspec.Struct, frozen=True):
+    """Parameters after validation: every field is explicit and allowed."""
+
+    aspect_ratio: str
+    images: tuple[str, ...] = ()
+    duration_seconds: int | None = None
+    sample_count: int = 1
+    ar_given: bool = False
+
+
+class Catalogue:
+    """All models this build knows, keyed by public model id."""
+
+    def __init__(self, models: dict[str, ModelSpec]) -> None:
+        for name, spec in models.items():
+            _check_entry(name, spec)
+        self.models = {
+            name: msgspec.structs.replace(spec, id=name) for name, spec in models.items()
+        }
+
+    @classmethod
+    def from_toml(cls, text: bytes | str) -> Catalogue:
+        return cls(msgspec.toml.decode(text, type=_CatalogueFile).models)
+
+    def get(self, model: str) -> ModelSpec:
+        spec = self.models.get(model)
+        if spec is None:
+            raise InvalidRequestError("model", f"unknown model {model!r}", sorted(self.models))
+        return spec
+
+    def validate(
+        self,
+        model: str,
+        prompt: str,
+        *,
+        aspect_ratio: str | None = None,
+        images: list[str] | None = None,
+        duration_seconds: int | None = None,
+        sample_count: int | None = None,
+    ) -> tuple[ModelSpec, GenerationParams]:
+        """Check every rule of ``model``; raise InvalidRequestError naming the field."""
+        spec = self.get(model)
+        _check_prompt(prompt)
+        imgs = tuple(images or ())
+        _check_images(spec, imgs)
+        if aspect_ratio is not None and aspect_ratio not in spec.aspect_ratios:
+            raise InvalidRequestError(
+                "aspect_ratio",
+                f"{aspect_ratio!r} is not supported by {spec.id}",
+                spec.aspect_ratios,
+            )
+        duration = _check_duration(spec, duration_seconds)
+        samples = 1 if sample_count is None else sample_count
+        if not 1 <= samples <= spec.max_samples:
+            raise InvalidRequestError(
+                "sample_count",
+                f"{samples} is out of range for {spec.id}",
+                [f"1..{spec.max_samples}"],
+            )
+        params = GenerationParams(
+            aspect_ratio=aspect_ratio or spec.default_aspect_ratio,
+            images=imgs,
+            duration_seconds=duration,
+            sample_count=samples,
+            ar_given=aspect_ratio is not None,
+        )
+        return spec, params
+
+
+def _check_entry(name: str, spec: ModelSpec) -> None:
+    missing = [ar for ar in spec.aspect_ratios if ar not in spec.sizes]
+    if missing or spec.default_aspect_ratio not in spec.aspect_ratios:
+        raise ValueError(f"catalogue entry {name}: sizes or default missing for {missing}")
+    if spec.kind is Kind.VIDEO and (not spec.durations or spec.default_duration is None):
+        raise ValueError(f"catalogue entry {name}: a video model needs durations")
+    if spec.kind is Kind.VIDEO and spec.fps is None:
+        raise ValueError(f"catalogue entry {name}: a video model needs fps")
+    if spec.image_input is ImageInput.NONE and spec.max_images:
+        raise ValueError(f"catalogue entry {name}: max_images without image_input")
+
+
+def _check_prompt(prompt: str) -> None:
+    if not prompt.strip():
+        raise InvalidRequestError("prompt", "must be a non-empty string")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InvalidRequestError(
+            "prompt", f"is {len(prompt)} characters; at most {MAX_PROMPT_CHARS}"
+        )
+
+
+def _check_images(spec: ModelSpec, images: tuple[str, ...]) -> None:
+    if images and spec.image_input is ImageInput.NONE:
+        raise InvalidRequestError("images", f"{spec.id} takes no image input")
+    if len(images) > spec.max_images:
+        raise InvalidRequestError(
+            "images", f"{len(images)} given; {spec.id} takes at most {spec.max_images}"
+        )
+    for i, ref in enumerate(images):
+        check_image_ref(f"images[{i}]", ref)
+
+
+def check_image_ref(param: str, ref: str) -> None:
+    """An image is an http(s) URL or a base64 data URL of an image type."""
+    if ref.startswith("data:"):
+        head, _, payload = ref.partition(",")
+        if not head.startswith("data:image/") or not head.endswith(";base64") or not payload:
+            raise InvalidRequestError(param, "a data URL must be data:image/<type>;base64,<data>")
+        if len(payload) * 3 // 4 > MAX_DATA_URL_BYTES:
+            raise InvalidRequestError(param, f"image is over {MAX_DATA_URL_BYTES} bytes")
+        try:
+            base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequestError(param, "data URL is not valid base64") from None
+        return
+    if len(ref) > MAX_IMAGE_URL_CHARS:
+        raise InvalidRequestError(param, f"URL is over {MAX_IMAGE_URL_CHARS} characters")
+    parts = urlsplit(ref)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequestError(param, "must be an http(s) URL or a data:image/...;base64 URL")
+
+
+def _check_duration(spec: ModelSpec, duration: int | None) -> int | None:
+    if spec.kind is Kind.IMAGE:
+        if duration is not None:
+            raise InvalidRequestError("duration_seconds", f"{spec.id} makes images, not video")
+        return None
+    if duration is None:
+        return spec.default_duration
+    if duration not in spec.durations:
+        raise InvalidRequestError(
+            "duration_seconds",
+            f"{duration} is not supported by {spec.id}",
+            [str(d) for d in spec.durations],
+        )
+    return duration
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    """The catalogue shipped in the package."""
+    text = resources.files("mediagate.core").joinpath("catalogue.toml").read_bytes()
+    return Catalogue.from_toml(text)

@@ -1,0 +1,123 @@
+"""The one error tree of mediagate; API dialects render it, adapters raise it.
+
+::
+
+    MediagateError
+    ├── RequestError                 the caller's fault, rendered as a 4xx/503
+    │   ├── AuthenticationError      401: missing, unknown or revoked key
+    │   ├── NotFoundError            404: unknown task, or another key's task
+    │   ├── InvalidRequestError      400: a field is missing or not allowed
+    │   └── NotConfiguredError       503: the deployment cannot serve this yet
+    └── ProviderError                an upstream failed; recorded on the task
+        ├── ProviderAuthError        upstream rejected our credentials
+        ├── RateLimitedError         upstream said slow down (retry_after)
+        ├── UpstreamInvalidRequest   upstream refused the parameters
+        ├── ContentRejectedError     safety filter refused prompt or output
+        ├── UnavailableError         5xx, connection refused, model gone
+        ├── UpstreamTimeoutError     the upstream did not finish in time
+        └── InputError               an input image could not be fetched or read
+
+A ProviderError carries a stable ``code`` (what clients switch on) and says
+whether retrying the same route may help (``retryable``).
+"""
+
+from __future__ import annotations
+
+
+class MediagateError(Exception):
+    """Base of every error mediagate raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RequestError(MediagateError):
+    """The request cannot be served; the caller gets a 4xx (or 503)."""
+
+
+class AuthenticationError(RequestError):
+    code = "unauthorized"
+
+
+class NotFoundError(RequestError):
+    code = "not_found"
+
+
+class InvalidRequestError(RequestError):
+    """A field is missing, malformed or not allowed; ``param`` names it."""
+
+    code = "invalid_request"
+
+    def __init__(self, param: str, detail: str, allowed: list[str] | None = None) -> None:
+        self.param = param
+        self.detail = detail
+        self.allowed = allowed or []
+        super().__init__(self.describe(param))
+
+    def describe(self, param_name: str) -> str:
+        """The message with the field named as the caller's dialect names it."""
+        text = f"{param_name}: {self.detail}"
+        if self.allowed:
+            text += f"; allowed: {', '.join(self.allowed)}"
+        return text
+
+
+class NotConfiguredError(RequestError):
+    code = "not_configured"
+
+
+class ProviderError(MediagateError):
+    """An upstream (or the sandbox) failed to produce the media."""
+
+    retryable = False
+
+
+class ProviderAuthError(ProviderError):
+    code = "upstream_auth"
+
+
+class RateLimitedError(ProviderError):
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UpstreamInvalidRequest(ProviderError):
+    code = "upstream_invalid_request"
+
+
+class ContentRejectedError(ProviderError):
+    code = "content_rejected"
+
+
+class UnavailableError(ProviderError):
+    code = "upstream_error"
+    retryable = True
+
+
+class UpstreamTimeoutError(ProviderError):
+    code = "timeout"
+
+
+class InputError(ProviderError):
+    code = "invalid_input"
+
+
+PROVIDER_ERRORS: dict[str, type[ProviderError]] = {
+    cls.code: cls
+    for cls in (
+        ProviderAuthError,
+        RateLimitedError,
+        UpstreamInvalidRequest,
+        ContentRejectedError,
+        UnavailableError,
+        UpstreamTimeoutError,
+        InputError,
+    )
+}

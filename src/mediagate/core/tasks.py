@@ -1,0 +1,106 @@
+"""Tasks and their state machine: the statuses, the legal moves and the task record."""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+from mediagate.core.catalogue import GenerationParams
+
+
+class Status(enum.StrEnum):
+    QUEUED = "queued"  # accepted, not yet sent upstream (gptunnel: "idle")
+    PROCESSING = "processing"  # upstream has it
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({Status.DONE, Status.FAILED, Status.CANCELLED})
+
+# Which status may follow which; anything else is a bug and is refused by the store.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.QUEUED: frozenset({Status.QUEUED, Status.PROCESSING, Status.FAILED, Status.CANCELLED}),
+    Status.PROCESSING: frozenset(
+        {Status.PROCESSING, Status.QUEUED, Status.DONE, Status.FAILED, Status.CANCELLED}
+    ),
+    Status.DONE: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+def can_move(src: Status, dst: Status) -> bool:
+    return dst in TRANSITIONS[src]
+
+
+class Step(enum.StrEnum):
+    """The next short unit of work a task needs; None once terminal."""
+
+    SUBMIT = "submit"
+    POLL = "poll"
+    FETCH = "fetch"
+
+
+class Mode(enum.StrEnum):
+    TEST = "test"
+    LIVE = "live"
+
+
+class Output(msgspec.Struct, frozen=True):
+    """One stored result file."""
+
+    key: str
+    content_type: str
+    bytes: int
+    width: int
+    height: int
+    duration_seconds: float | None = None
+    fps: int | None = None
+
+
+class TaskError(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+
+
+class Task(msgspec.Struct, frozen=True):
+    """A generation task as the service layer sees it."""
+
+    id: str
+    key_id: str
+    model: str
+    prompt: str
+    params: GenerationParams
+    mode: Mode
+    provider: str
+    status: Status
+    step: Step | None
+    created_at: float
+    updated_at: float
+    progress: int = 0
+    attempts: int = 0
+    upstream_id: str | None = None
+    outputs: tuple[Output, ...] = ()
+    error: TaskError | None = None
+    finished_at: float | None = None
+    seed: int = 0
+
+
+class TaskUpdate(msgspec.Struct, frozen=True):
+    """What a step changes. ``status`` None keeps the status; ``step`` None ends the work."""
+
+    status: Status
+    step: Step | None
+    next_run_at: float | None
+    progress: int | None = None
+    attempts: int | None = None
+    upstream_id: str | None = None
+    outputs: tuple[Output, ...] | None = None
+    error: TaskError | None = None
+    detail: str = ""

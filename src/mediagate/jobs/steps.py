@@ -1,0 +1,148 @@
+"""The task steps: submit, poll and fetch. Each is short, never sleeps, says when to run next."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import structlog
+
+from mediagate.core.catalogue import Catalogue
+from mediagate.core.errors import ProviderError, RateLimitedError, UpstreamTimeoutError
+from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
+from mediagate.jobs.inputs import InputResolver
+from mediagate.providers.base import GenerationRequest, Provider, Ready
+from mediagate.storage.blobs import BlobStore
+
+log = structlog.get_logger("mediagate.steps")
+
+MAX_ATTEMPTS = 5  # transient failures of one step before the task fails
+BACKOFF_BASE_S = 1.0
+BACKOFF_CAP_S = 60.0
+EXT = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "video/mp4": "mp4"}
+
+
+def backoff(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    """Full-jitter exponential backoff, never sooner than the upstream's Retry-After."""
+    delay = rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+    return max(delay, retry_after or 0.0)
+
+
+class StepRunner:
+    """Runs one step of one leased task and returns the update to commit."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        providers: Callable[[str], Provider],
+        blobs: BlobStore,
+        inputs: InputResolver,
+        clock: Callable[[], float],
+        rng: random.Random | None = None,
+    ) -> None:
+        self._catalogue = catalogue
+        self._providers = providers
+        self._blobs = blobs
+        self._inputs = inputs
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    async def run(self, task: Task) -> TaskUpdate:
+        now = self._clock()
+        spec = self._catalogue.get(task.model)
+        if now > task.created_at + spec.deadline_s:
+            return _failed(
+                UpstreamTimeoutError(f"the task did not finish within {spec.deadline_s} s"),
+            )
+        try:
+            return await self._step(task, now)
+        except ProviderError as exc:
+            if exc.retryable and task.attempts + 1 < MAX_ATTEMPTS:
+                retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+                delay = backoff(task.attempts, retry_after, self._rng)
+                return TaskUpdate(
+                    status=task.status,
+                    step=task.step,
+                    next_run_at=now + delay,
+                    attempts=task.attempts + 1,
+                    detail=f"retry {task.attempts + 1} after {exc.code}: {exc.message}",
+                )
+            return _failed(exc)
+
+    async def _step(self, task: Task, now: float) -> TaskUpdate:
+        provider = self._providers(task.provider)
+        spec = self._catalogue.get(task.model)
+        needs_images = task.step in (Step.SUBMIT, Step.FETCH)
+        images = await self._inputs.load(task.id, task.params.images) if needs_images else ()
+        request = GenerationRequest(
+            task_id=task.id,
+            spec=spec,
+            prompt=task.prompt,
+            params=task.params,
+            seed=task.seed,
+            images=images,
+        )
+        if task.step is Step.SUBMIT:
+            sub = await provider.submit(request)
+            return TaskUpdate(
+                status=Status.PROCESSING,
+                step=Step.POLL,
+                next_run_at=now + sub.poll_after,
+                progress=1,
+                attempts=0,
+                upstream_id=sub.upstream_id,
+                detail=f"submitted to {provider.name} as {sub.upstream_id}",
+            )
+        upstream_id = task.upstream_id or ""
+        if task.step is Step.POLL:
+            state = await provider.poll(request, upstream_id)
+            if isinstance(state, Ready):
+                return TaskUpdate(
+                    status=Status.PROCESSING,
+                    step=Step.FETCH,
+                    next_run_at=now,
+                    progress=99,
+                    attempts=0,
+                    detail="upstream finished",
+                )
+            return TaskUpdate(
+                status=Status.PROCESSING,
+                step=Step.POLL,
+                next_run_at=now + state.poll_after,
+                progress=state.progress,
+                attempts=0,
+            )
+        outputs = []
+        for index in range(task.params.sample_count):
+            media = await provider.fetch(request, upstream_id, index)
+            key = f"t/{task.id}/{index}.{EXT.get(media.content_type, 'bin')}"
+            info = await self._blobs.put(key, media.chunks)
+            outputs.append(
+                Output(
+                    key=key,
+                    content_type=media.content_type,
+                    bytes=info.size,
+                    width=media.width,
+                    height=media.height,
+                    duration_seconds=media.duration_seconds,
+                    fps=media.fps,
+                )
+            )
+        return TaskUpdate(
+            status=Status.DONE,
+            step=None,
+            next_run_at=None,
+            progress=100,
+            outputs=tuple(outputs),
+            detail=f"{len(outputs)} result(s) stored",
+        )
+
+
+def _failed(exc: ProviderError) -> TaskUpdate:
+    return TaskUpdate(
+        status=Status.FAILED,
+        step=None,
+        next_run_at=None,
+        error=TaskError(code=exc.code, message=exc.message),
+        detail=f"failed: {exc.code}",
+    )

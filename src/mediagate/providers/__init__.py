@@ -1,0 +1,1 @@
+"""Upstream providers: the adapter protocol, the registry, the sandbox and vendor adapters."""

@@ -1,0 +1,1 @@
+"""The built-in sandbox provider: real media made offline, for test-mode keys."""

@@ -1,0 +1,124 @@
+"""The sandbox provider: behaves like an async upstream and makes real media offline.
+
+Magic prompts (the way a payment sandbox has magic card numbers) make a task fail on
+purpose once its simulated latency has passed; put the token anywhere in the prompt:
+
+==============================  ==================  ==========================================
+token                           error code          what a real upstream would have done
+==============================  ==================  ==========================================
+``[sandbox:content-rejected]``  content_rejected    the safety filter refused prompt or output
+``[sandbox:upstream-error]``    upstream_error      the vendor failed (5xx) on every retry
+``[sandbox:timeout]``           timeout             the vendor never finished
+==============================  ==================  ==========================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from mediagate.core.catalogue import Kind
+from mediagate.core.errors import (
+    ContentRejectedError,
+    UnavailableError,
+    UpstreamInvalidRequest,
+    UpstreamTimeoutError,
+)
+from mediagate.providers.base import (
+    Clock,
+    GenerationRequest,
+    MediaStream,
+    Pending,
+    Ready,
+    Submitted,
+)
+from mediagate.providers.sandbox import media
+
+MAGIC_PROMPTS = {
+    "[sandbox:content-rejected]": ContentRejectedError(
+        "sandbox: the prompt was rejected by the content policy (magic prompt)"
+    ),
+    "[sandbox:upstream-error]": UnavailableError(
+        "sandbox: the upstream provider returned an internal error (magic prompt)"
+    ),
+    "[sandbox:timeout]": UpstreamTimeoutError(
+        "sandbox: the upstream provider did not finish in time (magic prompt)"
+    ),
+}
+CHUNK = 256 * 1024
+
+
+class SandboxProvider:
+    """Stateless: the upstream id carries the time the job is ready, so restarts are free."""
+
+    name = "sandbox"
+
+    def __init__(self, clock: Clock, latency_s: float) -> None:
+        self._clock = clock
+        self._latency = latency_s
+
+    def _poll_interval(self) -> float:
+        return min(1.0, max(0.02, self._latency / 5))
+
+    async def submit(self, request: GenerationRequest) -> Submitted:
+        ready_ms = int((self._clock() + self._latency) * 1000)
+        return Submitted(upstream_id=f"sbx-{request.task_id}-{ready_ms}", poll_after=0.0)
+
+    async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
+        ready_at = _ready_at(upstream_id)
+        now = self._clock()
+        if now < ready_at:
+            elapsed = self._latency - (ready_at - now)
+            progress = int(100 * elapsed / self._latency) if self._latency else 0
+            return Pending(
+                progress=max(1, min(99, progress)),
+                poll_after=min(self._poll_interval(), ready_at - now),
+            )
+        for token, error in MAGIC_PROMPTS.items():
+            if token in request.prompt:
+                raise type(error)(error.message)
+        return Ready()
+
+    async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
+        spec, params = request.spec, request.params
+        seed = request.seed + index
+        base = media.open_image(request.images[0].data) if request.images else None
+        if spec.kind is Kind.IMAGE:
+            ar = params.aspect_ratio
+            if base is not None and spec.image_input.value == "edit":
+                ar = nearest_ratio(base.width, base.height, spec.aspect_ratios)
+            width, height = spec.size_for(ar)
+            data = await asyncio.to_thread(
+                media.render_image, width, height, seed, spec.format, base
+            )
+            return MediaStream(spec.content_type, _chunks(data), width, height)
+        width, height = spec.size_for(params.aspect_ratio)
+        seconds = params.duration_seconds or spec.default_duration or 1
+        fps = spec.fps or 24
+        data = await asyncio.to_thread(media.render_video, width, height, seconds, fps, seed, base)
+        return MediaStream(spec.content_type, _chunks(data), width, height, float(seconds), fps)
+
+    async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
+        return None
+
+
+def _ready_at(upstream_id: str) -> float:
+    try:
+        return int(upstream_id.rsplit("-", 1)[1]) / 1000
+    except (IndexError, ValueError):
+        raise UpstreamInvalidRequest(f"sandbox: unknown job id {upstream_id!r}") from None
+
+
+def nearest_ratio(width: int, height: int, ratios: list[str]) -> str:
+    """The allowed aspect ratio closest to width:height."""
+
+    def value(ar: str) -> float:
+        a, b = ar.split(":")
+        return int(a) / int(b)
+
+    return min(ratios, key=lambda ar: abs(value(ar) - width / height))
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), CHUNK):
+        yield data[i : i + CHUNK]

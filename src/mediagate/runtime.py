@@ -1,0 +1,60 @@
+"""Wires one deployment together from Settings: database, storage, services and workers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from mediagate.core.catalogue import Catalogue, default_catalogue
+from mediagate.core.services import KeyService, TaskService
+from mediagate.jobs.inputs import InputResolver
+from mediagate.jobs.queue import InProcessQueue
+from mediagate.jobs.steps import StepRunner
+from mediagate.jobs.worker import WorkerPool
+from mediagate.providers.registry import ProviderRegistry
+from mediagate.providers.sandbox.provider import SandboxProvider
+from mediagate.settings import Settings
+from mediagate.storage.blobs import BlobStore
+from mediagate.storage.signing import UrlSigner, load_or_create_secret
+from mediagate.store import migrate
+from mediagate.store.db import Database
+from mediagate.store.keys import KeyRepository
+from mediagate.store.tasks import TaskRepository
+
+
+class Runtime:
+    """Everything a process needs. Build with ``await Runtime.open(settings)``."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.db_url)
+        self.catalogue: Catalogue = default_catalogue()
+        self.blobs = BlobStore.local(settings.media_dir)
+        secret = (
+            settings.secret_key.encode()
+            if settings.secret_key
+            else load_or_create_secret(settings.data_dir / "secret.key")
+        )
+        self.signer = UrlSigner(secret, settings.url_ttl_s)
+        self.task_repo = TaskRepository(self.db)
+        self.keys = KeyService(KeyRepository(self.db), clock)
+        self.queue = InProcessQueue(clock)
+        self.providers = ProviderRegistry(SandboxProvider(clock, settings.sandbox_latency_s))
+        self.tasks = TaskService(self.catalogue, self.task_repo, self.queue, self.providers, clock)
+        inputs = InputResolver(
+            self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private
+        )
+        runner = StepRunner(self.catalogue, self.providers.get, self.blobs, inputs, clock)
+        self.workers = WorkerPool(self.task_repo, self.queue, runner, clock, settings.workers)
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Runtime:
+        runtime = cls(settings)
+        await migrate.upgrade(runtime.db)
+        return runtime
+
+    async def close(self) -> None:
+        await self.workers.stop()
+        await self.db.dispose()

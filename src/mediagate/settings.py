@@ -1,0 +1,46 @@
+"""Deployment settings, read from MEDIAGATE_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDIAGATE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite+aiosqlite under data_dir"
+    )
+    public_url: str | None = Field(
+        default=None, description="Base URL used in result links; default: the request's host"
+    )
+    secret_key: str | None = Field(
+        default=None, description="URL signing secret; default: made once in data_dir"
+    )
+    url_ttl_s: int = Field(default=0, description="Result link lifetime; 0 means permanent")
+    workers: int = Field(default=8, ge=1, description="Concurrent task steps in this process")
+    sandbox_latency_s: float = Field(
+        default=2.0, ge=0, description="How long a sandbox task stays processing"
+    )
+    input_max_bytes: int = Field(default=20 * 1024 * 1024, description="Cap on an input image")
+    input_allow_private: bool = Field(
+        default=False, description="Let input URLs reach private addresses (dev/test only)"
+    )
+    log_level: str = "info"
+    log_json: bool = False
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'mediagate.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"

@@ -1,0 +1,1 @@
+"""Blob storage for results: obstore backends and signed URLs."""

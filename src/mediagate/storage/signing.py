@@ -1,0 +1,60 @@
+"""Signed URLs for stored results: HMAC-SHA256 over the key, checked in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+FILES_PREFIX = "/v1/files/"
+
+
+class UrlSigner:
+    """Signs file keys so a result URL works without an API key but cannot be guessed.
+
+    With ``ttl_s`` of 0 (the default) links never expire: mediagate keeps the media, so
+    unlike upstream links they stay valid. A positive TTL adds an ``exp`` parameter.
+    """
+
+    def __init__(self, secret: bytes, ttl_s: int = 0) -> None:
+        if len(secret) < 16:
+            raise ValueError("signing secret must be at least 16 bytes")
+        self._secret = secret
+        self._ttl = ttl_s
+
+    def _mac(self, key: str, exp: int | None) -> str:
+        msg = key if exp is None else f"{key}\n{exp}"
+        return hmac.new(self._secret, msg.encode(), hashlib.sha256).hexdigest()[:40]
+
+    def path(self, key: str, now: float | None = None) -> str:
+        """The signed path (with query) for ``key``, to be joined to the public base URL."""
+        exp = None if not self._ttl else int((now or time.time()) + self._ttl)
+        query = f"sig={self._mac(key, exp)}" + (f"&exp={exp}" if exp is not None else "")
+        return f"{FILES_PREFIX}{quote(key)}?{query}"
+
+    def verify(self, key: str, sig: str, exp: str | None, now: float | None = None) -> bool:
+        expiry: int | None = None
+        if exp is not None:
+            if not exp.isdigit():
+                return False
+            expiry = int(exp)
+            if expiry < (now or time.time()):
+                return False
+        return hmac.compare_digest(self._mac(key, expiry), sig)
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The deployment's signing secret, made once and kept beside the data (mode 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(secret)
+    return secret

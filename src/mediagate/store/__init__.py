@@ -1,0 +1,1 @@
+"""Persistence: SQL tables, queries and migrations. The only package that writes SQL."""

@@ -1,0 +1,74 @@
+"""Queries on API keys: only hashes are stored; the key itself is shown once at creation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from mediagate.core.keys import KeyRecord
+from mediagate.core.tasks import Mode
+from mediagate.store.db import Database
+from mediagate.store.schema import api_keys
+
+
+def _record(row: Any) -> KeyRecord:
+    m = row._mapping
+    return KeyRecord(
+        id=m["id"],
+        prefix=m["prefix"],
+        mode=Mode(m["mode"]),
+        name=m["name"],
+        created_at=m["created_at"],
+        revoked_at=m["revoked_at"],
+    )
+
+
+_COLS = (
+    api_keys.c.id,
+    api_keys.c.prefix,
+    api_keys.c.mode,
+    api_keys.c.name,
+    api_keys.c.created_at,
+    api_keys.c.revoked_at,
+)
+
+
+class KeyRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, record: KeyRecord, key_hash: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                api_keys.insert().values(
+                    id=record.id,
+                    prefix=record.prefix,
+                    key_hash=key_hash,
+                    mode=record.mode.value,
+                    name=record.name,
+                    created_at=record.created_at,
+                )
+            )
+
+    async def by_hash(self, key_hash: str) -> KeyRecord | None:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(sa.select(*_COLS).where(api_keys.c.key_hash == key_hash))
+            ).first()
+        return None if row is None else _record(row)
+
+    async def list(self) -> list[KeyRecord]:
+        async with self._db.read() as conn:
+            rows = (await conn.execute(sa.select(*_COLS).order_by(api_keys.c.created_at))).all()
+        return [_record(r) for r in rows]
+
+    async def revoke(self, key_id_or_prefix: str, now: float) -> bool:
+        cond = sa.or_(api_keys.c.id == key_id_or_prefix, api_keys.c.prefix == key_id_or_prefix)
+        async with self._db.write() as conn:
+            res = await conn.execute(
+                api_keys.update()
+                .where(cond, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return bool(res.rowcount)

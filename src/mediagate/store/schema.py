@@ -1,0 +1,57 @@
+"""SQL tables (SQLAlchemy Core). Times are Unix seconds as floats, portable to PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(24), primary_key=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.String(24), primary_key=True),
+    sa.Column("key_id", sa.String(24), nullable=False, index=True),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("provider", sa.String(50), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("step", sa.String(16), nullable=True),
+    sa.Column("progress", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("seed", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("upstream_id", sa.String(200), nullable=True),
+    sa.Column("outputs", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("error_code", sa.String(50), nullable=True),
+    sa.Column("error_message", sa.Text, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("next_run_at", sa.Float, nullable=True),
+    sa.Column("lease_owner", sa.String(40), nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=True),
+)
+sa.Index("ix_tasks_due", tasks.c.next_run_at, sqlite_where=tasks.c.step.isnot(None))
+
+task_events = sa.Table(
+    "task_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("task_id", sa.String(24), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+)

@@ -1,0 +1,179 @@
+"""Queries on tasks: insert, read, lease-based claiming and guarded state transitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+
+from mediagate.core.catalogue import GenerationParams
+from mediagate.core.tasks import (
+    TERMINAL,
+    Mode,
+    Output,
+    Status,
+    Step,
+    Task,
+    TaskError,
+    TaskUpdate,
+    can_move,
+)
+from mediagate.store.db import Database
+from mediagate.store.schema import task_events, tasks
+
+_outputs_decoder = msgspec.json.Decoder(tuple[Output, ...])
+_params_decoder = msgspec.json.Decoder(GenerationParams)
+_TERMINAL_VALUES = [s.value for s in TERMINAL]
+
+
+class TransitionError(RuntimeError):
+    """A step asked for a move the state machine forbids; a bug, never user input."""
+
+
+def _task(row: Any) -> Task:
+    m = row._mapping
+    error = None
+    if m["error_code"]:
+        error = TaskError(code=m["error_code"], message=m["error_message"] or "")
+    return Task(
+        id=m["id"],
+        key_id=m["key_id"],
+        model=m["model"],
+        prompt=m["prompt"],
+        params=_params_decoder.decode(m["params"]),
+        mode=Mode(m["mode"]),
+        provider=m["provider"],
+        status=Status(m["status"]),
+        step=Step(m["step"]) if m["step"] else None,
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        progress=m["progress"],
+        attempts=m["attempts"],
+        upstream_id=m["upstream_id"],
+        outputs=_outputs_decoder.decode(m["outputs"]),
+        error=error,
+        finished_at=m["finished_at"],
+        seed=m["seed"],
+    )
+
+
+class TaskRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, task: Task, next_run_at: float) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                tasks.insert().values(
+                    id=task.id,
+                    key_id=task.key_id,
+                    model=task.model,
+                    prompt=task.prompt,
+                    params=msgspec.json.encode(task.params).decode(),
+                    mode=task.mode.value,
+                    provider=task.provider,
+                    status=task.status.value,
+                    step=task.step.value if task.step else None,
+                    seed=task.seed,
+                    created_at=task.created_at,
+                    updated_at=task.updated_at,
+                    next_run_at=next_run_at,
+                )
+            )
+            await conn.execute(
+                task_events.insert().values(
+                    task_id=task.id, at=task.created_at, status=task.status.value, detail="created"
+                )
+            )
+
+    async def get(self, task_id: str) -> Task | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(sa.select(tasks).where(tasks.c.id == task_id))).first()
+        return None if row is None else _task(row)
+
+    async def claim(self, task_id: str, owner: str, now: float, lease_s: float) -> Task | None:
+        """Take the lease on a due, unfinished task; None if it is not due, done or leased."""
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    tasks.update()
+                    .where(
+                        tasks.c.id == task_id,
+                        tasks.c.step.isnot(None),
+                        tasks.c.next_run_at <= now,
+                        sa.or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now),
+                    )
+                    .values(lease_owner=owner, lease_until=now + lease_s)
+                    .returning(*tasks.c)
+                )
+            ).first()
+        return None if row is None else _task(row)
+
+    async def advance(self, task: Task, owner: str, update: TaskUpdate, now: float) -> bool:
+        """Apply ``update`` if ``owner`` still holds the lease; release it. False if lost."""
+        if not can_move(task.status, update.status):
+            raise TransitionError(f"{task.id}: {task.status} -> {update.status} is not allowed")
+        values: dict[str, object] = {
+            "status": update.status.value,
+            "step": update.step.value if update.step else None,
+            "next_run_at": update.next_run_at,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if update.progress is not None:
+            values["progress"] = update.progress
+        if update.attempts is not None:
+            values["attempts"] = update.attempts
+        if update.upstream_id is not None:
+            values["upstream_id"] = update.upstream_id
+        if update.outputs is not None:
+            values["outputs"] = msgspec.json.encode(update.outputs).decode()
+        if update.error is not None:
+            values["error_code"] = update.error.code
+            values["error_message"] = update.error.message
+        if update.status in TERMINAL:
+            values["finished_at"] = now
+        async with self._db.write() as conn:
+            res = await conn.execute(
+                tasks.update()
+                .where(
+                    tasks.c.id == task.id,
+                    tasks.c.lease_owner == owner,
+                    tasks.c.status == task.status.value,
+                )
+                .values(**values)
+            )
+            if not res.rowcount:
+                return False
+            if update.status != task.status or update.detail:
+                await conn.execute(
+                    task_events.insert().values(
+                        task_id=task.id, at=now, status=update.status.value, detail=update.detail
+                    )
+                )
+        return True
+
+    async def unfinished(self) -> list[tuple[str, float]]:
+        """(id, next_run_at) of every task that still has work: the reconciler's input."""
+        async with self._db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(tasks.c.id, tasks.c.next_run_at).where(
+                        tasks.c.step.isnot(None), tasks.c.status.notin_(_TERMINAL_VALUES)
+                    )
+                )
+            ).all()
+        return [(r[0], r[1] or 0.0) for r in rows]
+
+    async def events(self, task_id: str) -> list[tuple[float, str, str]]:
+        async with self._db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(task_events.c.at, task_events.c.status, task_events.c.detail)
+                    .where(task_events.c.task_id == task_id)
+                    .order_by(task_events.c.id)
+                )
+            ).all()
+        return [(r[0], r[1], r[2]) for r in rows]
