@@ -7,19 +7,42 @@ import contextlib
 import os
 import random
 import secrets
+import socket
 from collections.abc import Callable
 
 import structlog
 
-from mediagate.core.errors import ProviderError
-from mediagate.core.tasks import Status, TaskError, TaskUpdate
+from mediagate.core.tasks import Status, Task, TaskError, TaskUpdate
 from mediagate.jobs.queue import InProcessQueue
 from mediagate.jobs.steps import MAX_ATTEMPTS, StepRunner, backoff
 from mediagate.store.tasks import TaskRepository
 
 log = structlog.get_logger("mediagate.worker")
 
-LEASE_S = 300.0  # a step that has not finished in this long is taken over by another worker
+LEASE_S = 60.0  # a step whose worker stops renewing its lease this long is taken over
+HEARTBEAT_S = LEASE_S / 3
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _is_dead_local_owner(owner: str) -> bool:
+    """True if ``owner`` (host:pid:nonce) was a process on this host that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _host() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class WorkerPool:
@@ -40,7 +63,7 @@ class WorkerPool:
         self._clock = clock
         self._size = size
         self._sweep_s = sweep_s
-        self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.owner = f"{_host()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._tasks: list[asyncio.Task[None]] = []
         self._rng = random.Random()
 
@@ -62,6 +85,11 @@ class WorkerPool:
         self._tasks.clear()
 
     async def reconcile(self) -> int:
+        """Free the leases of crashed local processes and queue every unfinished task."""
+        owners = await self._repo.lease_owners()
+        released = await self._repo.release_leases([o for o in owners if _is_dead_local_owner(o)])
+        if released:
+            log.info("released leases of dead workers", tasks=released)
         pending = await self._repo.unfinished()
         for task_id, due in pending:
             self._queue.push(task_id, due)
@@ -86,39 +114,42 @@ class WorkerPool:
                 # The lease expires and the sweeper hands the task to a worker again.
                 log.exception("step crashed", task_id=task_id)
 
+    def _after_crash(self, task: Task, exc: Exception) -> TaskUpdate:
+        """A bug or an unexpected failure: retry the step a few times, then fail clearly."""
+        if task.attempts + 1 >= MAX_ATTEMPTS:
+            return TaskUpdate(
+                status=Status.FAILED,
+                step=None,
+                next_run_at=None,
+                error=TaskError("internal_error", f"mediagate could not run the task: {exc}"),
+                detail="failed: internal_error",
+            )
+        return TaskUpdate(
+            status=task.status,
+            step=task.step,
+            next_run_at=self._clock() + backoff(task.attempts, None, self._rng),
+            attempts=task.attempts + 1,
+            detail=f"retry after internal error: {exc}",
+        )
+
+    async def _heartbeat(self, task_id: str) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            await self._repo.extend_lease(task_id, self.owner, self._clock() + LEASE_S)
+
     async def run_one(self, task_id: str) -> None:
         now = self._clock()
         task = await self._repo.claim(task_id, self.owner, now, LEASE_S)
         if task is None:
             return
+        heartbeat = asyncio.create_task(self._heartbeat(task_id))
         try:
             update = await self._runner.run(task)
-        except ProviderError as exc:  # the runner turns these into updates; belt and braces
-            update = TaskUpdate(
-                status=Status.FAILED,
-                step=None,
-                next_run_at=None,
-                error=TaskError(exc.code, exc.message),
-                detail="failed",
-            )
         except Exception as exc:
             log.exception("step raised", task_id=task_id, step=task.step)
-            if task.attempts + 1 >= MAX_ATTEMPTS:
-                update = TaskUpdate(
-                    status=Status.FAILED,
-                    step=None,
-                    next_run_at=None,
-                    error=TaskError("internal_error", f"mediagate could not run the task: {exc}"),
-                    detail="failed: internal_error",
-                )
-            else:
-                update = TaskUpdate(
-                    status=task.status,
-                    step=task.step,
-                    next_run_at=self._clock() + backoff(task.attempts, None, self._rng),
-                    attempts=task.attempts + 1,
-                    detail=f"retry after internal error: {exc}",
-                )
+            update = self._after_crash(task, exc)
+        finally:
+            heartbeat.cancel()
         committed = await self._repo.advance(task, self.owner, update, self._clock())
         if committed and update.step is not None and update.next_run_at is not None:
             self._queue.push(task_id, update.next_run_at)

@@ -155,6 +155,36 @@ class TaskRepository:
                 )
         return True
 
+    async def extend_lease(self, task_id: str, owner: str, until: float) -> bool:
+        async with self._db.write() as conn:
+            res = await conn.execute(
+                tasks.update()
+                .where(tasks.c.id == task_id, tasks.c.lease_owner == owner)
+                .values(lease_until=until)
+            )
+        return bool(res.rowcount)
+
+    async def lease_owners(self) -> list[str]:
+        async with self._db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(tasks.c.lease_owner).where(tasks.c.lease_owner.isnot(None)).distinct()
+                )
+            ).all()
+        return [r[0] for r in rows]
+
+    async def release_leases(self, owners: list[str]) -> int:
+        """Drop the leases of owners known to be dead, so their tasks run again at once."""
+        if not owners:
+            return 0
+        async with self._db.write() as conn:
+            res = await conn.execute(
+                tasks.update()
+                .where(tasks.c.lease_owner.in_(owners))
+                .values(lease_owner=None, lease_until=None)
+            )
+        return int(res.rowcount)
+
     async def unfinished(self) -> list[tuple[str, float]]:
         """(id, next_run_at) of every task that still has work: the reconciler's input."""
         async with self._db.read() as conn:

@@ -1,0 +1,110 @@
+"""Test harness: run a real mediagate server process on a free port and talk to it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> str:
+    """Run ``mediagate ARGS`` and return stdout; fail the test on a non-zero exit."""
+    full_env = {**os.environ, "MEDIAGATE_DATA_DIR": str(data_dir), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mediagate", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"mediagate {args} failed: {proc.stderr}"
+    return proc.stdout
+
+
+class Server:
+    """A ``mediagate serve`` child process with its own data dir."""
+
+    def __init__(self, data_dir: Path, latency: float = 0.2, **env: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "MEDIAGATE_DATA_DIR": str(data_dir),
+            "MEDIAGATE_PORT": str(self.port),
+            "MEDIAGATE_SANDBOX_LATENCY_S": str(latency),
+            "MEDIAGATE_INPUT_ALLOW_PRIVATE": "1",
+            "MEDIAGATE_LOG_LEVEL": "warning",
+            **env,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / f"server-{self.port}.log"
+
+    def start(self) -> Server:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "mediagate", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not start in 30 s")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def key(self, mode: str = "test") -> str:
+        return cli("keys", "create", f"--{mode}", data_dir=self.data_dir).strip()
+
+
+def wait_done(url: str, key: str, task_id: str, timeout: float = 60) -> dict[str, object]:
+    """Poll /v1/media/result until the task is terminal; return the last body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, object] = requests.get(
+            url + "/v1/media/result",
+            params={"task_id": task_id},
+            headers={"Authorization": key},
+            timeout=10,
+        ).json()
+        if body.get("status") in ("done", "failed", "cancelled"):
+            return body
+        assert time.monotonic() < deadline, f"task {task_id} still {body.get('status')}"
+        time.sleep(0.05)
