@@ -42,8 +42,12 @@ def test_tasks_survive_two_kill_9s(tmp_path: Path) -> None:
     first = _create(srv, key, 12, "before kill one")
     time.sleep(0.4)  # some are processing upstream, some still queued
     statuses = {
-        requests.get(srv.url + "/v1/media/result", params={"task_id": t},
-                     headers={"Authorization": key}, timeout=5).json()["status"]
+        requests.get(
+            srv.url + "/v1/media/result",
+            params={"task_id": t},
+            headers={"Authorization": key},
+            timeout=5,
+        ).json()["status"]
         for t in first
     }
     assert statuses & {"idle", "processing"}, statuses

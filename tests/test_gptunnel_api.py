@@ -12,11 +12,7 @@ from tests.helpers import Server, wait_done
 from tests.media import probe
 
 CATALOGUE = default_catalogue()
-CASES = [
-    (spec.id, ar)
-    for spec in CATALOGUE.models.values()
-    for ar in spec.aspect_ratios
-]
+CASES = [(spec.id, ar) for spec in CATALOGUE.models.values() for ar in spec.aspect_ratios]
 
 
 def create(server: Server, key: str, **body: object) -> requests.Response:
@@ -90,8 +86,10 @@ def test_status_passes_through_idle_processing_done(tmp_path) -> None:  # type: 
         seen = []
         for _ in range(400):
             status = requests.get(
-                srv.url + "/v1/media/result", params={"task_id": task_id},
-                headers={"Authorization": key}, timeout=5,
+                srv.url + "/v1/media/result",
+                params={"task_id": task_id},
+                headers={"Authorization": key},
+                timeout=5,
             ).json()["status"]
             if not seen or seen[-1] != status:
                 seen.append(status)
@@ -125,8 +123,13 @@ def test_bearer_prefix_is_accepted(server: Server, key: str) -> None:
 
 def test_unified_video_parameters_on_veo_3(server: Server, key: str) -> None:
     resp = create(
-        server, key, model="veo-3.0-generate-preview", prompt="two clips",
-        ar="9:16", duration_seconds=4, sample_count=2,
+        server,
+        key,
+        model="veo-3.0-generate-preview",
+        prompt="two clips",
+        ar="9:16",
+        duration_seconds=4,
+        sample_count=2,
     )
     assert resp.status_code == 200, resp.text
     done = wait_done(server.url, key, resp.json()["id"])

@@ -34,7 +34,11 @@ INVALID = [
     ({"model": "seedream-3", "prompt": "   "}, "prompt", ["prompt", "non-empty"]),
     ({"model": "seedream-3", "prompt": "x" * 9000}, "prompt", ["prompt", "8000"]),
     ({"model": "nope", "prompt": "x"}, "model", ["unknown model", "seedream-3", "google-imagen-3"]),
-    ({"model": "seedream-3", "prompt": "x", "ar": "21:9"}, "ar", ["21:9", "1:1, 16:9, 9:16, 4:3, 3:4"]),
+    (
+        {"model": "seedream-3", "prompt": "x", "ar": "21:9"},
+        "ar",
+        ["21:9", "1:1, 16:9, 9:16, 4:3, 3:4"],
+    ),
     ({"model": "google-imagen-3", "prompt": "x", "ar": "2:1"}, "ar", ["21:9", "9:21"]),
     ({"model": "glabs-veo-3-1-fast", "prompt": "x", "ar": "4:3"}, "ar", ["1:1, 16:9, 9:16"]),
     ({"model": "seedance-1-lite-480P-5s", "prompt": "x", "ar": 16}, "ar", ["ar", "str"]),
@@ -42,11 +46,27 @@ INVALID = [
     ({"model": "seedream-3", "prompt": "x", "images": [URL_OK, URL_OK]}, "images", ["at most 1"]),
     ({"model": "seedream-3", "prompt": "x", "images": "http://a/b.png"}, "images", ["array"]),
     ({"model": "seedream-3", "prompt": "x", "images": ["ftp://a/b.png"]}, "images[0]", ["http"]),
-    ({"model": "seedream-3", "prompt": "x", "images": ["data:text/plain;base64,aGk="]}, "images[0]", ["data:image"]),
-    ({"model": "seedream-3", "prompt": "x", "images": ["data:image/png;base64,@@@"]}, "images[0]", ["base64"]),
-    ({"model": "seedance-1-lite-480P-5s", "prompt": "x", "duration_seconds": 10}, "duration_seconds", ["allowed: 5"]),
+    (
+        {"model": "seedream-3", "prompt": "x", "images": ["data:text/plain;base64,aGk="]},
+        "images[0]",
+        ["data:image"],
+    ),
+    (
+        {"model": "seedream-3", "prompt": "x", "images": ["data:image/png;base64,@@@"]},
+        "images[0]",
+        ["base64"],
+    ),
+    (
+        {"model": "seedance-1-lite-480P-5s", "prompt": "x", "duration_seconds": 10},
+        "duration_seconds",
+        ["allowed: 5"],
+    ),
     ({"model": "seedream-3", "prompt": "x", "duration_seconds": 5}, "duration_seconds", ["images"]),
-    ({"model": "veo-3.0-generate-preview", "prompt": "x", "sample_count": 5}, "sample_count", ["1..4"]),
+    (
+        {"model": "veo-3.0-generate-preview", "prompt": "x", "sample_count": 5},
+        "sample_count",
+        ["1..4"],
+    ),
     ({"model": "glabs-veo-3-1-fast", "prompt": "x", "sample_count": 2}, "sample_count", ["1..1"]),
 ]
 
@@ -80,7 +100,9 @@ def test_nothing_is_queued_for_an_invalid_request(server: Server, key: str) -> N
 def test_bad_key_is_401_before_the_body_is_read(server: Server, auth: str | None) -> None:
     resp = post(server, "/v1/media/create", auth, data=b"{garbage")
     assert_error(resp, 401, None, "key")
-    resp = requests.get(server.url + "/v1/media/result?task_id=x", headers={"Authorization": auth or ""})
+    resp = requests.get(
+        server.url + "/v1/media/result?task_id=x", headers={"Authorization": auth or ""}
+    )
     assert resp.status_code == 401
 
 
@@ -90,7 +112,12 @@ def test_revoked_key_is_401(server: Server) -> None:
     k = server.key()
     assert post(server, "/v1/media/create", k, json={"model": "seedream-3", "prompt": "r"}).ok
     cli("keys", "revoke", k[:16], data_dir=server.data_dir)
-    assert_error(post(server, "/v1/media/create", k, json={"model": "seedream-3", "prompt": "r"}), 401, None, "revoked")
+    assert_error(
+        post(server, "/v1/media/create", k, json={"model": "seedream-3", "prompt": "r"}),
+        401,
+        None,
+        "revoked",
+    )
 
 
 def test_unknown_task_and_malformed_id_are_404(server: Server, key: str) -> None:
@@ -107,7 +134,9 @@ def test_missing_task_id_is_400(server: Server, key: str) -> None:
 def test_another_keys_task_is_404_and_its_file_link_is_not_guessable(
     server: Server, key: str, other_key: str
 ) -> None:
-    task_id = post(server, "/v1/media/create", key, json={"model": "seedream-3", "prompt": "mine"}).json()["id"]
+    task_id = post(
+        server, "/v1/media/create", key, json={"model": "seedream-3", "prompt": "mine"}
+    ).json()["id"]
     resp = post(server, "/v1/media/result", other_key, json={"task_id": task_id})
     assert_error(resp, 404, "task_id", "not found")
     url = str(wait_done(server.url, key, task_id)["url"])
@@ -128,6 +157,8 @@ def test_live_key_without_providers_fails_at_create_with_a_clear_message(server:
 
 def test_unknown_route_and_method_are_json_4xx(server: Server, key: str) -> None:
     assert requests.get(server.url + "/v1/nothing", timeout=5).status_code == 404
-    resp = requests.delete(server.url + "/v1/media/create", headers={"Authorization": key}, timeout=5)
+    resp = requests.delete(
+        server.url + "/v1/media/create", headers={"Authorization": key}, timeout=5
+    )
     assert resp.status_code == 405
     assert resp.headers["content-type"].startswith("application/json")

@@ -1,4 +1,4 @@
-"""The seeds' own request examples (Python requests and curl), run unchanged but for host and key."""
+"""The seeds' request examples (Python requests, curl) run as written but for host and key."""
 
 from __future__ import annotations
 
@@ -64,7 +64,9 @@ def test_seed_python_examples(server: Server, key: str, seed: Path) -> None:
     assert result["status"] == "done"
     assert result["id"] == created["id"]
     assert result["prompt"] == created["prompt"]
-    ext = ".mp4" if example["model"] in ("glabs-veo-3-1-fast", "seedance-1-lite-480P-5s") else ".webp"
+    ext = (
+        ".mp4" if example["model"] in ("glabs-veo-3-1-fast", "seedance-1-lite-480P-5s") else ".webp"
+    )
     assert str(result["url"]).split("?")[0].endswith(ext)
 
 
@@ -73,13 +75,23 @@ def test_seed_curl_examples(server: Server, key: str, seed: Path) -> None:
     create_cmd, result_cmd = _curl_commands(seed.read_text())
     out = subprocess.run(
         ["bash", "-c", _local(create_cmd, server, key).replace("\\ ", " ") + " --silent"],
-        capture_output=True, text=True, check=True, timeout=30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     ).stdout
     created = json.loads(out)
     assert created["code"] == 0 and created["status"] == "idle"
     wait_done(server.url, key, created["id"])
     example_id = re.search(r'"task_id": "([0-9a-f]{24})"', result_cmd).group(1)  # type: ignore[union-attr]
     cmd = _local(result_cmd, server, key).replace(example_id, created["id"]).replace("\\ ", " ")
-    result = json.loads(subprocess.run(["bash", "-c", cmd + " --silent"], capture_output=True,
-                                       text=True, check=True, timeout=30).stdout)
+    result = json.loads(
+        subprocess.run(
+            ["bash", "-c", cmd + " --silent"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    )
     assert result["status"] == "done" and result["url"]

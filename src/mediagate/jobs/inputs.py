@@ -32,6 +32,20 @@ def is_public_address(host: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+class BlockedAddressError(OSError):
+    """A name resolved to an address input fetching must never reach."""
+
+
+def _blocked(exc: BaseException) -> BlockedAddressError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, BlockedAddressError):
+            return seen
+        inner = getattr(seen, "os_error", None)
+        seen = inner if isinstance(inner, BaseException) else (seen.__cause__ or seen.__context__)
+    return None
+
+
 class GuardedResolver(AbstractResolver):
     """Resolves names and refuses any that lead to a non-public address."""
 
@@ -50,7 +64,7 @@ class GuardedResolver(AbstractResolver):
         for fam, _, proto, _, sockaddr in infos:
             addr = str(sockaddr[0])
             if not self._allow_private and not is_public_address(addr):
-                raise PermissionError(f"{host} resolves to a non-public address")
+                raise BlockedAddressError(f"{host} resolves to a non-public address")
             results.append(
                 ResolveResult(
                     hostname=host,
@@ -125,12 +139,12 @@ class InputResolver:
                             url = urljoin(url, resp.headers["Location"])
                             continue
                         return await self._body(param, url, resp)
-                except PermissionError as exc:
-                    raise InputError(f"{param}: refused to fetch {url}: {exc}") from None
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                    raise InputError(
-                        f"{param}: could not fetch {url}: {exc or 'timed out'}"
-                    ) from None
+                    blocked = _blocked(exc)
+                    if blocked is not None:
+                        raise InputError(f"{param}: refused to fetch {url}: {blocked}") from None
+                    reason = str(exc) or "timed out"
+                    raise InputError(f"{param}: could not fetch {url}: {reason}") from None
         raise InputError(f"{param}: more than {MAX_REDIRECTS} redirects")
 
     def _check_literal(self, param: str, url: str) -> None:

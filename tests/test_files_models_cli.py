@@ -1,0 +1,126 @@
+"""Result downloads (Range), GET /v1/models, /openapi.json, and the CLI end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from tests.helpers import Server, cli, wait_done
+from tests.media import probe
+
+
+def _done_url(server: Server, key: str, model: str, prompt: str) -> str:
+    task_id = requests.post(
+        server.url + "/v1/media/create",
+        json={"model": model, "prompt": prompt},
+        headers={"Authorization": key},
+        timeout=10,
+    ).json()["id"]
+    return str(wait_done(server.url, key, task_id)["url"])
+
+
+def test_range_requests_for_video_players(server: Server, key: str) -> None:
+    url = _done_url(server, key, "seedance-1-lite-480P-5s", "ranges")
+    whole = requests.get(url, timeout=30)
+    assert whole.headers["accept-ranges"] == "bytes"
+    assert int(whole.headers["content-length"]) == len(whole.content)
+    part = requests.get(url, headers={"Range": "bytes=10-99"}, timeout=10)
+    assert part.status_code == 206
+    assert part.content == whole.content[10:100]
+    assert part.headers["content-range"] == f"bytes 10-99/{len(whole.content)}"
+    tail = requests.get(url, headers={"Range": "bytes=-16"}, timeout=10)
+    assert tail.content == whole.content[-16:]
+    beyond = requests.get(url, headers={"Range": f"bytes={len(whole.content) + 5}-"}, timeout=10)
+    assert beyond.status_code == 416
+
+
+def test_models_lists_the_catalogue(server: Server) -> None:
+    body = requests.get(server.url + "/v1/models", timeout=5).json()
+    assert body["object"] == "list"
+    by_id = {m["id"]: m for m in body["data"]}
+    assert by_id["google-imagen-3"]["sizes"]["21:9"] == [1568, 672]
+    assert by_id["seedance-1-lite-480P-5s"]["durations"] == [5]
+    assert by_id["veo-3.0-generate-preview"]["max_samples"] == 4
+    assert all(m["sandbox"] and not m["live"] for m in body["data"])
+
+
+def test_openapi_describes_the_gptunnel_dialect(server: Server) -> None:
+    spec = requests.get(server.url + "/openapi.json", timeout=5).json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/v1/media/create", "/v1/media/result", "/v1/models"):
+        assert path in spec["paths"]
+    assert (
+        "post" in spec["paths"]["/v1/media/result"] and "get" in spec["paths"]["/v1/media/result"]
+    )
+
+
+def test_keys_create_prints_the_key_alone_and_stores_only_a_hash(tmp_path: Path) -> None:
+    out = cli("keys", "create", "--test", "--name", "ci", data_dir=tmp_path)
+    key = out.strip()
+    assert out == key + "\n" and key.startswith("mg_test_")
+    db = (tmp_path / "mediagate.db").read_bytes()
+    assert key.encode() not in db
+    listing = cli("keys", "list", data_dir=tmp_path)
+    assert key[:16] in listing and key not in listing
+
+
+def test_generate_downloads_the_result(server: Server, key: str, tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    env = {**os.environ, "MEDIAGATE_API_KEY": key, "MEDIAGATE_BASE_URL": server.url}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mediagate",
+            "generate",
+            "-m",
+            "seedance-1-lite-480P-5s",
+            "-p",
+            "a dog on a bike",
+            "--ar",
+            "9:16",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    info = probe(out.read_bytes())
+    assert (info.width, info.height, info.duration) == (480, 864, 5.0)
+    assert "saved" in proc.stderr
+
+
+def test_generate_reports_a_validation_error(server: Server, key: str, tmp_path: Path) -> None:
+    env = {**os.environ, "MEDIAGATE_API_KEY": key, "MEDIAGATE_BASE_URL": server.url}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mediagate",
+            "generate",
+            "-m",
+            "seedream-3",
+            "-p",
+            "x",
+            "--ar",
+            "21:9",
+            "-o",
+            str(tmp_path / "x.webp"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "ar: '21:9' is not supported" in proc.stderr
+    assert "Traceback" not in proc.stderr

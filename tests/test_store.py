@@ -1,0 +1,90 @@
+"""The store under concurrency: one lease per task, guarded transitions, no lost updates."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from mediagate.core.catalogue import default_catalogue
+from mediagate.core.tasks import Mode, Status, Step, Task, TaskUpdate
+from mediagate.store import migrate
+from mediagate.store.db import Database
+from mediagate.store.tasks import TaskRepository, TransitionError
+
+
+def _task(task_id: str) -> Task:
+    _, params = default_catalogue().validate("seedream-3", "p")
+    now = time.time()
+    return Task(
+        id=task_id,
+        key_id="k" * 24,
+        model="seedream-3",
+        prompt="p",
+        params=params,
+        mode=Mode.TEST,
+        provider="sandbox",
+        status=Status.QUEUED,
+        step=Step.SUBMIT,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def test_only_one_of_many_concurrent_claims_wins(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    dbs = [Database(url) for _ in range(4)]  # four engines: like four processes
+    await migrate.upgrade(dbs[0])
+    repos = [TaskRepository(db) for db in dbs]
+    ids = [f"{i:024x}" for i in range(50)]
+    for task_id in ids:
+        await repos[0].insert(_task(task_id), next_run_at=0)
+    now = time.time()
+    claims = await asyncio.gather(
+        *[
+            repo.claim(task_id, f"owner-{n}", now, 60)
+            for task_id in ids
+            for n, repo in enumerate(repos)
+        ]
+    )
+    won = [c for c in claims if c is not None]
+    assert len(won) == len(ids)
+    assert len({c.id for c in won}) == len(ids)
+    for db in dbs:
+        await db.dispose()
+
+
+async def test_advance_needs_the_lease_and_a_legal_move(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    await migrate.upgrade(db)
+    repo = TaskRepository(db)
+    await repo.insert(_task("a" * 24), next_run_at=0)
+    task = await repo.claim("a" * 24, "me", time.time(), 60)
+    assert task is not None
+    assert await repo.claim("a" * 24, "other", time.time(), 60) is None
+    submitted = TaskUpdate(status=Status.PROCESSING, step=Step.POLL, next_run_at=0)
+    assert not await repo.advance(task, "other", submitted, time.time())
+    with pytest.raises(TransitionError):  # queued cannot jump to done
+        await repo.advance(task, "me", TaskUpdate(Status.DONE, None, None), time.time())
+    assert await repo.advance(task, "me", submitted, time.time())
+    task = await repo.claim("a" * 24, "me", time.time(), 60)
+    assert task is not None and task.status is Status.PROCESSING
+    assert await repo.advance(task, "me", TaskUpdate(Status.DONE, None, None), time.time())
+    after = await repo.get("a" * 24)
+    assert after is not None and after.status is Status.DONE and after.finished_at
+    with pytest.raises(TransitionError):
+        await repo.advance(after, "me", TaskUpdate(Status.PROCESSING, Step.POLL, 0), time.time())
+    assert [e[1] for e in await repo.events("a" * 24)] == ["queued", "processing", "done"]
+    assert await repo.unfinished() == []
+    await db.dispose()
+
+
+async def test_sqlite_is_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    async with db.read() as conn:
+        mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        busy = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+    assert (mode, busy) == ("wal", 30000)
+    await db.dispose()

@@ -1,0 +1,193 @@
+"""Unit tests of the pure pieces: catalogue, ids, signing, queue, SSRF guard, media."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from mediagate.core.catalogue import Catalogue, default_catalogue
+from mediagate.core.errors import InputError, InvalidRequestError
+from mediagate.core.ids import is_task_id, new_task_id, seed_for
+from mediagate.core.tasks import TRANSITIONS, Status, can_move
+from mediagate.jobs.inputs import (
+    BlockedAddressError,
+    GuardedResolver,
+    InputResolver,
+    is_public_address,
+)
+from mediagate.jobs.queue import InProcessQueue
+from mediagate.providers.sandbox import media
+from mediagate.providers.sandbox.provider import nearest_ratio
+from mediagate.storage.blobs import BlobStore
+from mediagate.storage.signing import UrlSigner
+from tests.media import probe
+
+
+def test_catalogue_holds_the_five_seed_models_with_their_rules() -> None:
+    cat = default_catalogue()
+    assert set(cat.models) == {
+        "google-imagen-3",
+        "seedream-3",
+        "glabs-veo-3-1-fast",
+        "seedance-1-lite-480P-5s",
+        "veo-3.0-generate-preview",
+    }
+    assert cat.get("google-imagen-3").aspect_ratios == [
+        "1:1",
+        "16:9",
+        "9:16",
+        "4:3",
+        "3:4",
+        "21:9",
+        "9:21",
+    ]
+    assert cat.get("google-imagen-3").max_images == 0
+    assert cat.get("seedream-3").image_input.value == "edit"
+    assert cat.get("seedance-1-lite-480P-5s").sizes["16:9"] == (864, 480)
+    assert cat.get("seedance-1-lite-480P-5s").durations == [5]
+    for spec in cat.models.values():
+        for w, h in spec.sizes.values():
+            assert w % 2 == 0 and h % 2 == 0
+
+
+def test_catalogue_rejects_a_broken_entry() -> None:
+    bad = (
+        b'[models.x]\ntitle="x"\nkind="video"\nformat="mp4"\nvendor="v"\n'
+        b'aspect_ratios=["1:1"]\ndefault_aspect_ratio="1:1"\n[models.x.sizes]\n"1:1"=[2,2]\n'
+    )
+    with pytest.raises(ValueError, match="durations"):
+        Catalogue.from_toml(bad)
+    with pytest.raises(ValueError, match="sizes"):
+        Catalogue.from_toml(bad.replace(b'"1:1"=[2,2]', b'"2:1"=[2,2]'))
+
+
+def test_invalid_request_names_the_field_in_each_dialect() -> None:
+    with pytest.raises(InvalidRequestError) as err:
+        default_catalogue().validate("seedream-3", "x", aspect_ratio="5:4")
+    assert err.value.param == "aspect_ratio"
+    assert err.value.describe("ar").startswith("ar: '5:4' is not supported")
+    assert "allowed: 1:1, 16:9, 9:16, 4:3, 3:4" in err.value.describe("ar")
+
+
+def test_ids_and_seeds() -> None:
+    ids = {new_task_id() for _ in range(1000)}
+    assert len(ids) == 1000 and all(is_task_id(i) for i in ids)
+    assert not is_task_id("ABCDEF0123456789abcdef01")
+    assert new_task_id(0x6880F043)[:8] == "6880f043"
+    assert seed_for("a", "b") == seed_for("a", "b") != seed_for("a", "c")
+
+
+def test_state_machine_has_no_exit_from_terminal_states() -> None:
+    for status in (Status.DONE, Status.FAILED, Status.CANCELLED):
+        assert status.terminal and not TRANSITIONS[status]
+    assert can_move(Status.QUEUED, Status.PROCESSING)
+    assert not can_move(Status.DONE, Status.PROCESSING)
+
+
+def test_signed_urls() -> None:
+    signer = UrlSigner(b"s" * 32)
+    path = signer.path("t/abc/0.mp4")
+    sig = path.split("sig=")[1]
+    assert path.startswith("/v1/files/t/abc/0.mp4?sig=")
+    assert signer.verify("t/abc/0.mp4", sig, None)
+    assert not signer.verify("t/abc/1.mp4", sig, None)
+    assert not UrlSigner(b"x" * 32).verify("t/abc/0.mp4", sig, None)
+    expiring = UrlSigner(b"s" * 32, ttl_s=60)
+    p = expiring.path("k", now=1000.0)
+    s, exp = p.split("sig=")[1].split("&exp=")
+    assert (
+        exp == "1060"
+        and expiring.verify("k", s, exp, now=1059)
+        and not expiring.verify("k", s, exp, now=1061)
+    )
+    assert not expiring.verify("k", s, "1061", now=1000)  # a moved expiry breaks the signature
+
+
+async def test_queue_orders_by_due_time_and_dedupes() -> None:
+    q = InProcessQueue(time.time)
+    now = time.time()
+    q.push("late", now + 0.2)
+    q.push("soon", now + 0.05)
+    q.push("soon", now + 5)  # a later push does not delay an earlier one
+    q.push("late", now)  # an earlier push wins
+    assert len(q) == 2
+    assert await asyncio.wait_for(q.pop(), 1) == "late"
+    t0 = time.monotonic()
+    assert await asyncio.wait_for(q.pop(), 1) == "soon"
+    assert time.monotonic() - t0 < 0.2
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(q.pop(), 0.1)
+
+
+@pytest.mark.parametrize(
+    ("addr", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("0.0.0.0", False),
+        ("100.64.0.1", False),
+        ("fd00::1", False),
+        ("224.0.0.1", False),
+    ],
+)
+def test_ssrf_guard_address_classes(addr: str, public: bool) -> None:
+    assert is_public_address(addr) is public
+
+
+async def test_guarded_resolver_refuses_names_that_resolve_to_loopback() -> None:
+    with pytest.raises(BlockedAddressError):
+        await GuardedResolver(allow_private=False).resolve("localhost", 80)
+    assert await GuardedResolver(allow_private=True).resolve("localhost", 80)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x.png",
+        "http://[::1]/x.png",
+        "http://169.254.169.254/latest",
+        "http://localhost:9/x.png",
+        "http://10.0.0.1/x.png",
+    ],
+)
+async def test_input_fetch_refuses_private_targets(tmp_path, url: str) -> None:  # type: ignore[no-untyped-def]
+    resolver = InputResolver(BlobStore.local(tmp_path), UrlSigner(b"k" * 32), 1 << 20, False)
+    with pytest.raises(InputError, match="refused"):
+        await resolver.load("t1", (url,))
+
+
+def test_image_render_has_exact_size_and_format() -> None:
+    for fmt in ("webp", "png", "jpeg"):
+        info = probe(media.render_image(640, 360, 7, fmt))
+        assert (info.format, info.width, info.height) == (fmt, 640, 360)
+
+
+def test_video_render_is_h264_with_exact_frames_and_fast() -> None:
+    t0 = time.perf_counter()
+    data = media.render_video(864, 480, 5, 24, seed=1)
+    elapsed = time.perf_counter() - t0
+    info = probe(data)
+    assert (info.codec, info.width, info.height, info.frames, info.fps) == (
+        "h264",
+        864,
+        480,
+        120,
+        24,
+    )
+    assert info.duration == pytest.approx(5.0)
+    assert elapsed < 3.0  # about 0.4 s here; the bound only catches a pathological slowdown
+
+
+def test_nearest_ratio() -> None:
+    assert nearest_ratio(900, 1200, ["1:1", "16:9", "9:16", "4:3", "3:4"]) == "3:4"
+    assert nearest_ratio(1920, 1080, ["1:1", "16:9", "9:16"]) == "16:9"
