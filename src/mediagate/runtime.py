@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 
 from mediagate.core.catalogue import Catalogue, default_catalogue
 from mediagate.core.services import KeyService, TaskService
@@ -41,7 +44,12 @@ class Runtime:
         self.task_repo = TaskRepository(self.db)
         self.keys = KeyService(KeyRepository(self.db), clock)
         self.queue = InProcessQueue(clock)
-        self.providers = ProviderRegistry(SandboxProvider(clock, settings.sandbox_latency_s))
+        self.render_pool = ProcessPoolExecutor(
+            max_workers=settings.render_processes or os.cpu_count() or 1,
+            mp_context=multiprocessing.get_context("spawn"),
+        )
+        sandbox = SandboxProvider(clock, settings.sandbox_latency_s, self.render_pool)
+        self.providers = ProviderRegistry(sandbox)
         self.tasks = TaskService(self.catalogue, self.task_repo, self.queue, self.providers, clock)
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private
@@ -57,4 +65,5 @@ class Runtime:
 
     async def close(self) -> None:
         await self.workers.stop()
+        self.render_pool.shutdown(wait=False, cancel_futures=True)
         await self.db.dispose()

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     )
     url_ttl_s: int = Field(default=0, description="Result link lifetime; 0 means permanent")
     workers: int = Field(default=8, ge=1, description="Concurrent task steps in this process")
+    render_processes: int = Field(
+        default=0, ge=0, description="Processes that render sandbox media; 0 means one per core"
+    )
     sandbox_latency_s: float = Field(
         default=2.0, ge=0, description="How long a sandbox task stays processing"
     )

@@ -59,11 +59,12 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def render_image(
-    width: int, height: int, seed: int, fmt: str, base: Image.Image | None = None
+    width: int, height: int, seed: int, fmt: str, base_data: bytes | None = None
 ) -> bytes:
-    """An image of exactly width x height; with ``base`` the result is an edit of it."""
+    """An image of exactly width x height; with ``base_data`` the result is an edit of it."""
     art = _canvas(width, height, seed)
-    if base is not None:
+    if base_data is not None:
+        base = open_image(base_data)
         # An "edit": the input shows through, tinted by the prompt's palette.
         mixed = (cover(base, width, height).astype(np.uint16) * 3 + art) // 4
         art = mixed.astype(np.uint8)
@@ -97,7 +98,7 @@ def render_video(
     seconds: int,
     fps: int,
     seed: int,
-    first_frame: Image.Image | None = None,
+    first_frame: bytes | None = None,
 ) -> bytes:
     """An H.264 MP4 of exactly ``seconds * fps`` frames; ``first_frame`` opens it.
 
@@ -107,7 +108,9 @@ def render_video(
     if width % 2 or height % 2:
         raise ValueError("video sizes must be even")
     scene = _to_yuv420(_canvas(width, height, seed))
-    start = _to_yuv420(cover(first_frame, width, height)) if first_frame is not None else None
+    start = None
+    if first_frame is not None:
+        start = _to_yuv420(cover(open_image(first_frame), width, height))
     rng = np.random.default_rng(seed ^ 0x5EED)
     dy, dx = (2 * int(v) for v in rng.integers(1, 4, size=2))
     buf = io.BytesIO()

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
+from functools import partial
 
-from mediagate.core.catalogue import Kind
+from mediagate.core.catalogue import ImageInput, Kind
 from mediagate.core.errors import (
     ContentRejectedError,
     UnavailableError,
@@ -53,9 +55,10 @@ class SandboxProvider:
 
     name = "sandbox"
 
-    def __init__(self, clock: Clock, latency_s: float) -> None:
+    def __init__(self, clock: Clock, latency_s: float, executor: Executor | None = None) -> None:
         self._clock = clock
         self._latency = latency_s
+        self._executor = executor  # rendering is CPU work: a process pool keeps the API responsive
 
     def _poll_interval(self) -> float:
         return min(1.0, max(0.02, self._latency / 5))
@@ -82,20 +85,22 @@ class SandboxProvider:
     async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
         spec, params = request.spec, request.params
         seed = request.seed + index
-        base = media.open_image(request.images[0].data) if request.images else None
+        base = request.images[0].data if request.images else None
+        loop = asyncio.get_running_loop()
         if spec.kind is Kind.IMAGE:
             ar = params.aspect_ratio
-            if base is not None and spec.image_input.value == "edit":
-                ar = nearest_ratio(base.width, base.height, spec.aspect_ratios)
+            if base is not None and spec.image_input is ImageInput.EDIT:
+                img = media.open_image(base)
+                ar = nearest_ratio(img.width, img.height, spec.aspect_ratios)
             width, height = spec.size_for(ar)
-            data = await asyncio.to_thread(
-                media.render_image, width, height, seed, spec.format, base
-            )
+            render = partial(media.render_image, width, height, seed, spec.format, base)
+            data = await loop.run_in_executor(self._executor, render)
             return MediaStream(spec.content_type, _chunks(data), width, height)
         width, height = spec.size_for(params.aspect_ratio)
         seconds = params.duration_seconds or spec.default_duration or 1
         fps = spec.fps or 24
-        data = await asyncio.to_thread(media.render_video, width, height, seconds, fps, seed, base)
+        render = partial(media.render_video, width, height, seconds, fps, seed, base)
+        data = await loop.run_in_executor(self._executor, render)
         return MediaStream(spec.content_type, _chunks(data), width, height, float(seconds), fps)
 
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
