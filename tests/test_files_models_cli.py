@@ -68,30 +68,22 @@ def test_keys_create_prints_the_key_alone_and_stores_only_a_hash(tmp_path: Path)
     assert key[:16] in listing and key not in listing
 
 
-def test_generate_downloads_the_result(server: Server, key: str, tmp_path: Path) -> None:
-    out = tmp_path / "clip.mp4"
+def _generate(server: Server, key: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MEDIAGATE_API_KEY": key, "MEDIAGATE_BASE_URL": server.url}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mediagate",
-            "generate",
-            "-m",
-            "seedance-1-lite-480P-5s",
-            "-p",
-            "a dog on a bike",
-            "--ar",
-            "9:16",
-            "-o",
-            str(out),
-        ],
+    return subprocess.run(
+        [sys.executable, "-m", "mediagate", "generate", *args],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
         check=False,
     )
+
+
+def test_generate_downloads_the_result(server: Server, key: str, tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    args = ["-m", "seedance-1-lite-480P-5s", "-p", "a dog on a bike", "--ar", "9:16"]
+    proc = _generate(server, key, *args, "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     info = probe(out.read_bytes())
     assert (info.width, info.height, info.duration) == (480, 864, 5.0)
@@ -99,28 +91,8 @@ def test_generate_downloads_the_result(server: Server, key: str, tmp_path: Path)
 
 
 def test_generate_reports_a_validation_error(server: Server, key: str, tmp_path: Path) -> None:
-    env = {**os.environ, "MEDIAGATE_API_KEY": key, "MEDIAGATE_BASE_URL": server.url}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mediagate",
-            "generate",
-            "-m",
-            "seedream-3",
-            "-p",
-            "x",
-            "--ar",
-            "21:9",
-            "-o",
-            str(tmp_path / "x.webp"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    args = ["-m", "seedream-3", "-p", "x", "--ar", "21:9", "-o", str(tmp_path / "x.webp")]
+    proc = _generate(server, key, *args)
     assert proc.returncode == 1
     assert "ar: '21:9' is not supported" in proc.stderr
     assert "Traceback" not in proc.stderr

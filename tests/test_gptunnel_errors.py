@@ -86,14 +86,12 @@ def test_malformed_bodies_are_400(server: Server, key: str, raw: bytes) -> None:
 
 
 def test_nothing_is_queued_for_an_invalid_request(server: Server, key: str) -> None:
-    before = requests.get(server.url + "/healthz", timeout=5).json()
     post(server, "/v1/media/create", key, json={"model": "seedream-3", "prompt": "x", "ar": "7:1"})
     import sqlite3
 
     with sqlite3.connect(server.data_dir / "mediagate.db") as db:
         (n,) = db.execute("select count(*) from tasks where prompt = 'x'").fetchone()
     assert n == 0
-    assert before["status"] == "ok"
 
 
 @pytest.mark.parametrize("auth", [None, "", "wrong-key", "Bearer wrong", "mg_test_xxx"])
