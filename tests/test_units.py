@@ -191,3 +191,15 @@ def test_video_render_is_h264_with_exact_frames_and_fast() -> None:
 def test_nearest_ratio() -> None:
     assert nearest_ratio(900, 1200, ["1:1", "16:9", "9:16", "4:3", "3:4"]) == "3:4"
     assert nearest_ratio(1920, 1080, ["1:1", "16:9", "9:16"]) == "16:9"
+
+
+async def test_blob_put_reports_the_size_it_streamed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    blobs = BlobStore.local(tmp_path)
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for part in (b"a" * 300_000, b"b" * 5):
+            yield part
+
+    info = await blobs.put("t/x/0.bin", chunks())
+    assert info.size == 300_005 == await blobs.size("t/x/0.bin")
+    assert (await blobs.put("t/x/1.bin", b"xyz")).size == 3

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import structlog
 
-from mediagate.core.catalogue import Catalogue
+from mediagate.core.catalogue import Catalogue, ModelSpec
 from mediagate.core.errors import ProviderError, RateLimitedError, UpstreamTimeoutError
 from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
 from mediagate.jobs.inputs import InputResolver
@@ -55,7 +55,7 @@ class StepRunner:
                 UpstreamTimeoutError(f"the task did not finish within {spec.deadline_s} s"),
             )
         try:
-            return await self._step(task, now)
+            return await self._step(task, spec, now)
         except ProviderError as exc:
             if exc.retryable and task.attempts + 1 < MAX_ATTEMPTS:
                 retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
@@ -69,9 +69,8 @@ class StepRunner:
                 )
             return _failed(exc)
 
-    async def _step(self, task: Task, now: float) -> TaskUpdate:
+    async def _step(self, task: Task, spec: ModelSpec, now: float) -> TaskUpdate:
         provider = self._providers(task.provider)
-        spec = self._catalogue.get(task.model)
         needs_images = task.step in (Step.SUBMIT, Step.FETCH)
         images = await self._inputs.load(task.id, task.params.images) if needs_images else ()
         request = GenerationRequest(

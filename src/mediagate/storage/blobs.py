@@ -35,9 +35,19 @@ class BlobStore:
 
     async def put(self, key: str, data: bytes | AsyncIterable[bytes]) -> BlobInfo:
         """Write ``data``; an iterable is streamed, so memory stays at one chunk."""
-        await obs.put_async(self._store, key, data)
-        meta = await obs.head_async(self._store, key)
-        return BlobInfo(key=key, size=int(meta["size"]))
+        if isinstance(data, bytes):
+            await obs.put_async(self._store, key, data)
+            return BlobInfo(key=key, size=len(data))
+        written = 0
+
+        async def counted() -> AsyncIterator[bytes]:
+            nonlocal written
+            async for chunk in data:
+                written += len(chunk)
+                yield chunk
+
+        await obs.put_async(self._store, key, counted())
+        return BlobInfo(key=key, size=written)
 
     async def size(self, key: str) -> int:
         try:

@@ -35,7 +35,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for single-statement reads. On SQLite no BEGIN is sent: each SELECT
-        is its own snapshot, which saves two thread hops per read (2.6 ms -> see bench)."""
+        is its own snapshot, which saves two aiosqlite thread hops per read."""
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(mediagate_read=True)
             async with conn.begin():
