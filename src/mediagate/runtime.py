@@ -50,12 +50,21 @@ class Runtime:
         )
         sandbox = SandboxProvider(clock, settings.sandbox_latency_s, self.render_pool)
         self.providers = ProviderRegistry(sandbox)
-        self.tasks = TaskService(self.catalogue, self.task_repo, self.queue, self.providers, clock)
+        self.tasks = TaskService(
+            self.catalogue, self.task_repo, self.queue, self.providers, clock, self.blobs
+        )
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private
         )
         runner = StepRunner(self.catalogue, self.providers.get, self.blobs, inputs, clock)
-        self.workers = WorkerPool(self.task_repo, self.queue, runner, clock, settings.workers)
+        self.workers = WorkerPool(
+            self.task_repo,
+            self.queue,
+            runner,
+            clock,
+            settings.workers,
+            on_commit=self.tasks.watch.notify,
+        )
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:

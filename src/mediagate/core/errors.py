@@ -7,6 +7,7 @@
     │   ├── AuthenticationError      401: missing, unknown or revoked key
     │   ├── NotFoundError            404: unknown task, or another key's task
     │   ├── InvalidRequestError      400: a field is missing or not allowed
+    │   ├── ConflictError            409: an Idempotency-Key reused with another body
     │   └── NotConfiguredError       503: the deployment cannot serve this yet
     └── ProviderError                an upstream failed; recorded on the task
         ├── ProviderAuthError        upstream rejected our credentials
@@ -63,6 +64,10 @@ class InvalidRequestError(RequestError):
         if self.allowed:
             text += f"; allowed: {', '.join(self.allowed)}"
         return text
+
+
+class ConflictError(RequestError):
+    code = "conflict"
 
 
 class NotConfiguredError(RequestError):

@@ -4,15 +4,50 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import msgspec
+
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.keys import KeyRecord
 from mediagate.core.tasks import Mode, Task
 
 
+class IdempotencyHit(msgspec.Struct, frozen=True):
+    """An earlier create under the same Idempotency-Key: its task and request fingerprint."""
+
+    task_id: str
+    fingerprint: str
+
+
+class TaskPage(msgspec.Struct, frozen=True):
+    tasks: list[Task]
+    has_more: bool
+
+
 class TaskStore(Protocol):
-    async def insert(self, task: Task, next_run_at: float) -> None: ...
+    async def insert(
+        self,
+        task: Task,
+        next_run_at: float,
+        idempotency: tuple[str, str, float] | None = None,
+    ) -> IdempotencyHit | None:
+        """Insert, or return the earlier task under (Idempotency-Key, fingerprint, since)."""
+        ...
 
     async def get(self, task_id: str) -> Task | None: ...
+
+    async def page(
+        self, key_id: str, models: list[str], after: str | None, limit: int, newest_first: bool
+    ) -> TaskPage: ...
+
+    async def cancel(self, task_id: str, now: float, detail: str) -> Task | None:
+        """Cancel if unfinished; the task as it now is, or None if it was already terminal."""
+        ...
+
+    async def mark_deleted(self, task_id: str, now: float) -> None: ...
+
+
+class MediaStore(Protocol):
+    async def delete(self, keys: list[str]) -> None: ...
 
 
 class KeyStore(Protocol):

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
-from mediagate.core.catalogue import Catalogue
-from mediagate.core.errors import AuthenticationError, NotFoundError
+import msgspec
+
+from mediagate.core.catalogue import Catalogue, GenerationParams, Kind
+from mediagate.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+)
 from mediagate.core.ids import is_task_id, new_task_id, seed_for
 from mediagate.core.keys import KeyRecord, display_prefix, hash_key, new_key
-from mediagate.core.ports import KeyStore, Queue, RouteChooser, TaskStore
+from mediagate.core.ports import KeyStore, MediaStore, Queue, RouteChooser, TaskPage, TaskStore
 from mediagate.core.tasks import Mode, Status, Step, Task
+from mediagate.core.watch import TaskWatch
+
+IDEMPOTENCY_WINDOW_S = 24 * 3600
+MAX_IDEMPOTENCY_KEY = 255
+MAX_PAGE = 100
+
+
+def fingerprint(model: str, prompt: str, params: GenerationParams) -> str:
+    """What makes two creates "the same request" for an Idempotency-Key."""
+    body = msgspec.json.encode([model, prompt, params])
+    return hashlib.sha256(body).hexdigest()
 
 
 class KeyService:
@@ -59,12 +78,16 @@ class TaskService:
         queue: Queue,
         router: RouteChooser,
         clock: Callable[[], float],
+        media: MediaStore,
+        watch: TaskWatch | None = None,
     ) -> None:
         self.catalogue = catalogue
         self._store = store
         self._queue = queue
         self._router = router
         self._clock = clock
+        self._media = media
+        self.watch = watch or TaskWatch()
 
     async def create(
         self,
@@ -76,8 +99,16 @@ class TaskService:
         images: list[str] | None = None,
         duration_seconds: int | None = None,
         sample_count: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Task:
-        """Validate every rule, pick a provider, persist, then queue. Raises before any cost."""
+        """Validate every rule, pick a provider, persist, then queue. Raises before any cost.
+
+        With ``idempotency_key``, the same key and request within 24 hours return the first
+        task instead of a new one; the same key with another request is a ConflictError."""
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidRequestError(
+                "Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
+            )
         spec, params = self.catalogue.validate(
             model,
             prompt,
@@ -102,7 +133,18 @@ class TaskService:
             updated_at=now,
             seed=seed_for(prompt, spec.id, params.aspect_ratio, *params.images),
         )
-        await self._store.insert(task, next_run_at=now)
+        idem = None
+        if idempotency_key is not None:
+            print_ = fingerprint(spec.id, prompt, params)
+            idem = (f"{key.id}:{idempotency_key}", print_, now - IDEMPOTENCY_WINDOW_S)
+        hit = await self._store.insert(task, next_run_at=now, idempotency=idem)
+        if hit is not None:
+            if idem is None or hit.fingerprint != idem[1]:
+                raise ConflictError(
+                    f"Idempotency-Key {idempotency_key!r} was already used with a different "
+                    "request; send a new key for a new request"
+                )
+            return await self.get(key, hit.task_id)
         self._queue.push(task.id, now)
         return task
 
@@ -111,4 +153,51 @@ class TaskService:
         task = await self._store.get(task_id) if is_task_id(task_id) else None
         if task is None or task.key_id != key.id:
             raise NotFoundError(f"task {task_id!r} not found")
+        return task
+
+    async def wait(self, key: KeyRecord, task_id: str, within_s: float) -> Task:
+        """The task once terminal, or as it is when ``within_s`` seconds have passed."""
+        deadline = self._clock() + within_s
+        while True:
+            task = await self.get(key, task_id)
+            remaining = deadline - self._clock()
+            if task.status.terminal or remaining <= 0:
+                return task
+            await self.watch.wait(task_id, min(remaining, 1.0))
+
+    async def page(
+        self,
+        key: KeyRecord,
+        kind: Kind | None = None,
+        after: str | None = None,
+        limit: int = 20,
+        newest_first: bool = True,
+    ) -> TaskPage:
+        """One page of the key's tasks (of one kind), after the task id ``after``."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequestError("limit", f"{limit} is out of range", [f"1..{MAX_PAGE}"])
+        if after is not None and not is_task_id(after):
+            raise InvalidRequestError("after", f"{after!r} is not a task id")
+        models = [m.id for m in self.catalogue.models.values() if kind is None or m.kind is kind]
+        return await self._store.page(key.id, models, after, limit, newest_first)
+
+    async def cancel(self, key: KeyRecord, task_id: str) -> Task:
+        """Cancel a queued or running task (and, through a step, its upstream job). A task
+        that has already finished is returned unchanged."""
+        task = await self.get(key, task_id)
+        if task.status.terminal:
+            return task
+        cancelled = await self._store.cancel(task.id, self._clock(), "cancelled by the client")
+        if cancelled is None:  # it finished in the meantime
+            return await self.get(key, task_id)
+        if cancelled.step is Step.CANCEL:
+            self._queue.push(task.id, self._clock())
+        self.watch.notify(task.id)
+        return cancelled
+
+    async def delete(self, key: KeyRecord, task_id: str) -> Task:
+        """Cancel the task if it is unfinished, then forget it and delete its media."""
+        task = await self.cancel(key, task_id)
+        await self._store.mark_deleted(task.id, self._clock())
+        await self._media.delete([out.key for out in task.outputs])
         return task

@@ -31,7 +31,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     ),
     Status.DONE: frozenset(),
     Status.FAILED: frozenset(),
-    Status.CANCELLED: frozenset(),
+    Status.CANCELLED: frozenset({Status.CANCELLED}),  # the upstream-cancel step
 }
 
 
@@ -45,6 +45,7 @@ class Step(enum.StrEnum):
     SUBMIT = "submit"
     POLL = "poll"
     FETCH = "fetch"
+    CANCEL = "cancel"  # tell the upstream to stop; the task is already cancelled
 
 
 class Mode(enum.StrEnum):

@@ -50,6 +50,8 @@ class StepRunner:
     async def run(self, task: Task) -> TaskUpdate:
         now = self._clock()
         spec = self._catalogue.get(task.model)
+        if task.step is Step.CANCEL:
+            return await self._cancel_upstream(task, spec)
         if now > task.created_at + spec.deadline_s:
             return _failed(
                 UpstreamTimeoutError(f"the task did not finish within {spec.deadline_s} s"),
@@ -68,6 +70,18 @@ class StepRunner:
                     detail=f"retry {task.attempts + 1} after {exc.code}: {exc.message}",
                 )
             return _failed(exc)
+
+    async def _cancel_upstream(self, task: Task, spec: ModelSpec) -> TaskUpdate:
+        """Best effort: a vendor that cannot cancel, or fails to, leaves a note in the log."""
+        request = GenerationRequest(
+            task_id=task.id, spec=spec, prompt=task.prompt, params=task.params, seed=task.seed
+        )
+        detail = "cancelled upstream"
+        try:
+            await self._providers(task.provider).cancel(request, task.upstream_id or "")
+        except ProviderError as exc:
+            detail = f"upstream cancel failed: {exc.code}: {exc.message}"
+        return TaskUpdate(status=Status.CANCELLED, step=None, next_run_at=None, detail=detail)
 
     async def _step(self, task: Task, spec: ModelSpec, now: float) -> TaskUpdate:
         provider = self._providers(task.provider)

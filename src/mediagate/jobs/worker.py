@@ -56,6 +56,7 @@ class WorkerPool:
         clock: Callable[[], float],
         size: int,
         sweep_s: float = 15.0,
+        on_commit: Callable[[str], None] | None = None,
     ) -> None:
         self._repo = repo
         self._queue = queue
@@ -63,6 +64,7 @@ class WorkerPool:
         self._clock = clock
         self._size = size
         self._sweep_s = sweep_s
+        self._on_commit = on_commit
         self.owner = f"{_host()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._tasks: list[asyncio.Task[None]] = []
         self._rng = random.Random()
@@ -151,6 +153,8 @@ class WorkerPool:
         finally:
             heartbeat.cancel()
         committed = await self._repo.advance(task, self.owner, update, self._clock())
+        if committed and self._on_commit is not None:
+            self._on_commit(task_id)
         if committed and update.step is not None and update.next_run_at is not None:
             self._queue.push(task_id, update.next_run_at)
         log.debug("step", task_id=task_id, step=task.step, status=update.status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,9 @@ class BlobStore:
             raise BlobNotFound(key) from None
         async for chunk in result.stream(min_chunk_size=CHUNK):
             yield bytes(chunk)
+
+    async def delete(self, keys: list[str]) -> None:
+        """Remove blobs; a key that is already gone is not an error."""
+        for key in keys:
+            with contextlib.suppress(FileNotFoundError):
+                await obs.delete_async(self._store, key)

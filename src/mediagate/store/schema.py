@@ -43,8 +43,19 @@ tasks = sa.Table(
     sa.Column("next_run_at", sa.Float, nullable=True),
     sa.Column("lease_owner", sa.String(40), nullable=True),
     sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("deleted_at", sa.Float, nullable=True),
 )
 sa.Index("ix_tasks_due", tasks.c.next_run_at, sqlite_where=tasks.c.step.isnot(None))
+sa.Index("ix_tasks_key_id_id", tasks.c.key_id, tasks.c.id)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("scope", sa.String(300), primary_key=True),  # "<key id>:<Idempotency-Key>"
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("task_id", sa.String(24), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
 
 task_events = sa.Table(
     "task_events",

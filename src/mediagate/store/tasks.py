@@ -8,6 +8,7 @@ import msgspec
 import sqlalchemy as sa
 
 from mediagate.core.catalogue import GenerationParams
+from mediagate.core.ports import IdempotencyHit, TaskPage
 from mediagate.core.tasks import (
     TERMINAL,
     Mode,
@@ -20,7 +21,7 @@ from mediagate.core.tasks import (
     can_move,
 )
 from mediagate.store.db import Database
-from mediagate.store.schema import task_events, tasks
+from mediagate.store.schema import idempotency_keys, task_events, tasks
 
 _outputs_decoder = msgspec.json.Decoder(tuple[Output, ...])
 _params_decoder = msgspec.json.Decoder(GenerationParams)
@@ -62,8 +63,33 @@ class TaskRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def insert(self, task: Task, next_run_at: float) -> None:
+    async def insert(
+        self,
+        task: Task,
+        next_run_at: float,
+        idempotency: tuple[str, str, float] | None = None,
+    ) -> IdempotencyHit | None:
+        """Insert the task and its first event in one transaction. With ``idempotency``
+        (scope, fingerprint, since), an earlier task under that scope wins instead."""
         async with self._db.write() as conn:
+            if idempotency is not None:
+                scope, print_, since = idempotency
+                row = (
+                    await conn.execute(
+                        sa.select(idempotency_keys).where(idempotency_keys.c.scope == scope)
+                    )
+                ).first()
+                if row is not None and row.created_at >= since:
+                    return IdempotencyHit(task_id=row.task_id, fingerprint=row.fingerprint)
+                if row is not None:
+                    await conn.execute(
+                        idempotency_keys.delete().where(idempotency_keys.c.scope == scope)
+                    )
+                await conn.execute(
+                    idempotency_keys.insert().values(
+                        scope=scope, fingerprint=print_, task_id=task.id, created_at=task.created_at
+                    )
+                )
             await conn.execute(
                 tasks.insert().values(
                     id=task.id,
@@ -86,11 +112,69 @@ class TaskRepository:
                     task_id=task.id, at=task.created_at, status=task.status.value, detail="created"
                 )
             )
+        return None
 
     async def get(self, task_id: str) -> Task | None:
+        """The task, unless it does not exist or was deleted."""
         async with self._db.read() as conn:
-            row = (await conn.execute(sa.select(tasks).where(tasks.c.id == task_id))).first()
+            row = (
+                await conn.execute(
+                    sa.select(tasks).where(tasks.c.id == task_id, tasks.c.deleted_at.is_(None))
+                )
+            ).first()
         return None if row is None else _task(row)
+
+    async def page(
+        self, key_id: str, models: list[str], after: str | None, limit: int, newest_first: bool
+    ) -> TaskPage:
+        """A key's tasks of the given models in id (= creation) order, after a cursor id."""
+        query = sa.select(tasks).where(
+            tasks.c.key_id == key_id, tasks.c.deleted_at.is_(None), tasks.c.model.in_(models)
+        )
+        if after is not None:
+            query = query.where(tasks.c.id < after if newest_first else tasks.c.id > after)
+        order = tasks.c.id.desc() if newest_first else tasks.c.id.asc()
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query.order_by(order).limit(limit + 1))).all()
+        return TaskPage(tasks=[_task(r) for r in rows[:limit]], has_more=len(rows) > limit)
+
+    async def cancel(self, task_id: str, now: float, detail: str) -> Task | None:
+        """Move an unfinished task to cancelled whoever holds its lease (the holder's commit
+        is then refused). A task that reached the upstream keeps a CANCEL step to stop it
+        there. None if the task was already terminal."""
+        step = sa.case((tasks.c.upstream_id.isnot(None), Step.CANCEL.value), else_=None)
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    tasks.update()
+                    .where(tasks.c.id == task_id, tasks.c.status.notin_(_TERMINAL_VALUES))
+                    .values(
+                        status=Status.CANCELLED.value,
+                        step=step,
+                        next_run_at=now,
+                        updated_at=now,
+                        finished_at=now,
+                        lease_owner=None,
+                        lease_until=None,
+                        error_code="cancelled",
+                        error_message=detail,
+                    )
+                    .returning(*tasks.c)
+                )
+            ).first()
+            if row is not None:
+                await conn.execute(
+                    task_events.insert().values(
+                        task_id=task_id, at=now, status=Status.CANCELLED.value, detail=detail
+                    )
+                )
+        return None if row is None else _task(row)
+
+    async def mark_deleted(self, task_id: str, now: float) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                tasks.update().where(tasks.c.id == task_id).values(deleted_at=now, outputs="[]")
+            )
 
     async def claim(self, task_id: str, owner: str, now: float, lease_s: float) -> Task | None:
         """Take the lease on a due, unfinished task; None if it is not due, done or leased."""
@@ -133,7 +217,7 @@ class TaskRepository:
         if update.error is not None:
             values["error_code"] = update.error.code
             values["error_message"] = update.error.message
-        if update.status in TERMINAL:
+        if update.status in TERMINAL and task.status not in TERMINAL:
             values["finished_at"] = now
         async with self._db.write() as conn:
             res = await conn.execute(
@@ -191,7 +275,11 @@ class TaskRepository:
             rows = (
                 await conn.execute(
                     sa.select(tasks.c.id, tasks.c.next_run_at).where(
-                        tasks.c.step.isnot(None), tasks.c.status.notin_(_TERMINAL_VALUES)
+                        tasks.c.step.isnot(None),
+                        sa.or_(
+                            tasks.c.status.notin_(_TERMINAL_VALUES),
+                            tasks.c.step == Step.CANCEL.value,
+                        ),
                     )
                 )
             ).all()

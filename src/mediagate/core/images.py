@@ -1,0 +1,50 @@
+"""Turning the image inputs dialects receive (URLs, data URLs, bare base64, uploads) into refs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from mediagate.core.errors import InvalidRequestError
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+
+
+def sniff_image_type(data: bytes) -> str | None:
+    """The image MIME type from the file's magic bytes, or None if it is no image we take."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return None
+
+
+def data_url(data: bytes, param: str) -> str:
+    """An uploaded file as a data URL; refuses anything that is not an image."""
+    kind = sniff_image_type(data)
+    if kind is None:
+        raise InvalidRequestError(param, "is not an image", ["png", "jpeg", "webp", "gif"])
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
+def image_ref(value: str, param: str) -> str:
+    """An http(s) URL or data URL as given; bare base64 (as the unified format allows) is
+    decoded far enough to learn its type and returned as a data URL."""
+    text = value.strip()
+    if text.startswith(("http://", "https://", "data:")) or "://" in text[:16]:
+        return text
+    head = text[:64]
+    try:
+        probe = base64.b64decode(head[: len(head) // 4 * 4], validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequestError(
+            param, "must be an http(s) URL, a data:image/...;base64 URL or base64 image data"
+        ) from None
+    kind = sniff_image_type(probe)
+    if kind is None:
+        raise InvalidRequestError(param, "base64 data is not an image", ["png", "jpeg", "webp"])
+    return f"data:{kind};base64,{text}"
