@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,14 +15,36 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
 
 from mediagate import __version__
-from mediagate.api import files, gptunnel, models
+from mediagate.api import files, gptunnel, models, openai_images, openai_videos, unified
 from mediagate.logs import configure as configure_logs
 from mediagate.runtime import Runtime
 from mediagate.settings import Settings
 
 log = structlog.get_logger("mediagate.api")
+
+# Swagger UI's files ship in a wheel and are served here, so /docs works offline.
+ASSETS = "/docs/assets"
+docs_assets = create_static_files_router(
+    path=ASSETS,
+    directories=[Path(str(resources.files("swagger_ui") / "static"))],
+    include_in_schema=False,
+)
+
+DESCRIPTION = """One task API for image and video models, in three dialects over the same tasks:
+
+* **gptunnel**: `POST /v1/media/create`, `GET|POST /v1/media/result`, `POST /v1/media/cancel`
+  (key as `Authorization: <key>` or `Bearer <key>`).
+* **Unified video (GPTNB / new-api)**: `POST /v1/video/generations`,
+  `GET /v1/video/generations/{task_id}`.
+* **OpenAI**: `POST /v1/images/generations`, `POST /v1/images/edits`, `/v1/videos` (create,
+  retrieve, content, list, delete) and `GET /v1/models`.
+
+Test-mode keys (`mg_test_...`) run every model on the built-in sandbox for free.
+Results are served from `/v1/files/...` links signed by this gateway.
+"""
 
 
 class Health(msgspec.Struct):
@@ -69,14 +93,31 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             await runtime.close()
 
     return Litestar(
-        route_handlers=[gptunnel.router, files.router, models.router, healthz, openapi_json],
+        route_handlers=[
+            gptunnel.router,
+            unified.router,
+            openai_images.router,
+            openai_videos.router,
+            files.router,
+            models.router,
+            docs_assets,
+            healthz,
+            openapi_json,
+        ],
         lifespan=[lifespan],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         openapi_config=OpenAPIConfig(
             title="mediagate",
             version=__version__,
             path="/docs",
-            render_plugins=[SwaggerRenderPlugin()],
+            description=DESCRIPTION,
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+                )
+            ],
         ),
         debug=False,
     )

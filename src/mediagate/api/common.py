@@ -1,15 +1,24 @@
-"""What every dialect shares: the runtime lookup, auth, public URLs and field-path parsing."""
+"""What every dialect shares: runtime lookup, auth, public URLs, error classification, hints."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 
+from mediagate.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    MediagateError,
+    NotConfiguredError,
+    NotFoundError,
+)
 from mediagate.core.keys import KeyRecord
 from mediagate.core.tasks import Task
 from mediagate.runtime import Runtime
@@ -64,3 +73,66 @@ def validation_field(exc: ValidationException) -> tuple[str, str]:
     if match:
         return match.group(1) or "body", detail.split(" - at ")[0]
     return "body", detail
+
+
+class ErrorInfo(msgspec.Struct, frozen=True):
+    """A failure as every dialect needs it: HTTP status, type, code, message and field."""
+
+    status: int
+    type: str
+    code: str
+    message: str
+    param: str | None = None
+    headers: dict[str, str] | None = None
+
+
+def classify(exc: Exception, field_names: dict[str, str]) -> ErrorInfo | None:
+    """Map a request failure onto status and words, naming fields as the dialect does.
+    None means the exception is not the caller's doing (the app's 500 handler takes it)."""
+    if isinstance(exc, InvalidRequestError):
+        param = field_names.get(exc.param, exc.param)
+        return ErrorInfo(400, "invalid_request_error", exc.code, exc.describe(param), param)
+    if isinstance(exc, ValidationException):
+        field, msg = validation_field(exc)
+        field = field_names.get(field, field)
+        return ErrorInfo(400, "invalid_request_error", "invalid_request", f"{field}: {msg}", field)
+    if isinstance(exc, AuthenticationError):
+        return ErrorInfo(401, "authentication_error", "invalid_api_key", exc.message)
+    if isinstance(exc, NotFoundError):
+        return ErrorInfo(404, "not_found_error", exc.code, exc.message, "task_id")
+    if isinstance(exc, ConflictError):
+        return ErrorInfo(409, "conflict_error", exc.code, exc.message, "Idempotency-Key")
+    if isinstance(exc, NotConfiguredError):
+        return ErrorInfo(503, "service_unavailable_error", exc.code, exc.message, "model")
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        text = f"body: {exc.detail}" if exc.status_code == 400 else str(exc.detail)
+        kind = "invalid_request_error" if exc.status_code in (400, 413, 415) else "http_error"
+        headers = dict(exc.headers) if exc.headers else None
+        return ErrorInfo(exc.status_code, kind, "invalid_request", text, None, headers)
+    if isinstance(exc, MediagateError):
+        return ErrorInfo(400, "invalid_request_error", exc.code, exc.message)
+    return None
+
+
+# What a failed task's error code means over HTTP, where a dialect needs a number.
+TASK_ERROR_STATUS = {
+    "invalid_input": 400,
+    "upstream_invalid_request": 400,
+    "content_rejected": 422,
+    "cancelled": 499,
+    "rate_limited": 429,
+    "upstream_auth": 502,
+    "upstream_error": 502,
+    "timeout": 504,
+    "internal_error": 500,
+}
+
+
+def poll_after_ms(task: Task, now: float) -> int:
+    """A polling hint: often while a task is young, rarely once it has run a while."""
+    age = max(0.0, now - task.created_at)
+    return int(min(5000.0, max(200.0, age * 250.0)))
+
+
+def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
+    return request.headers.get("idempotency-key")

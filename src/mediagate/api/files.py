@@ -51,6 +51,12 @@ async def download(
     key = key.lstrip("/")
     if not sig or not rt.signer.verify(key, sig, exp) or not key.startswith("t/"):
         raise NotFoundException("file not found")
+    return await blob_response(request, key)
+
+
+async def blob_response(request: Request[Any, Any, Any], key: str) -> Response[Any]:
+    """Stream a stored blob, honouring a single Range; 404 if it is gone."""
+    rt = runtime_of(request)
     try:
         size = await rt.blobs.size(key)
     except BlobNotFound:

@@ -9,14 +9,16 @@ from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.params import Parameter
 
-from mediagate.api.common import api_key, output_urls, require_key, runtime_of, validation_field
-from mediagate.core.errors import (
-    AuthenticationError,
-    InvalidRequestError,
-    MediagateError,
-    NotConfiguredError,
-    NotFoundError,
+from mediagate.api.common import (
+    api_key,
+    classify,
+    idempotency_key,
+    output_urls,
+    poll_after_ms,
+    require_key,
+    runtime_of,
 )
+from mediagate.core.errors import InvalidRequestError, MediagateError
 from mediagate.core.tasks import Status, Task
 
 # gptunnel's numeric error codes on `code` (0 is success).
@@ -104,6 +106,8 @@ def render_task(request: Request[Any, Any, Any], task: Task) -> MediaTask:
 
 @post("/v1/media/create", status_code=200, summary="Create a generation task")
 async def create(request: Request[Any, Any, Any], data: CreateBody) -> MediaTask:
+    """Validates against the catalogue and answers at once; the task runs in the background.
+    An ``Idempotency-Key`` header makes retries of the same request return the same task."""
     task = await runtime_of(request).tasks.create(
         api_key(request),
         data.model,
@@ -112,30 +116,20 @@ async def create(request: Request[Any, Any, Any], data: CreateBody) -> MediaTask
         images=data.images,
         duration_seconds=data.duration_seconds,
         sample_count=data.sample_count,
+        idempotency_key=idempotency_key(request),
     )
     return render_task(request, task)
 
 
-async def _result(request: Request[Any, Any, Any], task_id: str | None) -> MediaTask:
-    if not task_id:
-        raise InvalidRequestError("task_id", "is required, in the query or the JSON body")
-    task = await runtime_of(request).tasks.get(api_key(request), task_id)
-    return render_task(request, task)
+def _with_hint(request: Request[Any, Any, Any], task: Task) -> Response[MediaTask]:
+    headers = {}
+    if not task.status.terminal:
+        headers["poll-after-ms"] = str(poll_after_ms(task, runtime_of(request).clock()))
+    return Response(render_task(request, task), headers=headers)
 
 
-@get("/v1/media/result", summary="Read a task (task_id in the query)")
-async def result_get(
-    request: Request[Any, Any, Any],
-    task_id: str | None = Parameter(query="task_id", default=None),
-) -> MediaTask:
-    return await _result(request, task_id)
-
-
-@post("/v1/media/result", status_code=200, summary="Read a task (task_id in body or query)")
-async def result_post(
-    request: Request[Any, Any, Any],
-    task_id: str | None = Parameter(query="task_id", default=None),
-) -> MediaTask:
+async def _task_id_from(request: Request[Any, Any, Any], task_id: str | None) -> str:
+    """task_id from the JSON body if there is one, else from the query."""
     raw = await request.body()
     if raw.strip():
         try:
@@ -145,7 +139,44 @@ async def result_post(
         except msgspec.DecodeError:
             raise InvalidRequestError("body", "is not valid JSON") from None
         task_id = body.task_id or task_id
+    if not task_id:
+        raise InvalidRequestError("task_id", "is required, in the query or the JSON body")
+    return task_id
+
+
+async def _result(request: Request[Any, Any, Any], task_id: str | None) -> Response[MediaTask]:
+    if not task_id:
+        raise InvalidRequestError("task_id", "is required, in the query or the JSON body")
+    task = await runtime_of(request).tasks.get(api_key(request), task_id)
+    return _with_hint(request, task)
+
+
+@get("/v1/media/result", summary="Read a task (task_id in the query)")
+async def result_get(
+    request: Request[Any, Any, Any],
+    task_id: str | None = Parameter(query="task_id", default=None),
+) -> Response[MediaTask]:
     return await _result(request, task_id)
+
+
+@post("/v1/media/result", status_code=200, summary="Read a task (task_id in body or query)")
+async def result_post(
+    request: Request[Any, Any, Any],
+    task_id: str | None = Parameter(query="task_id", default=None),
+) -> Response[MediaTask]:
+    return await _result(request, await _task_id_from(request, task_id))
+
+
+@post("/v1/media/cancel", status_code=200, summary="Cancel a queued or running task")
+async def cancel(
+    request: Request[Any, Any, Any],
+    task_id: str | None = Parameter(query="task_id", default=None),
+) -> MediaTask:
+    """Ends in ``cancelled`` (and stops the upstream job where the vendor allows it). A task
+    that already finished is returned as it is."""
+    task_id = await _task_id_from(request, task_id)
+    task = await runtime_of(request).tasks.cancel(api_key(request), task_id)
+    return render_task(request, task)
 
 
 def _error(
@@ -155,40 +186,25 @@ def _error(
     return Response(body, status_code=status)
 
 
+# gptunnel's numeric ``code`` per HTTP status of a failure.
+_CODES = {401: CODE_UNAUTHORIZED, 404: CODE_NOT_FOUND, 503: CODE_NOT_CONFIGURED}
+_TYPES = {401: "unauthorized_request_error"}
+
+
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     """Core errors in gptunnel's shape: non-zero ``code``, a message, and an HTTP status."""
-    if isinstance(exc, InvalidRequestError):
-        param = FIELD_NAMES.get(exc.param, exc.param)
-        return _error(
-            400, CODE_INVALID, "invalid_request_error", exc.code, exc.describe(param), param
-        )
-    if isinstance(exc, ValidationException):
-        field, msg = validation_field(exc)
-        field = FIELD_NAMES.get(field, field)
-        text = f"{field}: {msg}" if field != "body" else f"body: {msg}"
-        return _error(400, CODE_INVALID, "invalid_request_error", "invalid_request", text, field)
-    if isinstance(exc, AuthenticationError):
-        return _error(
-            401, CODE_UNAUTHORIZED, "unauthorized_request_error", exc.code, exc.message, None
-        )
-    if isinstance(exc, NotFoundError):
-        return _error(404, CODE_NOT_FOUND, "not_found_error", exc.code, exc.message, "task_id")
-    if isinstance(exc, NotConfiguredError):
-        return _error(
-            503, CODE_NOT_CONFIGURED, "service_unavailable_error", exc.code, exc.message, "model"
-        )
-    if isinstance(exc, HTTPException) and exc.status_code < 500:
-        kind = "invalid_request_error" if exc.status_code == 400 else "http_error"
-        text = f"body: {exc.detail}" if exc.status_code == 400 else str(exc.detail)
-        return _error(exc.status_code, CODE_INVALID, kind, "invalid_request", text, None)
-    if isinstance(exc, MediagateError):
-        return _error(400, CODE_INVALID, "invalid_request_error", exc.code, exc.message, None)
-    raise exc
+    info = classify(exc, FIELD_NAMES)
+    if info is None:
+        raise exc
+    kind = _TYPES.get(info.status, info.type)
+    code = _CODES.get(info.status, CODE_INVALID)
+    body = ErrorBody(code, info.message, ErrorDetail(info.message, kind, info.param, info.code))
+    return Response(body, status_code=info.status, headers=info.headers)
 
 
 router = Router(
     path="/",
-    route_handlers=[create, result_get, result_post],
+    route_handlers=[create, result_get, result_post, cancel],
     guards=[require_key],
     exception_handlers={
         MediagateError: handle_error,

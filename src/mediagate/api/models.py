@@ -12,8 +12,12 @@ from mediagate.core.catalogue import ModelSpec
 
 
 class ModelEntry(msgspec.Struct):
+    """OpenAI's model object (id, object, created, owned_by) plus the catalogue's rules."""
+
     id: str
     object: str
+    created: int
+    owned_by: str
     title: str
     kind: str
     format: str
@@ -33,6 +37,9 @@ class ModelEntry(msgspec.Struct):
     live: bool
 
 
+CATALOGUE_DATE = 1763856000  # 2025-11-23: when this catalogue's entries were written
+
+
 class ModelList(msgspec.Struct):
     object: str
     data: list[ModelEntry]
@@ -42,6 +49,8 @@ def model_entry(spec: ModelSpec, live: bool) -> ModelEntry:
     return ModelEntry(
         id=spec.id,
         object="model",
+        created=CATALOGUE_DATE,
+        owned_by=spec.vendor,
         title=spec.title,
         kind=spec.kind.value,
         format=spec.format,

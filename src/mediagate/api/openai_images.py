@@ -1,0 +1,222 @@
+"""OpenAI's images endpoints: generations (JSON) and edits (multipart or JSON), answered
+synchronously: the request waits for its task and returns the images inline or as links."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, Router, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import HTTPException, ValidationException
+
+from mediagate.api.common import api_key, idempotency_key, output_urls, require_key, runtime_of
+from mediagate.api.openai_shared import (
+    ErrorBody,
+    error_response,
+    form_int,
+    form_text,
+    make_handler,
+    ratio_for_size,
+    read_upload,
+    task_failure,
+)
+from mediagate.core.catalogue import Kind
+from mediagate.core.errors import InvalidRequestError, MediagateError
+from mediagate.core.images import data_url, image_ref
+from mediagate.core.tasks import Status
+
+FIELD_NAMES = {"sample_count": "n", "aspect_ratio": "size", "images": "image"}
+FORMATS = ["b64_json", "url"]
+WAIT_MARGIN_S = 30.0
+
+
+class GenerateBody(msgspec.Struct):
+    """OpenAI's fields that mean something here; the rest (quality, style, ...) are ignored."""
+
+    prompt: str
+    model: str | None = None
+    n: int | None = None
+    size: str | None = None
+    response_format: str | None = None
+    aspect_ratio: str | None = None  # mediagate extension: the catalogue ratio directly
+
+
+class ImageRef(msgspec.Struct):
+    image_url: str | None = None
+
+
+class EditJsonBody(msgspec.Struct):
+    prompt: str
+    model: str | None = None
+    images: list[ImageRef] | None = None
+    image: str | None = None
+    n: int | None = None
+    size: str | None = None
+    response_format: str | None = None
+
+
+class ImageData(msgspec.Struct, omit_defaults=True):
+    b64_json: str | None = None
+    url: str | None = None
+
+
+class ImagesResponse(msgspec.Struct):
+    created: int
+    data: list[ImageData]
+    size: str
+    output_format: str
+
+
+async def _generate(
+    request: Request[Any, Any, Any],
+    model: str | None,
+    prompt: str,
+    n: int | None,
+    size: str | None,
+    response_format: str | None,
+    images: list[str] | None,
+    aspect_ratio: str | None = None,
+) -> Response[Any]:
+    rt = runtime_of(request)
+    image_models = sorted(m.id for m in rt.catalogue.models.values() if m.kind is Kind.IMAGE)
+    if not model:
+        raise InvalidRequestError("model", "is required", image_models)
+    spec = rt.catalogue.get(model)
+    if spec.kind is not Kind.IMAGE:
+        raise InvalidRequestError(
+            "model", f"{spec.id} makes video; use POST /v1/videos", image_models
+        )
+    fmt = response_format or "b64_json"
+    if fmt not in FORMATS:
+        raise InvalidRequestError("response_format", f"{fmt!r} is not supported", FORMATS)
+    key = api_key(request)
+    task = await rt.tasks.create(
+        key,
+        spec.id,
+        prompt,
+        aspect_ratio=aspect_ratio or ratio_for_size(spec, size),
+        images=images,
+        sample_count=n,
+        idempotency_key=idempotency_key(request),
+    )
+    task = await rt.tasks.wait(key, task.id, spec.deadline_s + WAIT_MARGIN_S)
+    if task.status is not Status.DONE:
+        if not task.status.terminal:
+            return error_response(
+                504,
+                "server_error",
+                "timeout",
+                f"task {task.id} is still running; read it at GET /v1/media/result?task_id="
+                f"{task.id}",
+            )
+        return task_failure(task.error, task.id)
+    if fmt == "url":
+        data = [ImageData(url=url) for url in output_urls(request, task)]
+    else:
+        data = [
+            ImageData(b64_json=base64.b64encode(await rt.blobs.read(out.key)).decode())
+            for out in task.outputs
+        ]
+    first = task.outputs[0]
+    body = ImagesResponse(
+        created=int(task.created_at),
+        data=data,
+        size=f"{first.width}x{first.height}",
+        output_format=spec.format,
+    )
+    return Response(body, headers={"x-mediagate-task-id": task.id})
+
+
+@post("/v1/images/generations", status_code=200, summary="Generate images (OpenAI format)")
+async def generations(request: Request[Any, Any, Any], data: GenerateBody) -> Response[Any]:
+    """``size`` maps onto the model's aspect ratios; ``response_format`` is ``b64_json``
+    (default) or ``url`` (a permanent mediagate link)."""
+    return await _generate(
+        request,
+        data.model,
+        data.prompt,
+        data.n,
+        data.size,
+        data.response_format,
+        None,
+        data.aspect_ratio,
+    )
+
+
+async def _form_images(form: Any) -> list[str]:
+    if form.get("mask") is not None:
+        raise InvalidRequestError("mask", "masks are not supported; the whole image is edited")
+    parts = [*form.getall("image", []), *form.getall("image[]", [])]
+    refs = []
+    for i, part in enumerate(parts):
+        name = "image" if len(parts) == 1 else f"image[{i}]"
+        if isinstance(part, UploadFile):
+            refs.append(data_url(await read_upload(part, name), name))
+        else:
+            refs.append(image_ref(str(part), name))
+    if not refs:
+        raise InvalidRequestError("image", "is required: one file part (or image[] parts)")
+    return refs
+
+
+@post("/v1/images/edits", status_code=200, summary="Edit an image (OpenAI format)")
+async def edits(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Multipart as the OpenAI SDK sends it (``image`` or ``image[]`` files), or JSON with
+    ``images: [{image_url}]``."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("application/json"):
+        try:
+            body = msgspec.json.decode(await request.body(), type=EditJsonBody)
+        except msgspec.ValidationError as exc:
+            raise InvalidRequestError("body", str(exc)) from None
+        except msgspec.DecodeError:
+            raise InvalidRequestError("body", "is not valid JSON") from None
+        refs = [
+            image_ref(ref.image_url, f"images[{i}].image_url")
+            for i, ref in enumerate(body.images or [])
+            if ref.image_url
+        ]
+        if body.image:
+            refs.insert(0, image_ref(body.image, "image"))
+        if not refs:
+            raise InvalidRequestError("images", "is required: [{image_url: ...}]")
+        return await _generate(
+            request, body.model, body.prompt, body.n, body.size, body.response_format, refs
+        )
+    if not ctype.startswith("multipart/form-data"):
+        raise InvalidRequestError(
+            "Content-Type", f"{ctype or 'none'} is not accepted", ["multipart/form-data"]
+        )
+    form = await request.form()
+    prompt = form_text(form, "prompt")
+    if not prompt:
+        raise InvalidRequestError("prompt", "is required")
+    refs = await _form_images(form)
+    return await _generate(
+        request,
+        form_text(form, "model"),
+        prompt,
+        form_int(form, "n"),
+        form_text(form, "size"),
+        form_text(form, "response_format"),
+        refs,
+    )
+
+
+_handle = make_handler(FIELD_NAMES)
+
+router = Router(
+    path="/",
+    route_handlers=[generations, edits],
+    guards=[require_key],
+    exception_handlers={
+        MediagateError: _handle,
+        ValidationException: _handle,
+        HTTPException: _handle,
+    },
+    tags=["OpenAI images"],
+)
+
+__all__ = ["ErrorBody", "router"]

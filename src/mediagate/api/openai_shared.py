@@ -1,0 +1,114 @@
+"""What OpenAI's images and videos endpoints share: the error body, sizes and form parsing."""
+
+from __future__ import annotations
+
+from math import gcd
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.datastructures import UploadFile
+
+from mediagate.api.common import TASK_ERROR_STATUS, classify
+from mediagate.core.catalogue import ModelSpec
+from mediagate.core.errors import InvalidRequestError
+from mediagate.core.tasks import TaskError
+
+RATIO_TOLERANCE = 0.02  # a requested WxH within 2 % of a catalogue ratio maps onto it
+
+
+class ErrorDetail(msgspec.Struct):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorBody(msgspec.Struct):
+    error: ErrorDetail
+
+
+def error_response(
+    status: int, kind: str, code: str, message: str, param: str | None = None
+) -> Response[ErrorBody]:
+    return Response(ErrorBody(ErrorDetail(message, kind, param, code)), status_code=status)
+
+
+def make_handler(field_names: dict[str, str]) -> Any:
+    """An exception handler rendering core errors in OpenAI's shape, so the official SDK
+    raises its usual class for the status (BadRequestError, NotFoundError, ...)."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+        info = classify(exc, field_names)
+        if info is None:
+            raise exc
+        code = "invalid_api_key" if info.status == 401 else info.code
+        resp = error_response(info.status, info.type, code, info.message, info.param)
+        if info.headers:
+            resp.headers.update(info.headers)
+        return resp
+
+    return handle
+
+
+def task_failure(error: TaskError | None, task_id: str) -> Response[ErrorBody]:
+    """A failed generation on a synchronous endpoint, with the status its reason deserves."""
+    if error is None:
+        return error_response(500, "server_error", "internal_error", f"task {task_id} failed")
+    status = TASK_ERROR_STATUS.get(error.code, 500)
+    if error.code == "content_rejected":
+        status, kind, code = 400, "invalid_request_error", "moderation_blocked"
+    else:
+        kind, code = ("server_error" if status >= 500 else "invalid_request_error"), error.code
+    return error_response(status, kind, code, f"{error.message} (task {task_id})")
+
+
+def size_text(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def ratio_for_size(spec: ModelSpec, size: str | None, param: str = "size") -> str | None:
+    """The catalogue aspect ratio a WxH asks for: an exact catalogue size, or the same shape
+    within 2 %. None (and "auto") keep the model's default."""
+    if size is None or size == "auto":
+        return None
+    allowed = [size_text(spec.size_for(ar)) for ar in spec.aspect_ratios] + ["auto"]
+    w_text, sep, h_text = size.lower().partition("x")
+    if not sep or not w_text.isdigit() or not h_text.isdigit() or not int(w_text) * int(h_text):
+        raise InvalidRequestError(param, f"{size!r} is not WIDTHxHEIGHT", allowed)
+    width, height = int(w_text), int(h_text)
+    for ar in spec.aspect_ratios:
+        if spec.size_for(ar) == (width, height):
+            return ar
+    want = width / height
+    for ar in spec.aspect_ratios:
+        aw, ah = (int(x) for x in ar.split(":"))
+        if abs(want - aw / ah) <= RATIO_TOLERANCE * (aw / ah):
+            return ar
+    g = gcd(width, height)
+    raise InvalidRequestError(
+        param, f"{size} ({width // g}:{height // g}) is not a shape {spec.id} can make", allowed
+    )
+
+
+async def read_upload(value: Any, param: str) -> bytes:
+    if isinstance(value, UploadFile):
+        return await value.read()
+    raise InvalidRequestError(param, "must be a file part")
+
+
+def form_text(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    if value is None or isinstance(value, UploadFile):
+        return None
+    return str(value)
+
+
+def form_int(form: Any, name: str) -> int | None:
+    text = form_text(form, name)
+    if text is None or text == "":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidRequestError(name, f"{text!r} is not an integer") from None
