@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mediagate.core.tasks import Mode
@@ -118,15 +118,22 @@ def keys_revoke(key_id: str, data_dir: DataDir = None) -> None:
 def generate(
     model: Annotated[str, typer.Option("-m", "--model", help="Model id, see /v1/models")],
     prompt: Annotated[str, typer.Option("-p", "--prompt")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="File to write")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File to write, or a directory for several")
+    ] = Path("."),
     ar: Annotated[str | None, typer.Option("--ar", help="Aspect ratio, e.g. 16:9")] = None,
-    image: Annotated[list[str] | None, typer.Option("--image", help="Input image URL")] = None,
+    image: Annotated[
+        list[str] | None, typer.Option("--image", help="Input image URL or data URL")
+    ] = None,
+    duration: Annotated[int | None, typer.Option("--duration", help="Video seconds")] = None,
+    samples: Annotated[int | None, typer.Option("-n", "--samples", help="How many")] = None,
     base_url: Annotated[str, typer.Option(envvar="MEDIAGATE_BASE_URL")] = "http://127.0.0.1:8000",
     api_key: Annotated[str | None, typer.Option(envvar="MEDIAGATE_API_KEY")] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between polls")] = 1.0,
+    timeout: Annotated[float, typer.Option(help="Give up waiting after this many seconds")] = 1800,
 ) -> None:
-    """Submit a task to any gptunnel-compatible server, follow it, download the result."""
-    from mediagate.client import APIError, Client, TaskFailedError
+    """Submit a task to mediagate (or any gptunnel-compatible server), follow it with a
+    progress bar, and download the results. Built on ``mediagate.client``."""
+    from mediagate.client import Client, MediagateError, Task
 
     key = api_key or os.environ.get("GPTUNNEL_API_KEY")
     if not key:
@@ -140,30 +147,33 @@ def generate(
     )
     try:
         with Client(base_url, key) as client, Progress(*columns, console=err) as progress:
-            task = client.create(model, prompt, ar=ar, images=image or None)
-            bar = progress.add_task(f"{task.id} {task.status}", total=100)
+            bar = progress.add_task("submitting", total=100)
+            dl = progress.add_task("download", total=None, visible=False)
 
-            def update(t: object) -> None:
-                from mediagate.client import MediaTask
-
-                assert isinstance(t, MediaTask)
+            def on_task(t: Task) -> None:
                 progress.update(bar, completed=t.progress, description=f"{t.id} {t.status}")
 
-            done = client.wait(task.id, interval=interval, on_update=update)
-            progress.update(bar, completed=100)
-            assert done.url is not None
-            dl = progress.add_task("download", total=None)
-            progress.columns = (*columns[:2], DownloadColumn())
-            size = client.download(
-                done.url, output, lambda n, total: progress.update(dl, completed=n, total=total)
+            def on_bytes(done: int, total: int | None) -> None:
+                progress.update(dl, completed=done, total=total, visible=True)
+
+            result = client.generate(
+                model,
+                prompt,
+                output=output,
+                timeout=timeout,
+                on_progress=on_task,
+                on_bytes=on_bytes,
+                ar=ar,
+                images=image or None,
+                duration_seconds=duration,
+                sample_count=samples,
             )
-    except TaskFailedError as exc:
+    except MediagateError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    except APIError as exc:
-        err.print(f"[red]error {exc.status}: {exc.message}[/red]")
-        raise typer.Exit(1) from None
-    err.print(f"saved {output} ({size} bytes) from {done.url}")
+    for path in result.files:
+        err.print(f"saved {path} ({path.stat().st_size} bytes)")
+    err.print(f"task {result.task.id}: {result.task.url}")
 
 
 if __name__ == "__main__":
