@@ -108,7 +108,8 @@ def classify(exc: Exception, field_names: dict[str, str]) -> ErrorInfo | None:
         text = f"body: {exc.detail}" if exc.status_code == 400 else str(exc.detail)
         kind = "invalid_request_error" if exc.status_code in (400, 413, 415) else "http_error"
         headers = dict(exc.headers) if exc.headers else None
-        return ErrorInfo(exc.status_code, kind, "invalid_request", text, None, headers)
+        body_param = "body" if exc.status_code == 400 else None
+        return ErrorInfo(exc.status_code, kind, "invalid_request", text, body_param, headers)
     if isinstance(exc, MediagateError):
         return ErrorInfo(400, "invalid_request_error", exc.code, exc.message)
     return None

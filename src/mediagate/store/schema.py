@@ -46,7 +46,7 @@ tasks = sa.Table(
     sa.Column("deleted_at", sa.Float, nullable=True),
 )
 sa.Index("ix_tasks_due", tasks.c.next_run_at, sqlite_where=tasks.c.step.isnot(None))
-sa.Index("ix_tasks_key_id_id", tasks.c.key_id, tasks.c.id)
+sa.Index("ix_tasks_key_created", tasks.c.key_id, tasks.c.created_at)
 
 idempotency_keys = sa.Table(
     "idempotency_keys",

@@ -127,15 +127,37 @@ class TaskRepository:
     async def page(
         self, key_id: str, models: list[str], after: str | None, limit: int, newest_first: bool
     ) -> TaskPage:
-        """A key's tasks of the given models in id (= creation) order, after a cursor id."""
+        """A key's tasks of the given models in creation order, after the cursor task."""
         query = sa.select(tasks).where(
             tasks.c.key_id == key_id, tasks.c.deleted_at.is_(None), tasks.c.model.in_(models)
         )
-        if after is not None:
-            query = query.where(tasks.c.id < after if newest_first else tasks.c.id > after)
-        order = tasks.c.id.desc() if newest_first else tasks.c.id.asc()
         async with self._db.read() as conn:
-            rows = (await conn.execute(query.order_by(order).limit(limit + 1))).all()
+            if after is not None:
+                at = (
+                    await conn.execute(sa.select(tasks.c.created_at).where(tasks.c.id == after))
+                ).scalar()
+                if at is None:
+                    return TaskPage(tasks=[], has_more=False)
+                if newest_first:
+                    query = query.where(
+                        sa.or_(
+                            tasks.c.created_at < at,
+                            sa.and_(tasks.c.created_at == at, tasks.c.id < after),
+                        )
+                    )
+                else:
+                    query = query.where(
+                        sa.or_(
+                            tasks.c.created_at > at,
+                            sa.and_(tasks.c.created_at == at, tasks.c.id > after),
+                        )
+                    )
+            order = (
+                (tasks.c.created_at.desc(), tasks.c.id.desc())
+                if newest_first
+                else (tasks.c.created_at.asc(), tasks.c.id.asc())
+            )
+            rows = (await conn.execute(query.order_by(*order).limit(limit + 1))).all()
         return TaskPage(tasks=[_task(r) for r in rows[:limit]], has_more=len(rows) > limit)
 
     async def cancel(self, task_id: str, now: float, detail: str) -> Task | None:

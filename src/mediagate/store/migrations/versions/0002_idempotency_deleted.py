@@ -17,7 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("deleted_at", sa.Float, nullable=True))
-    op.create_index("ix_tasks_key_id_id", "tasks", ["key_id", "id"])
+    op.create_index("ix_tasks_key_created", "tasks", ["key_id", "created_at"])
     op.create_table(
         "idempotency_keys",
         sa.Column("scope", sa.String(300), primary_key=True),
@@ -29,6 +29,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("idempotency_keys")
-    op.drop_index("ix_tasks_key_id_id", "tasks")
+    op.drop_index("ix_tasks_key_created", "tasks")
     with op.batch_alter_table("tasks") as batch:
         batch.drop_column("deleted_at")
