@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar import Request, Router
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
@@ -137,3 +137,18 @@ def poll_after_ms(task: Task, now: float) -> int:
 
 def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
     return request.headers.get("idempotency-key")
+
+
+def dialect_router(handlers: list[Any], on_error: Any, tag: str) -> Router:
+    """A dialect's routes behind the key guard, with its errors rendered by ``on_error``."""
+    return Router(
+        path="/",
+        route_handlers=handlers,
+        guards=[require_key],
+        exception_handlers={
+            MediagateError: on_error,
+            ValidationException: on_error,
+            HTTPException: on_error,
+        },
+        tags=[tag],
+    )

@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post
-from litestar.exceptions import HTTPException, ValidationException
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
 from mediagate.api.common import (
     api_key,
     classify,
+    dialect_router,
     idempotency_key,
     output_urls,
     poll_after_ms,
-    require_key,
     runtime_of,
 )
-from mediagate.core.errors import InvalidRequestError, MediagateError
+from mediagate.core.errors import InvalidRequestError
 from mediagate.core.tasks import Status, Task
 
 # gptunnel's numeric error codes on `code` (0 is success).
@@ -202,14 +201,4 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Er
     return Response(body, status_code=info.status, headers=info.headers)
 
 
-router = Router(
-    path="/",
-    route_handlers=[create, result_get, result_post, cancel],
-    guards=[require_key],
-    exception_handlers={
-        MediagateError: handle_error,
-        ValidationException: handle_error,
-        HTTPException: handle_error,
-    },
-    tags=["gptunnel"],
-)
+router = dialect_router([create, result_get, result_post, cancel], handle_error, "gptunnel")

@@ -7,11 +7,16 @@ import base64
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, post
+from litestar import Request, Response, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import HTTPException, ValidationException
 
-from mediagate.api.common import api_key, idempotency_key, output_urls, require_key, runtime_of
+from mediagate.api.common import (
+    api_key,
+    dialect_router,
+    idempotency_key,
+    output_urls,
+    runtime_of,
+)
 from mediagate.api.openai_shared import (
     ErrorBody,
     error_response,
@@ -23,7 +28,7 @@ from mediagate.api.openai_shared import (
     task_failure,
 )
 from mediagate.core.catalogue import Kind
-from mediagate.core.errors import InvalidRequestError, MediagateError
+from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.tasks import Status
 
@@ -207,16 +212,6 @@ async def edits(request: Request[Any, Any, Any]) -> Response[Any]:
 
 _handle = make_handler(FIELD_NAMES)
 
-router = Router(
-    path="/",
-    route_handlers=[generations, edits],
-    guards=[require_key],
-    exception_handlers={
-        MediagateError: _handle,
-        ValidationException: _handle,
-        HTTPException: _handle,
-    },
-    tags=["OpenAI images"],
-)
+router = dialect_router([generations, edits], _handle, "OpenAI images")
 
 __all__ = ["ErrorBody", "router"]

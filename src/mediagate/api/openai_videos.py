@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, delete, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import HTTPException, ValidationException
 from litestar.params import Parameter
 
-from mediagate.api.common import api_key, idempotency_key, poll_after_ms, require_key, runtime_of
+from mediagate.api.common import (
+    api_key,
+    dialect_router,
+    idempotency_key,
+    poll_after_ms,
+    runtime_of,
+)
 from mediagate.api.files import blob_response
 from mediagate.api.openai_shared import (
     form_int,
@@ -21,7 +26,7 @@ from mediagate.api.openai_shared import (
     size_text,
 )
 from mediagate.core.catalogue import Kind
-from mediagate.core.errors import InvalidRequestError, MediagateError
+from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.tasks import Status, Task
 
@@ -255,14 +260,4 @@ async def remove(request: Request[Any, Any, Any], video_id: str) -> Deleted:
 
 _handle = make_handler(FIELD_NAMES)
 
-router = Router(
-    path="/",
-    route_handlers=[create, retrieve, content, list_videos, remove],
-    guards=[require_key],
-    exception_handlers={
-        MediagateError: _handle,
-        ValidationException: _handle,
-        HTTPException: _handle,
-    },
-    tags=["OpenAI videos"],
-)
+router = dialect_router([create, retrieve, content, list_videos, remove], _handle, "OpenAI videos")

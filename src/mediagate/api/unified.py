@@ -18,21 +18,20 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post
-from litestar.exceptions import HTTPException, ValidationException
+from litestar import Request, Response, get, post
 
 from mediagate.api.common import (
     TASK_ERROR_STATUS,
     api_key,
     classify,
+    dialect_router,
     idempotency_key,
     output_urls,
     poll_after_ms,
-    require_key,
     runtime_of,
 )
 from mediagate.core.catalogue import Kind
-from mediagate.core.errors import InvalidRequestError, MediagateError
+from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
 from mediagate.core.tasks import Status, Task
 
@@ -191,14 +190,4 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Er
     return Response(body, status_code=info.status, headers=info.headers)
 
 
-router = Router(
-    path="/",
-    route_handlers=[create, result],
-    guards=[require_key],
-    exception_handlers={
-        MediagateError: handle_error,
-        ValidationException: handle_error,
-        HTTPException: handle_error,
-    },
-    tags=["unified video (GPTNB / new-api)"],
-)
+router = dialect_router([create, result], handle_error, "unified video (GPTNB / new-api)")
