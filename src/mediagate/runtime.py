@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
+from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
 from mediagate.core.services import KeyService, TaskService
 from mediagate.jobs.inputs import InputResolver
@@ -20,6 +21,7 @@ from mediagate.settings import Settings
 from mediagate.storage.blobs import BlobStore
 from mediagate.storage.signing import UrlSigner, load_or_create_secret
 from mediagate.store import migrate
+from mediagate.store.accounts import AccountRepository
 from mediagate.store.db import Database
 from mediagate.store.keys import KeyRepository
 from mediagate.store.tasks import TaskRepository
@@ -42,16 +44,25 @@ class Runtime:
         )
         self.signer = UrlSigner(secret, settings.url_ttl_s)
         self.task_repo = TaskRepository(self.db)
-        self.keys = KeyService(KeyRepository(self.db), clock)
+        self.account_repo = AccountRepository(self.db)
+        self.accounts = AccountService(self.account_repo, self.catalogue, clock)
+        self.keys = KeyService(KeyRepository(self.db), clock, self.account_repo)
         self.queue = InProcessQueue(clock)
         self.render_pool = ProcessPoolExecutor(
             max_workers=settings.render_processes or os.cpu_count() or 1,
             mp_context=multiprocessing.get_context("spawn"),
         )
         sandbox = SandboxProvider(clock, settings.sandbox_latency_s, self.render_pool)
-        self.providers = ProviderRegistry(sandbox)
+        self.providers = ProviderRegistry(sandbox, sandbox_live=settings.sandbox_live)
         self.tasks = TaskService(
-            self.catalogue, self.task_repo, self.queue, self.providers, clock, self.blobs
+            self.catalogue,
+            self.task_repo,
+            self.queue,
+            self.providers,
+            clock,
+            self.blobs,
+            self.accounts,
+            settings.prices,
         )
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     input_allow_private: bool = Field(
         default=False, description="Let input URLs reach private addresses (dev/test only)"
     )
+    sandbox_live: bool = Field(
+        default=False,
+        description="Run live keys on the sandbox too, charging their accounts: for staging "
+        "and billing rehearsals, never for production",
+    )
+    currency: str = Field(default="credits", description="The unit prices and balances are in")
+    prices: dict[str, str] = Field(
+        default_factory=dict,
+        description='Price overrides per model, JSON: {"seedream-3": "0.05"} (catalogue unit)',
+    )
     log_level: str = "info"
     log_json: bool = False
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from mediagate.core.errors import InvalidRequestError
+from mediagate.core.money import to_micros
 
 MAX_PROMPT_CHARS = 8000
 MAX_IMAGE_URL_CHARS = 4096
@@ -46,6 +47,8 @@ class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_samples: int = 1
     fps: int | None = None
     deadline_s: int = 600
+    price: str = "0"
+    price_unit: str = "image"
     id: str = ""
 
     @property
@@ -130,6 +133,9 @@ class Catalogue:
 
 
 def _check_entry(name: str, spec: ModelSpec) -> None:
+    if spec.price_unit not in ("image", "second"):
+        raise ValueError(f"catalogue entry {name}: price_unit must be image or second")
+    to_micros(spec.price, f"catalogue entry {name} price")
     missing = [ar for ar in spec.aspect_ratios if ar not in spec.sizes]
     if missing or spec.default_aspect_ratio not in spec.aspect_ratios:
         raise ValueError(f"catalogue entry {name}: sizes or default missing for {missing}")

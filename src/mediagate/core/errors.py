@@ -5,6 +5,8 @@
     MediagateError
     ├── RequestError                 the caller's fault, rendered as a 4xx/503
     │   ├── AuthenticationError      401: missing, unknown or revoked key
+    │   ├── InsufficientBalanceError 402: the account cannot pay (balance or spend limit)
+    │   ├── PermissionDeniedError    403: the key or account may not do this
     │   ├── NotFoundError            404: unknown task, or another key's task
     │   ├── InvalidRequestError      400: a field is missing or not allowed
     │   ├── ConflictError            409: an Idempotency-Key reused with another body
@@ -41,6 +43,20 @@ class RequestError(MediagateError):
 
 class AuthenticationError(RequestError):
     code = "unauthorized"
+
+
+class InsufficientBalanceError(RequestError):
+    """``code`` is insufficient_balance, or spend_limit_exceeded for a daily/monthly cap."""
+
+    code = "insufficient_balance"
+
+    def __init__(self, message: str, code: str = "insufficient_balance") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PermissionDeniedError(RequestError):
+    code = "permission_denied"
 
 
 class NotFoundError(RequestError):

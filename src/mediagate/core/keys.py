@@ -10,6 +10,7 @@ import msgspec
 from mediagate.core.tasks import Mode
 
 KEY_PREFIX = "mg"
+DEFAULT_ACCOUNT = "acct_default"  # keys made without --account belong here
 
 
 class KeyRecord(msgspec.Struct, frozen=True):
@@ -19,10 +20,11 @@ class KeyRecord(msgspec.Struct, frozen=True):
     name: str
     created_at: float
     revoked_at: float | None = None
+    account_id: str = DEFAULT_ACCOUNT
 
 
 def new_key(mode: Mode) -> str:
-    """``mg_test_...`` or ``mg_live_...`` with 192 bits of randomness."""
+    """``mg_test_...``, ``mg_live_...`` or ``mg_admin_...`` with 192 bits of randomness."""
     return f"{KEY_PREFIX}_{mode.value}_{secrets.token_urlsafe(24)}"
 
 

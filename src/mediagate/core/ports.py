@@ -6,6 +6,7 @@ from typing import Protocol
 
 import msgspec
 
+from mediagate.core.accounts import Account, Entry, Hold, LedgerProblem, LimitsUpdate, UsageRow
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.keys import KeyRecord
 from mediagate.core.tasks import Mode, Task
@@ -29,6 +30,7 @@ class TaskStore(Protocol):
         task: Task,
         next_run_at: float,
         idempotency: tuple[str, str, float] | None = None,
+        hold: Hold | None = None,
     ) -> IdempotencyHit | None:
         """Insert, or return the earlier task under (Idempotency-Key, fingerprint, since)."""
         ...
@@ -44,6 +46,28 @@ class TaskStore(Protocol):
         ...
 
     async def mark_deleted(self, task_id: str, now: float) -> None: ...
+
+
+class AccountStore(Protocol):
+    async def insert(self, account: Account) -> None: ...
+
+    async def get(self, account_id: str) -> Account | None: ...
+
+    async def list_accounts(self) -> list[Account]: ...
+
+    async def update(self, account_id: str, change: LimitsUpdate, now: float) -> None: ...
+
+    async def credit(
+        self, account_id: str, amount: int, kind: Entry, note: str, now: float
+    ) -> None: ...
+
+    async def check(self) -> list[LedgerProblem]: ...
+
+    async def usage(
+        self, account_id: str, start: float, end: float, group_by: str, key_id: str | None
+    ) -> list[UsageRow]: ...
+
+    async def charged(self, account_id: str) -> int: ...
 
 
 class MediaStore(Protocol):

@@ -7,17 +7,28 @@ from collections.abc import Callable
 
 import msgspec
 
+from mediagate.core.accounts import Hold, price_micros
+from mediagate.core.billing import AccountService, day_start, month_start
 from mediagate.core.catalogue import Catalogue, GenerationParams, Kind
 from mediagate.core.errors import (
     AuthenticationError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from mediagate.core.ids import is_task_id, new_task_id, seed_for
-from mediagate.core.keys import KeyRecord, display_prefix, hash_key, new_key
-from mediagate.core.ports import KeyStore, MediaStore, Queue, RouteChooser, TaskPage, TaskStore
-from mediagate.core.tasks import Mode, Status, Step, Task
+from mediagate.core.keys import DEFAULT_ACCOUNT, KeyRecord, display_prefix, hash_key, new_key
+from mediagate.core.ports import (
+    AccountStore,
+    KeyStore,
+    MediaStore,
+    Queue,
+    RouteChooser,
+    TaskPage,
+    TaskStore,
+)
+from mediagate.core.tasks import Charge, Mode, Status, Step, Task
 from mediagate.core.watch import TaskWatch
 
 IDEMPOTENCY_WINDOW_S = 24 * 3600
@@ -32,12 +43,17 @@ def fingerprint(model: str, prompt: str, params: GenerationParams) -> str:
 
 
 class KeyService:
-    def __init__(self, store: KeyStore, clock: Callable[[], float]) -> None:
+    def __init__(self, store: KeyStore, clock: Callable[[], float], accounts: AccountStore) -> None:
         self._store = store
         self._clock = clock
+        self._accounts = accounts
 
-    async def create(self, mode: Mode, name: str = "") -> tuple[str, KeyRecord]:
+    async def create(
+        self, mode: Mode, name: str = "", account_id: str = DEFAULT_ACCOUNT
+    ) -> tuple[str, KeyRecord]:
         """Make a key; the plain key is returned once and never stored."""
+        if await self._accounts.get(account_id) is None:
+            raise NotFoundError(f"account {account_id!r} not found")
         key = new_key(mode)
         record = KeyRecord(
             id=new_task_id(self._clock()),
@@ -45,6 +61,7 @@ class KeyService:
             mode=mode,
             name=name,
             created_at=self._clock(),
+            account_id=account_id,
         )
         await self._store.insert(record, hash_key(key))
         return key, record
@@ -79,9 +96,13 @@ class TaskService:
         router: RouteChooser,
         clock: Callable[[], float],
         media: MediaStore,
+        accounts: AccountService,
+        prices: dict[str, str] | None = None,
         watch: TaskWatch | None = None,
     ) -> None:
         self.catalogue = catalogue
+        self._accounts = accounts
+        self._prices = dict(prices or {})
         self._store = store
         self._queue = queue
         self._router = router
@@ -117,8 +138,24 @@ class TaskService:
             duration_seconds=duration_seconds,
             sample_count=sample_count,
         )
+        if key.mode is Mode.ADMIN:
+            raise PermissionDeniedError("admin keys manage the gateway and cannot generate")
         provider = self._router.route(spec, key.mode)
+        await self._accounts.check_access(key, spec.id)
         now = self._clock()
+        hold = None
+        price = 0
+        if key.mode is Mode.LIVE:
+            price = price_micros(spec, params, self._prices.get(spec.id))
+            if price:
+                hold = Hold(
+                    account_id=key.account_id,
+                    key_id=key.id,
+                    model=spec.id,
+                    amount_micros=price,
+                    day_start=day_start(now),
+                    month_start=month_start(now),
+                )
         task = Task(
             id=new_task_id(now),
             key_id=key.id,
@@ -132,12 +169,15 @@ class TaskService:
             created_at=now,
             updated_at=now,
             seed=seed_for(prompt, spec.id, params.aspect_ratio, *params.images),
+            account_id=key.account_id,
+            price_micros=price,
+            charge=Charge.HELD if hold else Charge.NONE,
         )
         idem = None
         if idempotency_key is not None:
             print_ = fingerprint(spec.id, prompt, params)
             idem = (f"{key.id}:{idempotency_key}", print_, now - IDEMPOTENCY_WINDOW_S)
-        hit = await self._store.insert(task, next_run_at=now, idempotency=idem)
+        hit = await self._store.insert(task, next_run_at=now, idempotency=idem, hold=hold)
         if hit is not None:
             if idem is None or hit.fingerprint != idem[1]:
                 raise ConflictError(
@@ -152,6 +192,13 @@ class TaskService:
         """The task if it belongs to ``key``; another key's task is as good as absent."""
         task = await self._store.get(task_id) if is_task_id(task_id) else None
         if task is None or task.key_id != key.id:
+            raise NotFoundError(f"task {task_id!r} not found")
+        return task
+
+    async def get_any(self, task_id: str) -> Task:
+        """Any key's task: for the admin API."""
+        task = await self._store.get(task_id) if is_task_id(task_id) else None
+        if task is None:
             raise NotFoundError(f"task {task_id!r} not found")
         return task
 

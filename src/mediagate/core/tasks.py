@@ -49,8 +49,20 @@ class Step(enum.StrEnum):
 
 
 class Mode(enum.StrEnum):
+    """A key's mode. Tasks are only ever test or live; admin keys manage, never generate."""
+
     TEST = "test"
     LIVE = "live"
+    ADMIN = "admin"
+
+
+class Charge(enum.StrEnum):
+    """Where a task's price stands in the ledger."""
+
+    NONE = "none"  # test keys: never touches a balance
+    HELD = "held"  # the price is held on the account
+    SETTLED = "settled"  # done: the hold became a charge
+    RELEASED = "released"  # failed or cancelled: the hold went back
 
 
 class Output(msgspec.Struct, frozen=True):
@@ -91,6 +103,9 @@ class Task(msgspec.Struct, frozen=True):
     error: TaskError | None = None
     finished_at: float | None = None
     seed: int = 0
+    account_id: str = ""
+    price_micros: int = 0
+    charge: Charge = Charge.NONE
 
 
 class TaskUpdate(msgspec.Struct, frozen=True):

@@ -9,14 +9,20 @@ from mediagate.providers.base import Provider
 
 
 class ProviderRegistry:
-    def __init__(self, sandbox: Provider, live: dict[str, Provider] | None = None) -> None:
+    def __init__(
+        self,
+        sandbox: Provider,
+        live: dict[str, Provider] | None = None,
+        sandbox_live: bool = False,
+    ) -> None:
         self._sandbox = sandbox
+        self._sandbox_live = sandbox_live
         self._live = dict(live or {})
         self._by_name: dict[str, Provider] = {sandbox.name: sandbox, **self._live}
 
     def route(self, spec: ModelSpec, mode: Mode) -> str:
         """The provider name a new task of ``spec`` goes to; raises if none is configured."""
-        if mode is Mode.TEST:
+        if mode is Mode.TEST or (mode is Mode.LIVE and self._sandbox_live):
             return self._sandbox.name
         if spec.vendor in self._live:
             return spec.vendor
@@ -32,4 +38,4 @@ class ProviderRegistry:
 
     def is_live(self, spec: ModelSpec) -> bool:
         """Whether live keys can run ``spec`` on this deployment."""
-        return spec.vendor in self._live
+        return self._sandbox_live or spec.vendor in self._live

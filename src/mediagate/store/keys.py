@@ -21,6 +21,7 @@ def _record(row: Any) -> KeyRecord:
         name=m["name"],
         created_at=m["created_at"],
         revoked_at=m["revoked_at"],
+        account_id=m["account_id"],
     )
 
 
@@ -31,6 +32,7 @@ _COLS = (
     api_keys.c.name,
     api_keys.c.created_at,
     api_keys.c.revoked_at,
+    api_keys.c.account_id,
 )
 
 
@@ -48,6 +50,7 @@ class KeyRepository:
                     mode=record.mode.value,
                     name=record.name,
                     created_at=record.created_at,
+                    account_id=record.account_id,
                 )
             )
 

@@ -16,7 +16,38 @@ api_keys = sa.Table(
     sa.Column("name", sa.String(200), nullable=False, server_default=""),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("account_id", sa.String(40), nullable=False, server_default="acct_default"),
 )
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("balance_micros", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("daily_limit_micros", sa.BigInteger, nullable=True),
+    sa.Column("monthly_limit_micros", sa.BigInteger, nullable=True),
+    sa.Column("allowed_models", sa.Text, nullable=True),  # JSON list; NULL: every model
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled_at", sa.Float, nullable=True),
+)
+
+# Append-only: every balance movement. SUM(amount_micros) per account == its balance.
+ledger = sa.Table(
+    "ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(40), nullable=False),
+    sa.Column("key_id", sa.String(24), nullable=True),
+    sa.Column("task_id", sa.String(24), nullable=True),
+    sa.Column("model", sa.String(100), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)
+sa.Index("ix_ledger_account_at", ledger.c.account_id, ledger.c.at)
+sa.Index("ix_ledger_task_id", ledger.c.task_id)
 
 tasks = sa.Table(
     "tasks",
@@ -44,7 +75,11 @@ tasks = sa.Table(
     sa.Column("lease_owner", sa.String(40), nullable=True),
     sa.Column("lease_until", sa.Float, nullable=True),
     sa.Column("deleted_at", sa.Float, nullable=True),
+    sa.Column("account_id", sa.String(40), nullable=False, server_default="acct_default"),
+    sa.Column("price_micros", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("charge", sa.String(10), nullable=False, server_default="none"),
 )
+sa.Index("ix_tasks_account_created", tasks.c.account_id, tasks.c.created_at)
 sa.Index("ix_tasks_due", tasks.c.next_run_at, sqlite_where=tasks.c.step.isnot(None))
 sa.Index("ix_tasks_key_created", tasks.c.key_id, tasks.c.created_at)
 

@@ -7,10 +7,12 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
+from mediagate.core.accounts import Hold
 from mediagate.core.catalogue import GenerationParams
 from mediagate.core.ports import IdempotencyHit, TaskPage
 from mediagate.core.tasks import (
     TERMINAL,
+    Charge,
     Mode,
     Output,
     Status,
@@ -20,6 +22,7 @@ from mediagate.core.tasks import (
     TaskUpdate,
     can_move,
 )
+from mediagate.store import accounts as ledger_ops
 from mediagate.store.db import Database
 from mediagate.store.schema import idempotency_keys, task_events, tasks
 
@@ -56,6 +59,9 @@ def _task(row: Any) -> Task:
         error=error,
         finished_at=m["finished_at"],
         seed=m["seed"],
+        account_id=m["account_id"],
+        price_micros=m["price_micros"],
+        charge=Charge(m["charge"]),
     )
 
 
@@ -68,9 +74,12 @@ class TaskRepository:
         task: Task,
         next_run_at: float,
         idempotency: tuple[str, str, float] | None = None,
+        hold: Hold | None = None,
     ) -> IdempotencyHit | None:
         """Insert the task and its first event in one transaction. With ``idempotency``
-        (scope, fingerprint, since), an earlier task under that scope wins instead."""
+        (scope, fingerprint, since), an earlier task under that scope wins instead. With
+        ``hold``, the price is held on the account in the same transaction (or nothing is
+        written and InsufficientBalanceError is raised)."""
         async with self._db.write() as conn:
             if idempotency is not None:
                 scope, print_, since = idempotency
@@ -90,6 +99,8 @@ class TaskRepository:
                         scope=scope, fingerprint=print_, task_id=task.id, created_at=task.created_at
                     )
                 )
+            if hold is not None:
+                await ledger_ops.hold(conn, hold, task.id, task.created_at)
             await conn.execute(
                 tasks.insert().values(
                     id=task.id,
@@ -102,6 +113,9 @@ class TaskRepository:
                     status=task.status.value,
                     step=task.step.value if task.step else None,
                     seed=task.seed,
+                    account_id=task.account_id,
+                    price_micros=task.price_micros,
+                    charge=(Charge.HELD if hold is not None else Charge.NONE).value,
                     created_at=task.created_at,
                     updated_at=task.updated_at,
                     next_run_at=next_run_at,
@@ -185,6 +199,7 @@ class TaskRepository:
                 )
             ).first()
             if row is not None:
+                await ledger_ops.settle(conn, task_id, Status.CANCELLED, now)
                 await conn.execute(
                     task_events.insert().values(
                         task_id=task_id, at=now, status=Status.CANCELLED.value, detail=detail
@@ -253,6 +268,8 @@ class TaskRepository:
             )
             if not res.rowcount:
                 return False
+            if update.status in TERMINAL and task.status not in TERMINAL:
+                await ledger_ops.settle(conn, task.id, update.status, now)
             if update.status != task.status or update.detail:
                 await conn.execute(
                     task_events.insert().values(

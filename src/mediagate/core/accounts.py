@@ -1,0 +1,76 @@
+"""Accounts, prices and the ledger's records: what is charged, held and spent. No SQL here."""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+from mediagate.core.catalogue import GenerationParams, ModelSpec
+from mediagate.core.money import to_micros
+
+
+class Account(msgspec.Struct, frozen=True):
+    """A balance that several keys spend from, with optional limits."""
+
+    id: str
+    name: str
+    balance_micros: int
+    created_at: float
+    held_micros: int = 0
+    daily_limit_micros: int | None = None
+    monthly_limit_micros: int | None = None
+    allowed_models: tuple[str, ...] | None = None  # None: every model
+    disabled_at: float | None = None
+
+
+class LimitsUpdate(msgspec.Struct, frozen=True):
+    """A change to an account's limits; ``UNSET`` leaves a field as it is, None clears it."""
+
+    daily_limit_micros: int | msgspec.UnsetType | None = msgspec.UNSET
+    monthly_limit_micros: int | msgspec.UnsetType | None = msgspec.UNSET
+    allowed_models: tuple[str, ...] | msgspec.UnsetType | None = msgspec.UNSET
+    disabled: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class Entry(enum.StrEnum):
+    """Ledger row kinds. The balance is always the sum of every row's amount."""
+
+    TOPUP = "topup"  # + money added by an admin
+    HOLD = "hold"  # - the price, held at create
+    RELEASE = "release"  # + the hold given back (on success it is replaced by a charge)
+    CHARGE = "charge"  # - the price, spent: a succeeded task
+    ADJUST = "adjust"  # +/- an admin correction
+
+
+class Hold(msgspec.Struct, frozen=True):
+    """What the store must hold, atomically with inserting the task."""
+
+    account_id: str
+    key_id: str
+    model: str
+    amount_micros: int
+    day_start: float
+    month_start: float
+
+
+class UsageRow(msgspec.Struct, frozen=True):
+    group: str
+    tasks: int
+    succeeded: int
+    failed: int
+    amount_micros: int
+
+
+class LedgerProblem(msgspec.Struct, frozen=True):
+    """One thing the ledger check found wrong."""
+
+    account_id: str
+    what: str
+
+
+def price_micros(spec: ModelSpec, params: GenerationParams, override: str | None = None) -> int:
+    """The task's price: per image, or per second of video, times the number of samples."""
+    unit = to_micros(override if override is not None else spec.price, f"price of {spec.id}")
+    per_sample = unit * (params.duration_seconds or 0) if spec.price_unit == "second" else unit
+    return per_sample * params.sample_count
