@@ -18,7 +18,16 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from mediagate import __version__
-from mediagate.api import files, gptunnel, models, openai_images, openai_videos, unified
+from mediagate.api import (
+    account,
+    admin,
+    files,
+    gptunnel,
+    models,
+    openai_images,
+    openai_videos,
+    unified,
+)
 from mediagate.logs import configure as configure_logs
 from mediagate.runtime import Runtime
 from mediagate.settings import Settings
@@ -98,6 +107,8 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             unified.router,
             openai_images.router,
             openai_videos.router,
+            account.router,
+            admin.router,
             files.router,
             models.router,
             docs_assets,

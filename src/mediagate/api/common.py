@@ -14,13 +14,15 @@ from litestar.handlers.base import BaseRouteHandler
 from mediagate.core.errors import (
     AuthenticationError,
     ConflictError,
+    InsufficientBalanceError,
     InvalidRequestError,
     MediagateError,
     NotConfiguredError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from mediagate.core.keys import KeyRecord
-from mediagate.core.tasks import Task
+from mediagate.core.tasks import Mode, Task
 from mediagate.runtime import Runtime
 
 
@@ -30,9 +32,25 @@ def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
 
 
 async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Route guard: authenticates before the body is parsed, so a bad key is always 401."""
+    """Route guard: authenticates before the body is parsed, so a bad key is always 401.
+    Admin keys are refused here: they manage the gateway and never generate."""
     rt: Runtime = connection.app.state.runtime
     key = await rt.keys.authenticate(connection.headers.get("authorization"))
+    if key.mode is Mode.ADMIN:
+        raise PermissionDeniedError(
+            "admin keys cannot be used for generation; use a test or live key"
+        )
+    connection.state.api_key = key
+
+
+async def require_admin(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Route guard for /v1/admin: only an admin key (``mediagate keys create --admin``)."""
+    rt: Runtime = connection.app.state.runtime
+    key = await rt.keys.authenticate(connection.headers.get("authorization"))
+    if key.mode is not Mode.ADMIN:
+        raise PermissionDeniedError("the admin API needs an admin key")
     connection.state.api_key = key
 
 
@@ -98,6 +116,10 @@ def classify(exc: Exception, field_names: dict[str, str]) -> ErrorInfo | None:
         return ErrorInfo(400, "invalid_request_error", "invalid_request", f"{field}: {msg}", field)
     if isinstance(exc, AuthenticationError):
         return ErrorInfo(401, "authentication_error", "invalid_api_key", exc.message)
+    if isinstance(exc, InsufficientBalanceError):
+        return ErrorInfo(402, "insufficient_balance_error", exc.code, exc.message)
+    if isinstance(exc, PermissionDeniedError):
+        return ErrorInfo(403, "permission_error", exc.code, exc.message)
     if isinstance(exc, NotFoundError):
         return ErrorInfo(404, "not_found_error", exc.code, exc.message, "task_id")
     if isinstance(exc, ConflictError):
@@ -139,12 +161,12 @@ def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
     return request.headers.get("idempotency-key")
 
 
-def dialect_router(handlers: list[Any], on_error: Any, tag: str) -> Router:
+def dialect_router(handlers: list[Any], on_error: Any, tag: str, guard: Any = None) -> Router:
     """A dialect's routes behind the key guard, with its errors rendered by ``on_error``."""
     return Router(
         path="/",
         route_handlers=handlers,
-        guards=[require_key],
+        guards=[guard or require_key],
         exception_handlers={
             MediagateError: on_error,
             ValidationException: on_error,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Annotated
@@ -12,25 +11,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mediagate.cli import accounts as _accounts
+from mediagate.cli.common import DataDir, err, run, settings_for
+from mediagate.core.keys import DEFAULT_ACCOUNT
 from mediagate.core.tasks import Mode
 from mediagate.runtime import Runtime
-from mediagate.settings import Settings
 
 app = typer.Typer(help="mediagate: a self-hosted gateway for AI image and video generation.")
 keys_app = typer.Typer(help="Create, list and revoke API keys.")
 app.add_typer(keys_app, name="keys")
-err = Console(stderr=True)
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory [env: MEDIAGATE_DATA_DIR]")
-]
-
-
-def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -44,7 +33,7 @@ def serve(
 
     from mediagate.api.app import create_app
 
-    settings = _settings(data_dir, host=host, port=port)
+    settings = settings_for(data_dir, host=host, port=port)
     err.print(
         f"mediagate serving on http://{settings.host}:{settings.port} "
         f"(data in {settings.data_dir.resolve()}). Make a key: mediagate keys create --test"
@@ -58,32 +47,30 @@ def serve(
     )
 
 
-async def _with_runtime(settings: Settings, fn):  # type: ignore[no-untyped-def]
-    rt = await Runtime.open(settings)
-    try:
-        return await fn(rt)
-    finally:
-        await rt.close()
-
-
 @keys_app.command("create")
 def keys_create(
     test: Annotated[bool, typer.Option("--test", help="A test key: runs on the sandbox")] = False,
     live: Annotated[bool, typer.Option("--live", help="A live key: real providers")] = False,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="An admin key: the admin API, never generation")
+    ] = False,
     name: Annotated[str, typer.Option(help="A label for the key")] = "",
+    account: Annotated[
+        str, typer.Option(help="The account it spends from (see `accounts list`)")
+    ] = DEFAULT_ACCOUNT,
     data_dir: DataDir = None,
 ) -> None:
     """Create a key and print it alone on stdout (it is shown only this once)."""
-    if test == live:
-        err.print("[red]choose exactly one of --test or --live[/red]")
+    if sum((test, live, admin)) != 1:
+        err.print("[red]choose exactly one of --test, --live or --admin[/red]")
         raise typer.Exit(2)
-    mode = Mode.TEST if test else Mode.LIVE
+    mode = Mode.TEST if test else Mode.LIVE if live else Mode.ADMIN
 
     async def go(rt: Runtime) -> str:
-        key, _ = await rt.keys.create(mode, name)
+        key, _ = await rt.keys.create(mode, name, account)
         return key
 
-    typer.echo(asyncio.run(_with_runtime(_settings(data_dir), go)))
+    typer.echo(run(data_dir, go))
 
 
 @keys_app.command("list")
@@ -91,14 +78,13 @@ def keys_list(data_dir: DataDir = None) -> None:
     """List keys (prefixes only; keys are stored hashed)."""
 
     async def go(rt: Runtime) -> None:
-        table = Table("id", "prefix", "mode", "name", "state")
+        table = Table("id", "prefix", "mode", "name", "account", "state")
         for k in await rt.keys.list():
-            table.add_row(
-                k.id, k.prefix + "…", k.mode.value, k.name, "revoked" if k.revoked_at else "active"
-            )
+            state = "revoked" if k.revoked_at else "active"
+            table.add_row(k.id, k.prefix + "…", k.mode.value, k.name, k.account_id, state)
         Console().print(table)
 
-    asyncio.run(_with_runtime(_settings(data_dir), go))
+    run(data_dir, go)
 
 
 @keys_app.command("revoke")
@@ -108,7 +94,7 @@ def keys_revoke(key_id: str, data_dir: DataDir = None) -> None:
     async def go(rt: Runtime) -> bool:
         return await rt.keys.revoke(key_id)
 
-    if not asyncio.run(_with_runtime(_settings(data_dir), go)):
+    if not run(data_dir, go):
         err.print(f"[red]no active key {key_id}[/red]")
         raise typer.Exit(1)
     err.print(f"revoked {key_id}")
@@ -175,6 +161,8 @@ def generate(
         err.print(f"saved {path} ({path.stat().st_size} bytes)")
     err.print(f"task {result.task.id}: {result.task.url}")
 
+
+_accounts.register(app)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,129 @@
+"""What a key may see of its account: GET /v1/balance (gptunnel's shape) and GET /v1/usage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Request, get
+from litestar.params import Parameter
+
+from mediagate.api.common import api_key, dialect_router, runtime_of
+from mediagate.api.gptunnel import handle_error
+from mediagate.core.accounts import UsageRow
+from mediagate.core.errors import InvalidRequestError
+from mediagate.core.money import from_micros
+
+
+class Balance(msgspec.Struct):
+    """gptunnel's balance object (orgId, object, balance, creditLimit) plus what is held."""
+
+    object: str
+    orgId: str
+    balance: float
+    creditLimit: float
+    held: float
+    balance_micros: int
+    held_micros: int
+    currency: str
+
+
+class UsageItem(msgspec.Struct):
+    group: str
+    tasks: int
+    succeeded: int
+    failed: int
+    amount: float
+    amount_micros: int
+
+
+class UsageTotal(msgspec.Struct):
+    tasks: int
+    amount: float
+    amount_micros: int
+
+
+class Usage(msgspec.Struct):
+    object: str
+    account_id: str
+    group_by: str
+    currency: str
+    data: list[UsageItem]
+    total: UsageTotal
+
+
+def parse_time(value: str | None, param: str) -> float | None:
+    """Unix seconds, or an ISO date / date-time (UTC unless it says otherwise)."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequestError(
+            param,
+            f"{value!r} is neither Unix seconds nor an ISO date",
+            ["1764547200", "2026-11-01"],
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def usage_body(account_id: str, group_by: str, currency: str, rows: list[UsageRow]) -> Usage:
+    data = [
+        UsageItem(
+            r.group, r.tasks, r.succeeded, r.failed, from_micros(r.amount_micros), r.amount_micros
+        )
+        for r in rows
+    ]
+    total = sum(r.amount_micros for r in rows)
+    return Usage(
+        object="usage",
+        account_id=account_id,
+        group_by=group_by,
+        currency=currency,
+        data=data,
+        total=UsageTotal(sum(r.tasks for r in rows), from_micros(total), total),
+    )
+
+
+@get("/v1/balance", summary="The key's account balance (gptunnel format)")
+async def balance(request: Request[Any, Any, Any]) -> Balance:
+    """Test keys never touch it; live keys' tasks hold their price until they finish."""
+    rt = runtime_of(request)
+    account = await rt.accounts.get(api_key(request).account_id)
+    return Balance(
+        object="balance",
+        orgId=account.id,
+        balance=from_micros(account.balance_micros),
+        creditLimit=0.0,
+        held=from_micros(account.held_micros),
+        balance_micros=account.balance_micros,
+        held_micros=account.held_micros,
+        currency=rt.settings.currency,
+    )
+
+
+@get("/v1/usage", summary="Usage of the key's account, grouped by model, day or key")
+async def usage(
+    request: Request[Any, Any, Any],
+    start: str | None = Parameter(query="from", default=None),
+    end: str | None = Parameter(query="to", default=None),
+    group_by: str = Parameter(query="group_by", default="model"),
+) -> Usage:
+    """Tasks created in [from, to) (default: this month so far) and what they cost: only
+    succeeded tasks are charged."""
+    rt = runtime_of(request)
+    account_id = api_key(request).account_id
+    rows = await rt.accounts.usage(
+        account_id, parse_time(start, "from"), parse_time(end, "to"), group_by
+    )
+    return usage_body(account_id, group_by, rt.settings.currency, rows)
+
+
+router = dialect_router([balance, usage], handle_error, "account")
