@@ -125,7 +125,9 @@ class AccountService:
 
     async def check_access(self, key: KeyRecord, model: str) -> None:
         """Refuse a key whose account is disabled or may not use ``model``."""
-        account = await self.get(key.account_id)
+        account = await self._store.get(key.account_id, with_held=False)
+        if account is None:
+            raise PermissionDeniedError(f"account {key.account_id} does not exist")
         if account.disabled_at is not None:
             raise PermissionDeniedError(f"account {account.id} is disabled")
         if account.allowed_models is not None and model not in account.allowed_models:

@@ -155,14 +155,15 @@ class AccountRepository:
                 )
             )
 
-    async def get(self, account_id: str) -> Account | None:
+    async def get(self, account_id: str, with_held: bool = True) -> Account | None:
+        """The account; ``with_held`` also sums the prices its unfinished tasks hold."""
         async with self._db.read() as conn:
             row = (
                 await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))
             ).first()
             if row is None:
                 return None
-            held = await self._held(conn, account_id)
+            held = await self._held(conn, account_id) if with_held else 0
         return _account(row, held)
 
     async def _held(self, conn: AsyncConnection, account_id: str) -> int:

@@ -80,6 +80,12 @@ tasks = sa.Table(
     sa.Column("charge", sa.String(10), nullable=False, server_default="none"),
 )
 sa.Index("ix_tasks_account_created", tasks.c.account_id, tasks.c.created_at)
+sa.Index(
+    "ix_tasks_held",
+    tasks.c.account_id,
+    sqlite_where=tasks.c.charge == "held",
+    postgresql_where=tasks.c.charge == "held",
+)
 sa.Index("ix_tasks_due", tasks.c.next_run_at, sqlite_where=tasks.c.step.isnot(None))
 sa.Index("ix_tasks_key_created", tasks.c.key_id, tasks.c.created_at)
 

@@ -56,9 +56,14 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("charge", sa.String(10), nullable=False, server_default="none"))
     op.create_index("ix_tasks_account_created", "tasks", ["account_id", "created_at"])
+    held = sa.text("charge = 'held'")
+    op.create_index(
+        "ix_tasks_held", "tasks", ["account_id"], sqlite_where=held, postgresql_where=held
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_held", "tasks")
     op.drop_index("ix_tasks_account_created", "tasks")
     with op.batch_alter_table("tasks") as batch:
         batch.drop_column("charge")
