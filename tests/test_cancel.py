@@ -15,6 +15,7 @@ from mediagate.core.errors import UnavailableError
 from mediagate.core.tasks import Status, Step, TaskUpdate
 from mediagate.jobs.steps import StepRunner
 from mediagate.providers.base import GenerationRequest
+from mediagate.providers.registry import ProviderRegistry
 from mediagate.store import migrate
 from mediagate.store.db import Database
 from mediagate.store.tasks import TaskRepository
@@ -100,7 +101,7 @@ def test_openai_delete_cancels_and_forgets(slow: Server) -> None:
 
 
 class RecordingProvider:
-    name = "recording"
+    name = "sandbox"  # stands in for the provider the task was on
 
     def __init__(self, fail: bool) -> None:
         self.cancelled: list[str] = []
@@ -136,7 +137,8 @@ async def test_the_cancel_step_tells_the_upstream(tmp_path: Path, fail: bool) ->
     assert await repo.cancel("c" * 24, time.time(), "again") is None
 
     provider = RecordingProvider(fail)
-    runner = StepRunner(default_catalogue(), lambda _: provider, None, None, time.time)  # type: ignore[arg-type]
+    registry = ProviderRegistry(provider)  # type: ignore[arg-type]
+    runner = StepRunner(default_catalogue(), registry, None, None, time.time)  # type: ignore[arg-type]
     step = await repo.claim("c" * 24, "worker", time.time(), 60)
     assert step is not None
     update = await runner.run(step)

@@ -67,7 +67,7 @@ class Runtime:
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private
         )
-        runner = StepRunner(self.catalogue, self.providers.get, self.blobs, inputs, clock)
+        runner = StepRunner(self.catalogue, self.providers, self.blobs, inputs, clock)
         self.workers = WorkerPool(
             self.task_repo,
             self.queue,

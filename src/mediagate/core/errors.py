@@ -16,12 +16,15 @@
         ├── RateLimitedError         upstream said slow down (retry_after)
         ├── UpstreamInvalidRequest   upstream refused the parameters
         ├── ContentRejectedError     safety filter refused prompt or output
-        ├── UnavailableError         5xx, connection refused, model gone
+        ├── UnavailableError         5xx, connection refused, a broken answer
+        │   └── ModelNotFoundError   the route's model is unknown or retired upstream
         ├── UpstreamTimeoutError     the upstream did not finish in time
         └── InputError               an input image could not be fetched or read
 
 A ProviderError carries a stable ``code`` (what clients switch on) and says
-whether retrying the same route may help (``retryable``).
+whether retrying the same route may help (``retryable``) and whether another route
+may (``failover``: unavailable, rate-limited, model not found; never a content
+rejection or an invalid request).
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class ProviderError(MediagateError):
     """An upstream (or the sandbox) failed to produce the media."""
 
     retryable = False
+    failover = False
 
 
 class ProviderAuthError(ProviderError):
@@ -103,6 +107,7 @@ class ProviderAuthError(ProviderError):
 class RateLimitedError(ProviderError):
     code = "rate_limited"
     retryable = True
+    failover = True
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -120,6 +125,14 @@ class ContentRejectedError(ProviderError):
 class UnavailableError(ProviderError):
     code = "upstream_error"
     retryable = True
+    failover = True
+
+
+class ModelNotFoundError(UnavailableError):
+    """Retrying the same route cannot help; another route may."""
+
+    code = "model_not_found"
+    retryable = False
 
 
 class UpstreamTimeoutError(ProviderError):
@@ -138,6 +151,7 @@ PROVIDER_ERRORS: dict[str, type[ProviderError]] = {
         UpstreamInvalidRequest,
         ContentRejectedError,
         UnavailableError,
+        ModelNotFoundError,
         UpstreamTimeoutError,
         InputError,
     )

@@ -93,4 +93,6 @@ class Queue(Protocol):
 class RouteChooser(Protocol):
     """Picks the provider for a new task (ProviderRegistry implements it)."""
 
-    def route(self, spec: ModelSpec, mode: Mode) -> str: ...
+    def route(self, spec: ModelSpec, mode: Mode) -> tuple[str, int]:
+        """(provider name, route index)."""
+        ...

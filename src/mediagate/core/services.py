@@ -140,7 +140,7 @@ class TaskService:
         )
         if key.mode is Mode.ADMIN:
             raise PermissionDeniedError("admin keys manage the gateway and cannot generate")
-        provider = self._router.route(spec, key.mode)
+        provider, route = self._router.route(spec, key.mode)
         await self._accounts.check_access(key, spec.id)
         now = self._clock()
         hold = None
@@ -172,6 +172,7 @@ class TaskService:
             account_id=key.account_id,
             price_micros=price,
             charge=Charge.HELD if hold else Charge.NONE,
+            route=route,
         )
         idem = None
         if idempotency_key is not None:

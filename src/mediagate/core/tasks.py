@@ -106,6 +106,7 @@ class Task(msgspec.Struct, frozen=True):
     account_id: str = ""
     price_micros: int = 0
     charge: Charge = Charge.NONE
+    route: int = -1  # index in the model's routes list; -1 on the sandbox
 
 
 class TaskUpdate(msgspec.Struct, frozen=True):
@@ -120,3 +121,6 @@ class TaskUpdate(msgspec.Struct, frozen=True):
     outputs: tuple[Output, ...] | None = None
     error: TaskError | None = None
     detail: str = ""
+    provider: str | None = None  # failover: the task moves to another route...
+    route: int | None = None
+    clear_upstream: bool = False  # ...and forgets the old route's upstream id

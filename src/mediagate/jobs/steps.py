@@ -8,15 +8,31 @@ from collections.abc import Callable
 import structlog
 
 from mediagate.core.catalogue import Catalogue, ModelSpec
-from mediagate.core.errors import ProviderError, RateLimitedError, UpstreamTimeoutError
+from mediagate.core.errors import (
+    ProviderError,
+    RateLimitedError,
+    UnavailableError,
+    UpstreamTimeoutError,
+)
 from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
 from mediagate.jobs.inputs import InputResolver
-from mediagate.providers.base import GenerationRequest, Provider, Ready
+from mediagate.providers.base import (
+    Finished,
+    GenerationRequest,
+    InputImage,
+    MediaStream,
+    Provider,
+    Ready,
+    Result,
+)
+from mediagate.providers.http import inline
+from mediagate.providers.registry import ProviderRegistry
 from mediagate.storage.blobs import BlobStore
 
 log = structlog.get_logger("mediagate.steps")
 
 MAX_ATTEMPTS = 5  # transient failures of one step before the task fails
+ROUTE_ATTEMPTS = 3  # ...or before it moves to the next route, when there is one
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
 EXT = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "video/mp4": "mp4"}
@@ -34,7 +50,7 @@ class StepRunner:
     def __init__(
         self,
         catalogue: Catalogue,
-        providers: Callable[[str], Provider],
+        providers: ProviderRegistry,
         blobs: BlobStore,
         inputs: InputResolver,
         clock: Callable[[], float],
@@ -59,6 +75,9 @@ class StepRunner:
         try:
             return await self._step(task, spec, now)
         except ProviderError as exc:
+            moved = self._failover(task, exc, now)
+            if moved is not None:
+                return moved
             if exc.retryable and task.attempts + 1 < MAX_ATTEMPTS:
                 retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
                 delay = backoff(task.attempts, retry_after, self._rng)
@@ -71,32 +90,65 @@ class StepRunner:
                 )
             return _failed(exc)
 
-    async def _cancel_upstream(self, task: Task, spec: ModelSpec) -> TaskUpdate:
-        """Best effort: a vendor that cannot cancel, or fails to, leaves a note in the log."""
-        request = GenerationRequest(
-            task_id=task.id, spec=spec, prompt=task.prompt, params=task.params, seed=task.seed
+    def _failover(self, task: Task, exc: ProviderError, now: float) -> TaskUpdate | None:
+        """Move a live task to its next configured route when this one is down, rate-limited
+        or does not know the model, even after the vendor accepted it: the task is submitted
+        again there. A failure retrying may fix gets ROUTE_ATTEMPTS tries first."""
+        if not exc.failover or task.route < 0:
+            return None
+        if exc.retryable and task.attempts + 1 < ROUTE_ATTEMPTS:
+            return None
+        found = self._providers.next_route(task.model, task.route)
+        if found is None:
+            return None
+        index, route = found
+        return TaskUpdate(
+            status=Status.QUEUED,
+            step=Step.SUBMIT,
+            next_run_at=now,
+            progress=0,
+            attempts=0,
+            provider=route.provider,
+            route=index,
+            clear_upstream=True,
+            detail=f"failover from {task.provider} to {route.provider} after {exc.code}: "
+            f"{exc.message}",
         )
-        detail = "cancelled upstream"
-        try:
-            await self._providers(task.provider).cancel(request, task.upstream_id or "")
-        except ProviderError as exc:
-            detail = f"upstream cancel failed: {exc.code}: {exc.message}"
-        return TaskUpdate(status=Status.CANCELLED, step=None, next_run_at=None, detail=detail)
 
-    async def _step(self, task: Task, spec: ModelSpec, now: float) -> TaskUpdate:
-        provider = self._providers(task.provider)
-        needs_images = task.step in (Step.SUBMIT, Step.FETCH)
-        images = await self._inputs.load(task.id, task.params.images) if needs_images else ()
-        request = GenerationRequest(
+    def _request(
+        self, task: Task, spec: ModelSpec, images: tuple[InputImage, ...]
+    ) -> GenerationRequest:
+        route = self._providers.route_at(task.model, task.route)
+        return GenerationRequest(
             task_id=task.id,
             spec=spec,
             prompt=task.prompt,
             params=task.params,
             seed=task.seed,
             images=images,
+            upstream_model=route.upstream_model(bool(images)) if route else spec.id,
         )
+
+    async def _cancel_upstream(self, task: Task, spec: ModelSpec) -> TaskUpdate:
+        """Best effort: a vendor that cannot cancel, or fails to, leaves a note in the log."""
+        request = self._request(task, spec, ())
+        detail = "cancelled upstream"
+        try:
+            await self._providers.get(task.provider).cancel(request, task.upstream_id or "")
+        except ProviderError as exc:
+            detail = f"upstream cancel failed: {exc.code}: {exc.message}"
+        return TaskUpdate(status=Status.CANCELLED, step=None, next_run_at=None, detail=detail)
+
+    async def _step(self, task: Task, spec: ModelSpec, now: float) -> TaskUpdate:
+        provider = self._providers.get(task.provider)
+        needs_images = task.step in (Step.SUBMIT, Step.FETCH)
+        images = await self._inputs.load(task.id, task.params.images) if needs_images else ()
+        request = self._request(task, spec, images)
         if task.step is Step.SUBMIT:
             sub = await provider.submit(request)
+            if isinstance(sub, Finished):  # a synchronous upstream: store the media now
+                streams = [await self._open(provider, request, r) for r in sub.results]
+                return await self._store(task, streams, f"answered by {provider.name}")
             return TaskUpdate(
                 status=Status.PROCESSING,
                 step=Step.POLL,
@@ -125,9 +177,32 @@ class StepRunner:
                 progress=state.progress,
                 attempts=0,
             )
+        streams = [
+            await provider.fetch(request, upstream_id, index)
+            for index in range(task.params.sample_count)
+        ]
+        return await self._store(task, streams, f"from {provider.name}")
+
+    async def _open(
+        self, provider: Provider, request: GenerationRequest, result: Result
+    ) -> MediaStream:
+        spec = request.spec
+        width, height = spec.size_for(request.params.aspect_ratio)
+        if result.data is not None:
+            return MediaStream(
+                content_type=result.content_type,
+                chunks=inline(result.data),
+                width=width,
+                height=height,
+            )
+        return await provider.open(request, result)
+
+    async def _store(self, task: Task, streams: list[MediaStream], source: str) -> TaskUpdate:
+        """Stream each result into storage (one chunk in memory at a time)."""
+        if not streams:
+            raise UnavailableError("the upstream finished without any result")
         outputs = []
-        for index in range(task.params.sample_count):
-            media = await provider.fetch(request, upstream_id, index)
+        for index, media in enumerate(streams):
             key = f"t/{task.id}/{index}.{EXT.get(media.content_type, 'bin')}"
             info = await self._blobs.put(key, media.chunks)
             outputs.append(
@@ -147,7 +222,7 @@ class StepRunner:
             next_run_at=None,
             progress=100,
             outputs=tuple(outputs),
-            detail=f"{len(outputs)} result(s) stored",
+            detail=f"{len(outputs)} result(s) stored, {source}",
         )
 
 

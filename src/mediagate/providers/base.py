@@ -3,12 +3,14 @@
 An adapter translates between mediagate's request and one upstream API. It gets its I/O
 (HTTP session, credentials, clock) injected, never sleeps, never reads the environment,
 holds no globals and raises only the ProviderError tree of ``mediagate.core.errors``.
-Synchronous upstreams fit the same protocol: their ``submit`` does the work and the first
-``poll`` answers Ready.
+Synchronous upstreams (Imagen, Seedream, OpenAI images) fit the same protocol: their
+``submit`` does the work and returns ``Finished`` with the results, which the engine stores
+in the same step (inline bytes, or links it streams through ``open``).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
@@ -22,6 +24,13 @@ Clock = Callable[[], float]
 class InputImage(msgspec.Struct, frozen=True):
     data: bytes
     content_type: str
+    source_url: str | None = None  # the public http(s) URL it came from, if any
+
+    def data_url(self) -> str:
+        return f"data:{self.content_type};base64,{base64.b64encode(self.data).decode()}"
+
+    def b64(self) -> str:
+        return base64.b64encode(self.data).decode()
 
 
 class GenerationRequest(msgspec.Struct, frozen=True):
@@ -31,6 +40,7 @@ class GenerationRequest(msgspec.Struct, frozen=True):
     params: GenerationParams
     seed: int
     images: tuple[InputImage, ...] = ()
+    upstream_model: str = ""  # the route's model id at the vendor
 
 
 class Submitted(msgspec.Struct, frozen=True):
@@ -45,6 +55,21 @@ class Pending(msgspec.Struct, frozen=True):
 
 class Ready(msgspec.Struct, frozen=True):
     """The upstream has finished; results are fetched by index, one per sample."""
+
+
+class Result(msgspec.Struct, frozen=True):
+    """A synchronous upstream's output: inline bytes, or a link to stream from."""
+
+    content_type: str
+    data: bytes | None = None
+    url: str | None = None
+
+
+class Finished(msgspec.Struct, frozen=True):
+    """What ``submit`` returns when the upstream answered with the media itself."""
+
+    upstream_id: str
+    results: tuple[Result, ...]
 
 
 class MediaStream(msgspec.Struct, frozen=True):
@@ -63,7 +88,7 @@ class Provider(Protocol):
 
     name: str
 
-    async def submit(self, request: GenerationRequest) -> Submitted: ...
+    async def submit(self, request: GenerationRequest) -> Submitted | Finished: ...
 
     async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready: ...
 
@@ -72,3 +97,7 @@ class Provider(Protocol):
     ) -> MediaStream: ...
 
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None: ...
+
+    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
+        """Stream a Finished result that came as a link."""
+        ...

@@ -1,11 +1,46 @@
-"""Which provider serves a task: test keys go to the sandbox; live routes come with vendors."""
+"""Which provider serves a task. Test keys go to the sandbox; live keys follow the routes
+file: the first route whose provider is configured, then the next ones on failover."""
 
 from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import msgspec
 
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import NotConfiguredError
 from mediagate.core.tasks import Mode
 from mediagate.providers.base import Provider
+
+SANDBOX_ROUTE = -1  # the route index of a task on the sandbox
+
+
+class Route(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    provider: str
+    model: str
+    image_model: str = ""
+
+    def upstream_model(self, has_images: bool) -> str:
+        return self.image_model if has_images and self.image_model else self.model
+
+
+class _ModelRoutes(msgspec.Struct, forbid_unknown_fields=True):
+    routes: list[Route]
+
+
+class _RoutesFile(msgspec.Struct, forbid_unknown_fields=True):
+    models: dict[str, _ModelRoutes] = {}
+
+
+def load_routes(user_file: Path | None = None) -> dict[str, list[Route]]:
+    """The shipped routes, with each model listed in ``user_file`` replaced by its list."""
+    text = resources.files("mediagate.providers").joinpath("routes.toml").read_bytes()
+    table = {m: r.routes for m, r in msgspec.toml.decode(text, type=_RoutesFile).models.items()}
+    if user_file is not None:
+        user = msgspec.toml.decode(user_file.read_bytes(), type=_RoutesFile)
+        table.update({m: r.routes for m, r in user.models.items()})
+    return table
 
 
 class ProviderRegistry:
@@ -13,29 +48,47 @@ class ProviderRegistry:
         self,
         sandbox: Provider,
         live: dict[str, Provider] | None = None,
+        routes: dict[str, list[Route]] | None = None,
         sandbox_live: bool = False,
     ) -> None:
         self._sandbox = sandbox
         self._sandbox_live = sandbox_live
         self._live = dict(live or {})
+        self._routes = dict(routes or {})
         self._by_name: dict[str, Provider] = {sandbox.name: sandbox, **self._live}
 
-    def route(self, spec: ModelSpec, mode: Mode) -> str:
-        """The provider name a new task of ``spec`` goes to; raises if none is configured."""
+    def route(self, spec: ModelSpec, mode: Mode) -> tuple[str, int]:
+        """(provider name, route index) for a new task; raises if nothing can serve it."""
         if mode is Mode.TEST or (mode is Mode.LIVE and self._sandbox_live):
-            return self._sandbox.name
-        if spec.vendor in self._live:
-            return spec.vendor
+            return self._sandbox.name, SANDBOX_ROUTE
+        found = self.next_route(spec.id, SANDBOX_ROUTE)
+        if found is not None:
+            return found[1].provider, found[0]
+        known = ", ".join(r.provider for r in self._routes.get(spec.id, [])) or "none"
         raise NotConfiguredError(
-            f"no live provider is configured for model {spec.id!r} on this deployment. "
-            "Live keys need an upstream route with credentials for the model's vendor "
-            f"({spec.vendor}), which this version cannot configure yet. Use a test key "
-            "(mediagate keys create --test) to run every model on the built-in sandbox."
+            f"no live provider is configured for model {spec.id!r} on this deployment "
+            f"(its routes: {known}). Set the credentials of one of them, e.g. "
+            "MEDIAGATE_ARK_API_KEY, or use a test key to run every model on the sandbox."
         )
+
+    def next_route(self, model: str, after: int) -> tuple[int, Route] | None:
+        """The first configured route after index ``after``."""
+        for index, route in enumerate(self._routes.get(model, [])):
+            if index > after and route.provider in self._live:
+                return index, route
+        return None
+
+    def route_at(self, model: str, index: int) -> Route | None:
+        routes = self._routes.get(model, [])
+        return routes[index] if 0 <= index < len(routes) else None
 
     def get(self, name: str) -> Provider:
         return self._by_name[name]
 
     def is_live(self, spec: ModelSpec) -> bool:
         """Whether live keys can run ``spec`` on this deployment."""
-        return self._sandbox_live or spec.vendor in self._live
+        return self._sandbox_live or self.next_route(spec.id, SANDBOX_ROUTE) is not None
+
+    def providers_of(self, spec: ModelSpec) -> list[str]:
+        """The configured providers that can serve ``spec``, in route order."""
+        return [r.provider for r in self._routes.get(spec.id, []) if r.provider in self._live]

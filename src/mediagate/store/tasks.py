@@ -62,6 +62,7 @@ def _task(row: Any) -> Task:
         account_id=m["account_id"],
         price_micros=m["price_micros"],
         charge=Charge(m["charge"]),
+        route=m["route"],
     )
 
 
@@ -116,6 +117,7 @@ class TaskRepository:
                     account_id=task.account_id,
                     price_micros=task.price_micros,
                     charge=(Charge.HELD if hold is not None else Charge.NONE).value,
+                    route=task.route,
                     created_at=task.created_at,
                     updated_at=task.updated_at,
                     next_run_at=next_run_at,
@@ -249,6 +251,12 @@ class TaskRepository:
             values["attempts"] = update.attempts
         if update.upstream_id is not None:
             values["upstream_id"] = update.upstream_id
+        if update.clear_upstream:
+            values["upstream_id"] = None
+        if update.provider is not None:
+            values["provider"] = update.provider
+        if update.route is not None:
+            values["route"] = update.route
         if update.outputs is not None:
             values["outputs"] = msgspec.json.encode(update.outputs).decode()
         if update.error is not None:

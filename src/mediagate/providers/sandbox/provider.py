@@ -32,6 +32,7 @@ from mediagate.providers.base import (
     MediaStream,
     Pending,
     Ready,
+    Result,
     Submitted,
 )
 from mediagate.providers.sandbox import media
@@ -105,6 +106,9 @@ class SandboxProvider:
 
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
         return None
+
+    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
+        raise UpstreamInvalidRequest("sandbox: results are never links")
 
 
 def _ready_at(upstream_id: str) -> float:

@@ -1,0 +1,199 @@
+"""The HTTP plumbing every adapter shares: one JSON call, one streamed download, and the
+mapping of HTTP failures onto the ProviderError tree (by status, then by the vendor's
+documented error codes; never by searching messages)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from mediagate.core.errors import (
+    ContentRejectedError,
+    ModelNotFoundError,
+    ProviderAuthError,
+    ProviderError,
+    RateLimitedError,
+    UnavailableError,
+    UpstreamInvalidRequest,
+    UpstreamTimeoutError,
+)
+from mediagate.providers.base import MediaStream
+
+CHUNK = 256 * 1024
+MAX_JSON_BYTES = 64 * 1024 * 1024  # inline base64 images can be large; more is an attack
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10, sock_read=60)
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=3600, sock_connect=10, sock_read=120)
+
+
+class Credentials(msgspec.Struct, frozen=True):
+    """What one provider instance needs to call its vendor; built from settings only."""
+
+    api_key: str
+    base_url: str
+    project: str = ""
+    location: str = ""
+
+
+def retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def error_for(
+    name: str,
+    status: int,
+    message: str,
+    code: str = "",
+    *,
+    headers: Any = None,
+    content_codes: Iterable[str] = (),
+    model_codes: Iterable[str] = (),
+) -> ProviderError:
+    """The ProviderError for an upstream's HTTP failure. ``code`` is the vendor's own error
+    code; ``content_codes`` / ``model_codes`` are the documented codes (or code prefixes)
+    meaning a moderation refusal or an unknown model."""
+    text = (
+        f"{name}: HTTP {status}"
+        + (f" {code}" if code else "")
+        + (f": {message}" if message else "")
+    )
+    if code and any(code.startswith(c) for c in content_codes):
+        return ContentRejectedError(text)
+    if code and any(code.startswith(c) for c in model_codes):
+        return ModelNotFoundError(text)
+    if status in (401, 403):
+        return ProviderAuthError(text)
+    if status == 404:
+        return ModelNotFoundError(text)
+    if status == 429:
+        return RateLimitedError(text, retry_after(headers))
+    if status in (408, 504):
+        return UnavailableError(text)
+    if 400 <= status < 500:
+        return UpstreamInvalidRequest(text)
+    return UnavailableError(text)
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: for reading vendor answers."""
+    return value if isinstance(value, dict) else {}
+
+
+def error_fields(body: Any) -> tuple[str, str]:
+    """(code, message) from the common error bodies: {"error": {...}} or flat."""
+    if not isinstance(body, dict):
+        return "", ""
+    err = body.get("error")
+    src = err if isinstance(err, dict) else body
+    code = src.get("code") if isinstance(src.get("code"), str) else src.get("status", "")
+    message = src.get("message") or (err if isinstance(err, str) else "")
+    return str(code or ""), str(message or "")
+
+
+async def call_json(
+    session: aiohttp.ClientSession,
+    name: str,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    json: Any = None,
+    data: Any = None,
+    content_codes: Iterable[str] = (),
+    model_codes: Iterable[str] = (),
+) -> Any:
+    """One request whose answer is JSON; every failure becomes a ProviderError."""
+    try:
+        async with session.request(
+            method, url, headers=headers, json=json, data=data, timeout=DEFAULT_TIMEOUT
+        ) as resp:
+            raw = await resp.content.read(MAX_JSON_BYTES + 1)
+            if len(raw) > MAX_JSON_BYTES:
+                raise UnavailableError(f"{name}: the answer is over {MAX_JSON_BYTES} bytes")
+            try:
+                body = msgspec.json.decode(raw) if raw else None
+            except msgspec.DecodeError:
+                body = None
+            if resp.status >= 400:
+                code, message = error_fields(body)
+                raise error_for(
+                    name,
+                    resp.status,
+                    message or raw[:200].decode(errors="replace"),
+                    code,
+                    headers=resp.headers,
+                    content_codes=content_codes,
+                    model_codes=model_codes,
+                )
+            if body is None:
+                raise UnavailableError(f"{name}: the answer is not JSON (HTTP {resp.status})")
+            return body
+    except TimeoutError:
+        raise UnavailableError(f"{name}: no answer in time from {method} {url}") from None
+    except aiohttp.ClientError as exc:
+        raise UnavailableError(f"{name}: {type(exc).__name__}: {exc}") from None
+
+
+async def _chunks(resp: aiohttp.ClientResponse, name: str) -> AsyncIterator[bytes]:
+    try:
+        expected = resp.content_length
+        seen = 0
+        async for chunk in resp.content.iter_chunked(CHUNK):
+            seen += len(chunk)
+            yield chunk
+        if expected is not None and seen != expected:
+            raise UnavailableError(f"{name}: download ended at {seen} of {expected} bytes")
+    except TimeoutError:
+        raise UpstreamTimeoutError(f"{name}: the download stalled") from None
+    except aiohttp.ClientError as exc:
+        raise UnavailableError(f"{name}: download failed: {exc}") from None
+    finally:
+        resp.release()
+
+
+async def download(
+    session: aiohttp.ClientSession,
+    name: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    content_type: str | None = None,
+    width: int = 0,
+    height: int = 0,
+    duration_seconds: float | None = None,
+    fps: int | None = None,
+) -> MediaStream:
+    """Open ``url`` and hand back its body as a stream of CHUNK-sized pieces, so a result of
+    any size passes through in bounded memory."""
+    try:
+        resp = await session.get(url, headers=headers, timeout=DOWNLOAD_TIMEOUT)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise UnavailableError(f"{name}: cannot download the result: {exc}") from None
+    if resp.status >= 400:
+        resp.release()
+        raise error_for(name, resp.status, "result download failed", headers=resp.headers)
+    ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip()
+    if content_type is None or ctype.startswith(("image/", "video/")):
+        content_type = ctype or "application/octet-stream"
+    if not content_type.startswith(("image/", "video/")):
+        resp.release()
+        raise UnavailableError(f"{name}: the result is {content_type}, not media")
+    return MediaStream(
+        content_type=content_type,
+        chunks=_chunks(resp, name),
+        width=width,
+        height=height,
+        duration_seconds=duration_seconds,
+        fps=fps,
+    )
+
+
+async def inline(data: bytes) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), CHUNK):
+        yield data[i : i + CHUNK]
