@@ -96,6 +96,18 @@ def error_fields(body: Any) -> tuple[str, str]:
     return str(code or ""), str(message or "")
 
 
+async def _read_capped(resp: aiohttp.ClientResponse, name: str) -> bytes:
+    """The whole body, refusing one over MAX_JSON_BYTES (an endless body is an attack)."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(CHUNK):
+        size += len(chunk)
+        if size > MAX_JSON_BYTES:
+            raise UnavailableError(f"{name}: the answer is over {MAX_JSON_BYTES} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 async def call_json(
     session: aiohttp.ClientSession,
     name: str,
@@ -113,9 +125,7 @@ async def call_json(
         async with session.request(
             method, url, headers=headers, json=json, data=data, timeout=DEFAULT_TIMEOUT
         ) as resp:
-            raw = await resp.content.read(MAX_JSON_BYTES + 1)
-            if len(raw) > MAX_JSON_BYTES:
-                raise UnavailableError(f"{name}: the answer is over {MAX_JSON_BYTES} bytes")
+            raw = await _read_capped(resp, name)
             try:
                 body = msgspec.json.decode(raw) if raw else None
             except msgspec.DecodeError:
