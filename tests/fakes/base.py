@@ -78,7 +78,7 @@ class FakeVendor:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body = None
-        if request.content_type == "application/json" and request.can_read_body:
+        if request.content_type == "application/json" and request.body_exists:
             body = await request.json()
         self.requests.append((request.method, request.path, body))
         if self.failures and not request.path.startswith("/files/"):
