@@ -76,7 +76,9 @@ def test_seed_004_flow_with_bare_base64_image(server: Server, key: str) -> None:
     data = done["data"]
     assert list(data) == [
         "task_id", "status", "url", "urls", "format", "progress", "metadata", "error",
+        "provider",
     ]  # fmt: skip
+    assert data["provider"] == "sandbox"
     assert data["task_id"] == task_id
     assert data["status"] == "succeeded"
     assert data["format"] == "mp4"

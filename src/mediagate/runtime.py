@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
+import aiohttp
+
+from mediagate import __version__
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
 from mediagate.core.services import KeyService, TaskService
@@ -15,7 +18,8 @@ from mediagate.jobs.inputs import InputResolver
 from mediagate.jobs.queue import InProcessQueue
 from mediagate.jobs.steps import StepRunner
 from mediagate.jobs.worker import WorkerPool
-from mediagate.providers.registry import ProviderRegistry
+from mediagate.providers.build import live_providers
+from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
 from mediagate.settings import Settings
 from mediagate.storage.blobs import BlobStore
@@ -53,7 +57,10 @@ class Runtime:
             mp_context=multiprocessing.get_context("spawn"),
         )
         sandbox = SandboxProvider(clock, settings.sandbox_latency_s, self.render_pool)
-        self.providers = ProviderRegistry(sandbox, sandbox_live=settings.sandbox_live)
+        self.providers = ProviderRegistry(
+            sandbox, routes=load_routes(settings.routes_file), sandbox_live=settings.sandbox_live
+        )
+        self.http: aiohttp.ClientSession | None = None
         self.tasks = TaskService(
             self.catalogue,
             self.task_repo,
@@ -81,9 +88,17 @@ class Runtime:
     async def open(cls, settings: Settings) -> Runtime:
         runtime = cls(settings)
         await migrate.upgrade(runtime.db)
+        # One pooled HTTP session for every upstream call; adapters get it injected.
+        runtime.http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=200, limit_per_host=50),
+            headers={"User-Agent": f"mediagate/{__version__}"},
+        )
+        runtime.providers.add_live(live_providers(settings, runtime.http, runtime.clock))
         return runtime
 
     async def close(self) -> None:
         await self.workers.stop()
+        if self.http is not None:
+            await self.http.close()
         self.render_pool.shutdown(wait=False, cancel_futures=True)
         await self.db.dispose()

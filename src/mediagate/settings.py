@@ -45,6 +45,28 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Price overrides per model, JSON: {"seedream-3": "0.05"} (catalogue unit)',
     )
+    upstream_poll_s: float | None = Field(
+        default=None, ge=0, description="Poll upstream jobs this often (default: per vendor)"
+    )
+    routes_file: Path | None = Field(
+        default=None, description="A routes TOML of your own; its models replace the defaults"
+    )
+    # Upstream credentials: a provider is live when its key is set. Base URLs are settings
+    # too, so a deployment can point at a proxy (or tests at a fake).
+    gemini_api_key: str | None = None
+    gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    vertex_access_token: str | None = None
+    vertex_project: str = ""
+    vertex_location: str = "us-central1"
+    vertex_base_url: str | None = None
+    ark_api_key: str | None = None
+    ark_base_url: str = "https://ark.ap-southeast.bytepluses.com/api/v3"
+    openai_api_key: str | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    gptunnel_api_key: str | None = None
+    gptunnel_base_url: str = "https://gptunnel.ru"
+    newapi_api_key: str | None = None
+    newapi_base_url: str | None = None
     log_level: str = "info"
     log_json: bool = False
 

@@ -69,6 +69,7 @@ class MediaTask(msgspec.Struct, omit_defaults=True):
     urls: list[str] | None = None
     error: str | None = None
     error_code: str | None = None
+    provider: str | None = None  # which upstream served it ("sandbox" for test keys)
 
 
 class ErrorDetail(msgspec.Struct):
@@ -102,6 +103,7 @@ def render_task(request: Request[Any, Any, Any], task: Task) -> MediaTask:
         urls=urls if len(urls) > 1 else None,
         error=task.error.message if task.error else None,
         error_code=task.error.code if task.error else None,
+        provider=task.provider,
     )
 
 

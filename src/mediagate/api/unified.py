@@ -7,7 +7,8 @@ new-api instances chained behind mediagate decode it into Go structs::
         "task_id": str, "status": "queued"|"processing"|"succeeded"|"failed",
         "url": str|null, "urls": [str], "format": "mp4", "progress": int,
         "metadata": {"duration": float, "fps": int, "width": int, "height": int, "seed": int},
-        "error": {"code": int, "message": str, "type": str} | null}}
+        "error": {"code": int, "message": str, "type": str} | null,
+        "provider": str}}   (which upstream served it; "sandbox" for test keys)
 
 ``error.code`` is an HTTP-like number (new-api declares it ``int``); ``error.type`` carries
 mediagate's string code (``content_rejected``, ``timeout``, ...).
@@ -86,6 +87,7 @@ class VideoTask(msgspec.Struct):
     progress: int
     metadata: Metadata
     error: TaskErrorBody | None
+    provider: str
 
 
 class Envelope(msgspec.Struct):
@@ -161,6 +163,7 @@ def render(request: Request[Any, Any, Any], task: Task) -> VideoTask:
             seed=task.seed,
         ),
         error=error,
+        provider=task.provider,
     )
 
 

@@ -102,7 +102,11 @@ class InputResolver:
             except BlobNotFound:
                 data = await self._obtain(f"images[{i}]", ref)
                 await self._blobs.put(key, data)
-            images.append(InputImage(data=data, content_type=sniff(f"images[{i}]", data)))
+            public = (
+                ref if ref.startswith(("http://", "https://")) and not self._own_file(ref) else None
+            )
+            ctype = sniff(f"images[{i}]", data)
+            images.append(InputImage(data=data, content_type=ctype, source_url=public))
         return tuple(images)
 
     async def _obtain(self, param: str, ref: str) -> bytes:

@@ -43,9 +43,15 @@ class ArkProvider:
     """``Credentials.base_url`` is e.g. https://ark.ap-southeast.bytepluses.com/api/v3."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, creds: Credentials, clock: Clock, name: str = "ark"
+        self,
+        session: aiohttp.ClientSession,
+        creds: Credentials,
+        clock: Clock,
+        name: str = "ark",
+        poll_s: float | None = None,
     ) -> None:
         self.name = name
+        self._poll_s = POLL_S if poll_s is None else poll_s
         self._session = session
         self._creds = creds
         self._clock = clock
@@ -98,7 +104,7 @@ class ArkProvider:
         task_id = answer.get("id") if isinstance(answer, dict) else None
         if not isinstance(task_id, str) or not task_id:
             raise UnavailableError(f"{self.name}: the create answer has no task id")
-        return Submitted(upstream_id=task_id, poll_after=POLL_S)
+        return Submitted(upstream_id=task_id, poll_after=self._poll_s)
 
     async def _image(self, request: GenerationRequest) -> Finished:
         width, height = request.spec.size_for(request.params.aspect_ratio)
@@ -144,7 +150,7 @@ class ArkProvider:
         if status == "succeeded":
             return Ready()
         if status in ("queued", "running", "pending", "processing"):
-            return Pending(progress=50 if status == "running" else 5, poll_after=POLL_S)
+            return Pending(progress=50 if status == "running" else 5, poll_after=self._poll_s)
         error = obj(task.get("error"))
         code, message = str(error.get("code", "")), str(error.get("message", ""))
         text = f"{self.name}: task {status}" + (f": {code}: {message}" if code else "")

@@ -67,8 +67,10 @@ class GoogleProvider:
         creds: Credentials,
         clock: Clock,
         vertex: bool = False,
+        poll_s: float | None = None,
     ) -> None:
         self.name = "vertex" if vertex else "gemini"
+        self._poll_s = POLL_S if poll_s is None else poll_s
         self._session = session
         self._creds = creds
         self._clock = clock
@@ -126,7 +128,7 @@ class GoogleProvider:
         name = answer.get("name")
         if not isinstance(name, str) or not name:
             raise UnavailableError(f"{self.name}: the answer has no operation name")
-        return Submitted(upstream_id=name, poll_after=POLL_S)
+        return Submitted(upstream_id=name, poll_after=self._poll_s)
 
     async def _imagen(self, request: GenerationRequest) -> Finished:
         ratio = request.params.aspect_ratio
@@ -185,7 +187,7 @@ class GoogleProvider:
     async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
         op = await self._operation(request, upstream_id)
         if not op.get("done"):
-            return Pending(progress=50, poll_after=POLL_S)
+            return Pending(progress=50, poll_after=self._poll_s)
         self._samples(op)
         return Ready()
 

@@ -57,6 +57,11 @@ class ProviderRegistry:
         self._routes = dict(routes or {})
         self._by_name: dict[str, Provider] = {sandbox.name: sandbox, **self._live}
 
+    def add_live(self, providers: dict[str, Provider]) -> None:
+        """Register the live adapters (built once an event loop and HTTP session exist)."""
+        self._live.update(providers)
+        self._by_name.update(providers)
+
     def route(self, spec: ModelSpec, mode: Mode) -> tuple[str, int]:
         """(provider name, route index) for a new task; raises if nothing can serve it."""
         if mode is Mode.TEST or (mode is Mode.LIVE and self._sandbox_live):

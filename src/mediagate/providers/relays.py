@@ -38,9 +38,15 @@ class _Relay:
     name = "relay"
 
     def __init__(
-        self, session: aiohttp.ClientSession, creds: Credentials, clock: Clock, name: str = ""
+        self,
+        session: aiohttp.ClientSession,
+        creds: Credentials,
+        clock: Clock,
+        name: str = "",
+        poll_s: float | None = None,
     ) -> None:
         self.name = name or self.name
+        self._poll_s = POLL_S if poll_s is None else poll_s
         self._session = session
         self._creds = creds
         self._clock = clock
@@ -97,7 +103,7 @@ class GptunnelProvider(_Relay):
         answer = await self._call("/v1/media/create", body)
         if not isinstance(answer.get("id"), str):
             raise UnavailableError(f"{self.name}: the create answer has no id")
-        return Submitted(upstream_id=answer["id"], poll_after=POLL_S)
+        return Submitted(upstream_id=answer["id"], poll_after=self._poll_s)
 
     async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
         answer = await self._call("/v1/media/result", {"task_id": upstream_id})
@@ -107,7 +113,7 @@ class GptunnelProvider(_Relay):
         if status in GPTUNNEL_FAILED:
             reason = answer.get("error") or answer.get("message") or "no reason given"
             raise UnavailableError(f"{self.name}: task {status}: {reason}")
-        return Pending(progress=int(answer.get("progress") or 10), poll_after=POLL_S)
+        return Pending(progress=int(answer.get("progress") or 10), poll_after=self._poll_s)
 
     async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
         answer = await self._call("/v1/media/result", {"task_id": upstream_id})
@@ -150,7 +156,7 @@ class NewApiProvider(_Relay):
         task_id = data.get("task_id") or data.get("id")
         if not isinstance(task_id, str) or not task_id:
             raise UnavailableError(f"{self.name}: the submit answer has no task_id")
-        return Submitted(upstream_id=task_id, poll_after=POLL_S)
+        return Submitted(upstream_id=task_id, poll_after=self._poll_s)
 
     async def _task(self, upstream_id: str) -> dict[str, Any]:
         answer = obj(
@@ -174,7 +180,7 @@ class NewApiProvider(_Relay):
             reason = err.get("message") or task.get("fail_reason") or "no reason given"
             raise UnavailableError(f"{self.name}: task {status}: {reason}")
         match = PERCENT.match(str(task.get("progress") or "0"))
-        return Pending(progress=int(match.group(1)) if match else 10, poll_after=POLL_S)
+        return Pending(progress=int(match.group(1)) if match else 10, poll_after=self._poll_s)
 
     async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
         task = await self._task(upstream_id)
