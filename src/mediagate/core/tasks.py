@@ -25,7 +25,10 @@ TERMINAL = frozenset({Status.DONE, Status.FAILED, Status.CANCELLED})
 
 # Which status may follow which; anything else is a bug and is refused by the store.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.QUEUED: frozenset({Status.QUEUED, Status.PROCESSING, Status.FAILED, Status.CANCELLED}),
+    # QUEUED -> DONE: a synchronous upstream answers with the media at submit.
+    Status.QUEUED: frozenset(
+        {Status.QUEUED, Status.PROCESSING, Status.DONE, Status.FAILED, Status.CANCELLED}
+    ),
     Status.PROCESSING: frozenset(
         {Status.PROCESSING, Status.QUEUED, Status.DONE, Status.FAILED, Status.CANCELLED}
     ),
