@@ -90,6 +90,21 @@ class FakeVendor:
             return web.json_response(fail.body or {}, status=fail.status, headers=fail.headers)
         return await handler(request)
 
+    async def serve_big(self, request: web.Request) -> web.StreamResponse:
+        """``/big/{size}.mp4``: that many bytes, generated as sent (never held whole)."""
+        size = int(request.match_info["size"])
+        resp = web.StreamResponse(
+            headers={"Content-Type": "video/mp4", "Content-Length": str(size)}
+        )
+        await resp.prepare(request)
+        block = bytes(range(256)) * 1024
+        sent = 0
+        while sent < size:
+            piece = block[: min(len(block), size - sent)]
+            await resp.write(piece)
+            sent += len(piece)
+        return resp
+
     async def serve_file(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         if name not in self.files:
@@ -119,6 +134,7 @@ class FakeVendor:
             self._loop = asyncio.new_event_loop()
             app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024**2)
             app.router.add_get("/files/{name}", self.serve_file)
+            app.router.add_get("/big/{size}.mp4", self.serve_big)
             self.routes(app)
             self._runner = web.AppRunner(app, access_log=None)
             self._loop.run_until_complete(self._runner.setup())
