@@ -161,6 +161,14 @@ async def test_guarded_resolver_refuses_names_that_resolve_to_loopback() -> None
         "http://169.254.169.254/latest",
         "http://localhost:9/x.png",
         "http://10.0.0.1/x.png",
+        "http://2130706433/x.png",  # 127.0.0.1 as one decimal number
+        "http://0x7f000001/x.png",  # ... as hex
+        "http://0177.0.0.1/x.png",  # ... with an octal first part
+        "http://127.1/x.png",  # ... shortened
+        "http://[::ffff:127.0.0.1]/x.png",  # IPv4-mapped IPv6
+        "http://[::ffff:a9fe:a9fe]/latest",  # 169.254.169.254, mapped and in hex
+        "http://user:pw@127.0.0.1/x.png",  # credentials in front of the host
+        "http://0.0.0.0:9/x.png",
     ],
 )
 async def test_input_fetch_refuses_private_targets(tmp_path, url: str) -> None:  # type: ignore[no-untyped-def]

@@ -32,6 +32,21 @@ def is_public_address(host: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def literal_address(host: str) -> str | None:
+    """The address ``host`` spells, in canonical form, also for the legacy IPv4 spellings
+    that C resolvers accept (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``)."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefxABCDEFX." for c in host) and host[0].isdigit():
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 class BlockedAddressError(OSError):
     """A name resolved to an address input fetching must never reach."""
 
@@ -155,11 +170,10 @@ class InputResolver:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(f"{param}: only http(s) URLs can be fetched, got {url}")
-        try:
-            ipaddress.ip_address(parts.hostname)
-        except ValueError:
+        host = literal_address(parts.hostname)
+        if host is None:
             return  # a name: the resolver checks what it resolves to
-        if not self._allow_private and not is_public_address(parts.hostname):
+        if not self._allow_private and not is_public_address(host):
             raise InputError(f"{param}: refused to fetch {url}: not a public address")
 
     async def _body(self, param: str, url: str, resp: Any) -> bytes:
