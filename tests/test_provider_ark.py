@@ -178,3 +178,17 @@ async def test_adapter_reports_a_rejected_output_and_cancels(
     assert not isinstance(queued, Finished)
     await ark.cancel(video_request(), queued.upstream_id)
     assert fake.tasks[queued.upstream_id]["status"] == "cancelled"
+
+
+async def test_a_slow_download_still_arrives_whole(
+    fake: FakeArk, session: aiohttp.ClientSession
+) -> None:
+    fake.download_delay_s = 0.02  # a pause between every 64 KiB
+    ark = adapter(fake, session)
+    request = video_request()
+    sub = await ark.submit(request)
+    assert not isinstance(sub, Finished)
+    while not isinstance(await ark.poll(request, sub.upstream_id), Ready):
+        pass
+    media = await ark.fetch(request, sub.upstream_id, 0)
+    assert await drain(media) == fake.video
