@@ -58,11 +58,13 @@ def test_official_sdk_makes_a_veo_video_and_imagen_images(fake: FakeGoogle) -> N
     assert sent["parameters"]["aspectRatio"] == "9:16"
     assert sent["instances"][0]["image"]["mimeType"] == "image/png"
 
-    images = client.models.generate_images(
-        model="imagen-4.0-generate-001",
-        prompt="a fox",
-        config=types.GenerateImagesConfig(number_of_images=2, aspect_ratio="16:9"),
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # generate_images is marked deprecated in the SDK
+        images = client.models.generate_images(
+            model="imagen-4.0-generate-001",
+            prompt="a fox",
+            config=types.GenerateImagesConfig(number_of_images=2, aspect_ratio="16:9"),
+        )
     assert images.generated_images and len(images.generated_images) == 2
     first = images.generated_images[0].image
     assert first is not None and probe(first.image_bytes or b"").format == "png"
