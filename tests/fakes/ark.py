@@ -45,13 +45,23 @@ class FakeArk(FakeVendor):
             return error(401, "AuthenticationError", "the API key is missing or invalid")
         return None
 
-    async def create_task(self, request: web.Request) -> web.Response:
+    async def _checked(self, request: web.Request) -> tuple[dict[str, Any], web.Response | None]:
+        """The body, or the error answer for a bad key or an unknown model."""
         if (denied := self._auth(request)) is not None:
-            return denied
+            return {}, denied
         body = await request.json()
         model = body.get("model")
         if not isinstance(model, str) or not KNOWN_MODELS.match(model):
-            return error(404, "InvalidEndpointOrModel.NotFound", f"model {model} does not exist")
+            return body, error(
+                404, "InvalidEndpointOrModel.NotFound", f"model {model} does not exist"
+            )
+        return body, None
+
+    async def create_task(self, request: web.Request) -> web.Response:
+        body, refused = await self._checked(request)
+        if refused is not None:
+            return refused
+        model = body["model"]
         content = body.get("content")
         if not isinstance(content, list) or not content:
             return error(400, "MissingParameter", "content is required")
@@ -119,12 +129,10 @@ class FakeArk(FakeVendor):
         return web.json_response({})
 
     async def images(self, request: web.Request) -> web.Response:
-        if (denied := self._auth(request)) is not None:
-            return denied
-        body = await request.json()
-        model = body.get("model")
-        if not isinstance(model, str) or not KNOWN_MODELS.match(model):
-            return error(404, "InvalidEndpointOrModel.NotFound", f"model {model} does not exist")
+        body, refused = await self._checked(request)
+        if refused is not None:
+            return refused
+        model = body["model"]
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt:
             return error(400, "MissingParameter", "prompt is required")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import msgspec
@@ -12,7 +11,7 @@ from litestar.params import Parameter
 from mediagate.api.common import api_key, dialect_router, runtime_of
 from mediagate.api.gptunnel import handle_error
 from mediagate.core.accounts import UsageRow
-from mediagate.core.errors import InvalidRequestError
+from mediagate.core.billing import parse_time
 from mediagate.core.money import from_micros
 
 
@@ -51,27 +50,6 @@ class Usage(msgspec.Struct):
     currency: str
     data: list[UsageItem]
     total: UsageTotal
-
-
-def parse_time(value: str | None, param: str) -> float | None:
-    """Unix seconds, or an ISO date / date-time (UTC unless it says otherwise)."""
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidRequestError(
-            param,
-            f"{value!r} is neither Unix seconds nor an ISO date",
-            ["1764547200", "2026-11-01"],
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.timestamp()
 
 
 def usage_body(account_id: str, group_by: str, currency: str, rows: list[UsageRow]) -> Usage:

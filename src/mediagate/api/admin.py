@@ -9,10 +9,11 @@ import msgspec
 from litestar import Request, delete, get, patch, post
 from litestar.params import Parameter
 
-from mediagate.api.account import Usage, parse_time, usage_body
+from mediagate.api.account import Usage, usage_body
 from mediagate.api.common import dialect_router, require_admin, runtime_of
 from mediagate.api.openai_shared import make_handler
 from mediagate.core.accounts import Account, LimitsUpdate
+from mediagate.core.billing import parse_time
 from mediagate.core.errors import InvalidRequestError, NotFoundError
 from mediagate.core.keys import KeyRecord
 from mediagate.core.money import from_micros, to_micros

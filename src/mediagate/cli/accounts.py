@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mediagate.api.account import parse_time
 from mediagate.cli.common import DataDir, err, run
 from mediagate.core.accounts import Account, LimitsUpdate, UsageRow
+from mediagate.core.billing import parse_time
 from mediagate.core.keys import DEFAULT_ACCOUNT
 from mediagate.core.money import text, to_micros
 from mediagate.runtime import Runtime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
@@ -141,3 +142,24 @@ def _limit(name: str, micros: int | None) -> int | None:
     if micros is not None and micros < 0:
         raise InvalidRequestError(name, "must be zero or more")
     return micros
+
+
+def parse_time(value: str | None, param: str) -> float | None:
+    """Unix seconds, or an ISO date / date-time (UTC unless it says otherwise)."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequestError(
+            param,
+            f"{value!r} is neither Unix seconds nor an ISO date",
+            ["1764547200", "2026-11-01"],
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import Any
 from urllib.parse import quote
@@ -38,7 +36,7 @@ from mediagate.providers.base import (
     Result,
     Submitted,
 )
-from mediagate.providers.http import Credentials, call_json, download, inline, obj
+from mediagate.providers.http import Credentials, call_json, decode_b64, download, inline, obj
 
 VIDEO_RATIOS = ("16:9", "9:16")
 IMAGE_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
@@ -147,7 +145,7 @@ class GoogleProvider:
         for item in answer.get("predictions") or []:
             item = obj(item)
             if isinstance(item.get("bytesBase64Encoded"), str):
-                data = _b64(self.name, item["bytesBase64Encoded"])
+                data = decode_b64(self.name, item["bytesBase64Encoded"])
                 results.append(
                     Result(content_type=str(item.get("mimeType") or "image/png"), data=data)
                 )
@@ -202,7 +200,7 @@ class GoogleProvider:
         seconds = float(request.params.duration_seconds or 0) or None
         encoded = video.get("bytesBase64Encoded") or video.get("encodedVideo")
         if isinstance(encoded, str):
-            data = _b64(self.name, encoded)
+            data = decode_b64(self.name, encoded)
             ctype = str(video.get("mimeType") or video.get("encoding") or "video/mp4")
             return MediaStream(ctype, inline(data), width, height, seconds, request.spec.fps)
         return await download(
@@ -239,10 +237,3 @@ class GoogleProvider:
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
         """Neither API documents cancelling a Veo operation; the task ends on our side."""
         return None
-
-
-def _b64(name: str, text: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise UnavailableError(f"{name}: the inline media is not valid base64") from None

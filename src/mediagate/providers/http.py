@@ -4,6 +4,8 @@ documented error codes; never by searching messages)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -202,6 +204,14 @@ async def download(
         duration_seconds=duration_seconds,
         fps=fps,
     )
+
+
+def decode_b64(name: str, text: str) -> bytes:
+    """Inline media from a vendor's JSON; a broken payload is the vendor's failure."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise UnavailableError(f"{name}: the inline media is not valid base64") from None
 
 
 async def inline(data: bytes) -> AsyncIterator[bytes]:

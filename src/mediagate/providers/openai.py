@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 
 from mediagate.core.catalogue import Kind
-from mediagate.core.errors import ContentRejectedError, ModelNotFoundError, UnavailableError
+from mediagate.core.errors import ModelNotFoundError, UnavailableError
 from mediagate.providers.base import (
     Clock,
     Finished,
@@ -19,8 +19,7 @@ from mediagate.providers.base import (
     Result,
     Submitted,
 )
-from mediagate.providers.google import _b64
-from mediagate.providers.http import Credentials, call_json, download, obj
+from mediagate.providers.http import Credentials, call_json, decode_b64, download, obj
 
 CONTENT_CODES = ("moderation_blocked", "content_policy_violation")
 SQUARE, LANDSCAPE, PORTRAIT = "1024x1024", "1536x1024", "1024x1536"
@@ -88,7 +87,7 @@ class OpenAIImagesProvider:
         for item in obj(answer).get("data") or []:
             item = obj(item)
             if isinstance(item.get("b64_json"), str):
-                results.append(Result(f"image/{fmt}", data=_b64(self.name, item["b64_json"])))
+                results.append(Result(f"image/{fmt}", data=decode_b64(self.name, item["b64_json"])))
             elif isinstance(item.get("url"), str):
                 results.append(Result(f"image/{fmt}", url=item["url"]))
         if not results:
@@ -112,6 +111,3 @@ class OpenAIImagesProvider:
 
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
         return None
-
-
-__all__ = ["ContentRejectedError", "OpenAIImagesProvider"]

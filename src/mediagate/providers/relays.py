@@ -93,7 +93,10 @@ class GptunnelProvider(_Relay):
 
     async def submit(self, request: GenerationRequest) -> Submitted | Finished:
         body: dict[str, Any] = {"model": request.upstream_model, "prompt": request.prompt}
-        if request.params.ar_given or request.spec.aspect_ratios[0] != request.params.aspect_ratio:
+        if (
+            request.params.ar_given
+            or request.params.aspect_ratio != request.spec.default_aspect_ratio
+        ):
             body["ar"] = request.params.aspect_ratio
         if request.images:
             urls = [i.source_url for i in request.images]
