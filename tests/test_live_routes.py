@@ -194,6 +194,7 @@ def test_routes_file_of_your_own(vendors: Vendors, tmp_path: Path) -> None:
     routes = tmp_path / "routes.toml"
     routes.write_text(
         '[[models."seedream-3".routes]]\nprovider = "openai"\nmodel = "gpt-image-1"\n'
+        'cost = "0.02"\n'
     )
     server = Server(
         tmp_path / "d",
@@ -210,6 +211,19 @@ def test_routes_file_of_your_own(vendors: Vendors, tmp_path: Path) -> None:
         assert models["seedream-3"]["live"] and not models["google-imagen-3"]["live"]
         task = run(server, key, model="seedream-3", prompt="a cat", ar="16:9")
         assert task["provider"] == "openai" and probe(stored(task, server)).format == "png"
+        admin = {"Authorization": server.key("admin")}
+        usage = requests.get(
+            server.url + "/v1/admin/accounts/acct_default/usage",
+            params={"group_by": "provider"},
+            headers=admin,
+            timeout=10,
+        ).json()
+        assert usage["data"] == [
+            {"group": "openai", "tasks": 1, "succeeded": 1, "failed": 0, "amount": 0.03,
+             "amount_micros": 30_000, "cost_micros": 20_000, "margin_micros": 10_000}
+        ]  # fmt: skip
+        mine = requests.get(server.url + "/v1/usage", headers={"Authorization": key}, timeout=10)
+        assert "cost_micros" not in mine.json()["data"][0]  # vendor costs are the admin's
         refused = requests.post(
             server.url + "/v1/media/create",
             headers={"Authorization": key},

@@ -28,13 +28,18 @@ class Balance(msgspec.Struct):
     currency: str
 
 
-class UsageItem(msgspec.Struct):
+class UsageItem(msgspec.Struct, omit_defaults=True):
+    """One group. ``cost_micros``/``margin_micros`` (what the vendors charged, and the
+    difference) appear only in the admin API's report."""
+
     group: str
     tasks: int
     succeeded: int
     failed: int
     amount: float
     amount_micros: int
+    cost_micros: int | None = None
+    margin_micros: int | None = None
 
 
 class UsageTotal(msgspec.Struct):
@@ -52,10 +57,19 @@ class Usage(msgspec.Struct):
     total: UsageTotal
 
 
-def usage_body(account_id: str, group_by: str, currency: str, rows: list[UsageRow]) -> Usage:
+def usage_body(
+    account_id: str, group_by: str, currency: str, rows: list[UsageRow], with_costs: bool = False
+) -> Usage:
     data = [
         UsageItem(
-            r.group, r.tasks, r.succeeded, r.failed, from_micros(r.amount_micros), r.amount_micros
+            r.group,
+            r.tasks,
+            r.succeeded,
+            r.failed,
+            from_micros(r.amount_micros),
+            r.amount_micros,
+            r.cost_micros if with_costs else None,
+            r.amount_micros - r.cost_micros if with_costs else None,
         )
         for r in rows
     ]

@@ -198,7 +198,7 @@ async def account_usage(
     rows = await rt.accounts.usage(
         account_id, parse_time(start, "from"), parse_time(end, "to"), group_by, key_id
     )
-    return usage_body(account_id, group_by, rt.settings.currency, rows)
+    return usage_body(account_id, group_by, rt.settings.currency, rows, with_costs=True)
 
 
 @post("/v1/admin/keys", status_code=201, summary="Create a key (shown once)")

@@ -125,7 +125,7 @@ def usage(
     account: Annotated[str, typer.Option(help="Account id")] = DEFAULT_ACCOUNT,
     start: Annotated[str | None, typer.Option("--from", help="Unix seconds or ISO date")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Unix seconds or ISO date")] = None,
-    group_by: Annotated[str, typer.Option(help="model, day or key")] = "model",
+    group_by: Annotated[str, typer.Option(help="model, day, key or provider")] = "model",
     data_dir: DataDir = None,
 ) -> None:
     """Usage of an account as a table: tasks and what they cost (this month by default)."""
@@ -138,11 +138,31 @@ def usage(
         return rows, rt.settings.currency
 
     rows, currency = run(data_dir, go)
-    table = Table(group_by, "tasks", "succeeded", "failed", f"cost ({currency})")
+    table = Table(
+        group_by, "tasks", "succeeded", "failed", f"charged ({currency})", "vendor cost", "margin"
+    )
     for r in rows:
-        table.add_row(r.group, str(r.tasks), str(r.succeeded), str(r.failed), text(r.amount_micros))
+        table.add_row(
+            r.group,
+            str(r.tasks),
+            str(r.succeeded),
+            str(r.failed),
+            text(r.amount_micros),
+            text(r.cost_micros),
+            text(r.amount_micros - r.cost_micros),
+        )
     total = sum(r.amount_micros for r in rows)
-    table.add_row("total", str(sum(r.tasks for r in rows)), "", "", text(total), style="bold")
+    cost = sum(r.cost_micros for r in rows)
+    table.add_row(
+        "total",
+        str(sum(r.tasks for r in rows)),
+        "",
+        "",
+        text(total),
+        text(cost),
+        text(total - cost),
+        style="bold",
+    )
     Console().print(table)
 
 

@@ -60,6 +60,7 @@ class UsageRow(msgspec.Struct, frozen=True):
     succeeded: int
     failed: int
     amount_micros: int
+    cost_micros: int = 0  # what the vendors charged for the succeeded tasks
 
 
 class LedgerProblem(msgspec.Struct, frozen=True):

@@ -14,7 +14,7 @@ from mediagate.core.errors import InvalidRequestError, NotFoundError, Permission
 from mediagate.core.keys import KeyRecord
 from mediagate.core.ports import AccountStore
 
-GROUPS = ["model", "day", "key"]
+GROUPS = ["model", "day", "key", "provider"]
 
 
 def day_start(now: float) -> float:

@@ -110,6 +110,7 @@ class Task(msgspec.Struct, frozen=True):
     price_micros: int = 0
     charge: Charge = Charge.NONE
     route: int = -1  # index in the model's routes list; -1 on the sandbox
+    cost_micros: int = 0  # what the serving route's vendor charged, per the routes file
 
 
 class TaskUpdate(msgspec.Struct, frozen=True):
@@ -127,3 +128,4 @@ class TaskUpdate(msgspec.Struct, frozen=True):
     provider: str | None = None  # failover: the task moves to another route...
     route: int | None = None
     clear_upstream: bool = False  # ...and forgets the old route's upstream id
+    cost_micros: int | None = None

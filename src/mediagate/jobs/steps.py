@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import structlog
 
+from mediagate.core.accounts import price_micros
 from mediagate.core.catalogue import Catalogue, ModelSpec
 from mediagate.core.errors import (
     ProviderError,
@@ -197,6 +198,12 @@ class StepRunner:
             )
         return await provider.open(request, result)
 
+    def _cost(self, task: Task) -> int:
+        route = self._providers.route_at(task.model, task.route)
+        if route is None:
+            return 0
+        return price_micros(self._catalogue.get(task.model), task.params, route.cost)
+
     async def _store(self, task: Task, streams: list[MediaStream], source: str) -> TaskUpdate:
         """Stream each result into storage (one chunk in memory at a time)."""
         if not streams:
@@ -222,6 +229,7 @@ class StepRunner:
             next_run_at=None,
             progress=100,
             outputs=tuple(outputs),
+            cost_micros=self._cost(task),
             detail=f"{len(outputs)} result(s) stored, {source}",
         )
 

@@ -20,6 +20,7 @@ class Route(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     provider: str
     model: str
     image_model: str = ""
+    cost: str = "0"  # what the vendor charges, per image or second like the price
 
     def upstream_model(self, has_images: bool) -> str:
         return self.image_model if has_images and self.image_model else self.model

@@ -273,11 +273,13 @@ class AccountRepository:
     async def usage(
         self, account_id: str, start: float, end: float, group_by: str, key_id: str | None
     ) -> list[UsageRow]:
-        """Tasks created in [start, end) grouped by model, UTC day or key, with what they
-        cost (settled charges only: failures and cancels cost nothing)."""
+        """Tasks created in [start, end) grouped by model, UTC day, key or provider, with what
+        they cost the account (settled charges only: failures and cancels cost nothing) and
+        what the vendors charged for them (the routes' costs), so margins show."""
         group = {
             "model": tasks.c.model,
             "key": tasks.c.key_id,
+            "provider": tasks.c.provider,
             "day": sa.func.strftime("%Y-%m-%d", tasks.c.created_at, "unixepoch")
             if self._db.is_sqlite
             else sa.func.to_char(sa.func.to_timestamp(tasks.c.created_at), "YYYY-MM-DD"),
@@ -290,6 +292,7 @@ class AccountRepository:
                 sa.func.sum(sa.case((tasks.c.status == Status.DONE.value, 1), else_=0)),
                 sa.func.sum(sa.case((tasks.c.status == Status.FAILED.value, 1), else_=0)),
                 sa.func.coalesce(sa.func.sum(sa.case((settled, tasks.c.price_micros), else_=0)), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((settled, tasks.c.cost_micros), else_=0)), 0),
             )
             .where(
                 tasks.c.account_id == account_id,
@@ -304,8 +307,8 @@ class AccountRepository:
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [
-            UsageRow(str(g), int(n), int(ok or 0), int(bad or 0), int(a))
-            for g, n, ok, bad, a in rows
+            UsageRow(str(g), int(n), int(ok or 0), int(bad or 0), int(a), int(c))
+            for g, n, ok, bad, a, c in rows
         ]
 
     async def charged(self, account_id: str) -> int:

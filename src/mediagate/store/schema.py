@@ -79,6 +79,7 @@ tasks = sa.Table(
     sa.Column("price_micros", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("charge", sa.String(10), nullable=False, server_default="none"),
     sa.Column("route", sa.Integer, nullable=False, server_default="-1"),
+    sa.Column("cost_micros", sa.BigInteger, nullable=False, server_default="0"),
 )
 sa.Index("ix_tasks_account_created", tasks.c.account_id, tasks.c.created_at)
 sa.Index(

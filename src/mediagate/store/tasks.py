@@ -63,6 +63,7 @@ def _task(row: Any) -> Task:
         price_micros=m["price_micros"],
         charge=Charge(m["charge"]),
         route=m["route"],
+        cost_micros=m["cost_micros"],
     )
 
 
@@ -257,6 +258,8 @@ class TaskRepository:
             values["provider"] = update.provider
         if update.route is not None:
             values["route"] = update.route
+        if update.cost_micros is not None:
+            values["cost_micros"] = update.cost_micros
         if update.outputs is not None:
             values["outputs"] = msgspec.json.encode(update.outputs).decode()
         if update.error is not None:

@@ -1,4 +1,5 @@
-"""Each task's route: the index in its model's routes list (-1 on the sandbox).
+"""Each task's route (the index in its model's routes list, -1 on the sandbox) and what
+the route's vendor cost for it.
 
 Revision ID: 0004
 Revises: 0003
@@ -17,8 +18,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("route", sa.Integer, nullable=False, server_default="-1"))
+        batch.add_column(
+            sa.Column("cost_micros", sa.BigInteger, nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("cost_micros")
         batch.drop_column("route")
