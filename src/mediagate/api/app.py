@@ -28,6 +28,7 @@ from mediagate.api import (
     openai_videos,
     unified,
 )
+from mediagate.api.observe import request_id_middleware
 from mediagate.logs import configure as configure_logs
 from mediagate.runtime import Runtime
 from mediagate.settings import Settings
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
         ],
         lifespan=[lifespan],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        middleware=[request_id_middleware],
         openapi_config=OpenAPIConfig(
             title="mediagate",
             version=__version__,

@@ -1,0 +1,58 @@
+"""Request ids and access logs: every request gets an id (the caller's ``X-Request-Id`` when
+it is sane), echoed in the answer and bound to every log line of that request. Logs name
+the key's id, never the key itself."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = structlog.get_logger("mediagate.access")
+SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+QUIET = ("/healthz", "/docs/assets/")
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        request_id = given if SANE_ID.match(given) else uuid.uuid4().hex
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            path: str = scope.get("path", "")
+            if not path.startswith(QUIET):
+                state: Any = scope.get("state") or {}
+                key = state.get("api_key") if isinstance(state, dict) else None
+                log.info(
+                    "request",
+                    method=scope.get("method"),
+                    path=path,
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                    key_id=getattr(key, "id", None),
+                )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    return middleware
