@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 import requests
 
@@ -149,5 +150,36 @@ async def test_the_cancel_step_tells_the_upstream(tmp_path: Path, fail: bool) ->
     assert final is not None and final.step is None and final.status is Status.CANCELLED
     details = [d for _, _, d in await repo.events("c" * 24)]
     assert details[-1].startswith("upstream cancel failed" if fail else "cancelled upstream")
+    assert await repo.unfinished() == []
+    await db.dispose()
+
+
+async def test_a_task_past_its_deadline_fails_and_is_cancelled_upstream(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    await migrate.upgrade(db)
+    repo = TaskRepository(db)
+    late = msgspec.structs.replace(_task("d" * 24), created_at=time.time() - 3600)
+    await repo.insert(late, next_run_at=0)
+    claimed = await repo.claim("d" * 24, "w", time.time(), 60)
+    assert claimed is not None
+    submitted = TaskUpdate(
+        status=Status.PROCESSING, step=Step.POLL, next_run_at=0, upstream_id="up-9"
+    )
+    assert await repo.advance(claimed, "w", submitted, time.time())
+
+    provider = RecordingProvider(fail=False)
+    registry = ProviderRegistry(provider)  # type: ignore[arg-type]
+    runner = StepRunner(default_catalogue(), registry, None, None, time.time)  # type: ignore[arg-type]
+    polling = await repo.claim("d" * 24, "w", time.time(), 60)
+    assert polling is not None
+    update = await runner.run(polling)
+    assert update.status is Status.FAILED and update.step is Step.CANCEL
+    assert update.error is not None and update.error.code == "timeout"
+    assert await repo.advance(polling, "w", update, time.time())
+    step = await repo.claim("d" * 24, "w", time.time(), 60)
+    assert step is not None
+    final = await runner.run(step)
+    assert provider.cancelled == ["up-9"] and final.status is Status.FAILED and final.step is None
+    assert await repo.advance(step, "w", final, time.time())
     assert await repo.unfinished() == []
     await db.dispose()

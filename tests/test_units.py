@@ -82,9 +82,10 @@ def test_ids_and_seeds() -> None:
 def test_state_machine_has_no_exit_from_terminal_states() -> None:
     for status in (Status.DONE, Status.FAILED, Status.CANCELLED):
         assert status.terminal and TRANSITIONS[status] <= {status}
-    # Only a cancelled task keeps a step (telling the upstream to stop), staying cancelled.
+    # A cancelled or timed-out task keeps a step (telling the upstream to stop) in its status.
     assert TRANSITIONS[Status.CANCELLED] == {Status.CANCELLED}
-    assert not TRANSITIONS[Status.DONE] and not TRANSITIONS[Status.FAILED]
+    assert TRANSITIONS[Status.FAILED] == {Status.FAILED}
+    assert not TRANSITIONS[Status.DONE]
     assert can_move(Status.QUEUED, Status.PROCESSING)
     assert not can_move(Status.DONE, Status.PROCESSING)
 

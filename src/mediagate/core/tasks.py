@@ -33,8 +33,10 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
         {Status.PROCESSING, Status.QUEUED, Status.DONE, Status.FAILED, Status.CANCELLED}
     ),
     Status.DONE: frozenset(),
-    Status.FAILED: frozenset(),
-    Status.CANCELLED: frozenset({Status.CANCELLED}),  # the upstream-cancel step
+    # A cancelled task, or one failed by its deadline, keeps a step that tells the upstream
+    # to stop; it stays in its status.
+    Status.FAILED: frozenset({Status.FAILED}),
+    Status.CANCELLED: frozenset({Status.CANCELLED}),
 }
 
 

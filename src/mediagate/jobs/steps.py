@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import msgspec
 import structlog
 
 from mediagate.core.accounts import price_micros
@@ -70,9 +71,12 @@ class StepRunner:
         if task.step is Step.CANCEL:
             return await self._cancel_upstream(task, spec)
         if now > task.created_at + spec.deadline_s:
-            return _failed(
+            update = _failed(
                 UpstreamTimeoutError(f"the task did not finish within {spec.deadline_s} s"),
             )
+            if task.upstream_id:  # stop the upstream job too, in a step of its own
+                update = msgspec.structs.replace(update, step=Step.CANCEL, next_run_at=now)
+            return update
         try:
             return await self._step(task, spec, now)
         except ProviderError as exc:
@@ -138,7 +142,7 @@ class StepRunner:
             await self._providers.get(task.provider).cancel(request, task.upstream_id or "")
         except ProviderError as exc:
             detail = f"upstream cancel failed: {exc.code}: {exc.message}"
-        return TaskUpdate(status=Status.CANCELLED, step=None, next_run_at=None, detail=detail)
+        return TaskUpdate(status=task.status, step=None, next_run_at=None, detail=detail)
 
     async def _step(self, task: Task, spec: ModelSpec, now: float) -> TaskUpdate:
         provider = self._providers.get(task.provider)
