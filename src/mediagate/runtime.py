@@ -13,6 +13,7 @@ import aiohttp
 from mediagate import __version__
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
+from mediagate.core.limits import RateLimiter
 from mediagate.core.services import KeyService, TaskService
 from mediagate.jobs.inputs import InputResolver
 from mediagate.jobs.queue import InProcessQueue
@@ -52,6 +53,7 @@ class Runtime:
         self.accounts = AccountService(self.account_repo, self.catalogue, clock)
         self.keys = KeyService(KeyRepository(self.db), clock, self.account_repo)
         self.queue = InProcessQueue(clock)
+        self.limiter = RateLimiter(settings.rate_limit_rpm, clock)
         self.render_pool = ProcessPoolExecutor(
             max_workers=settings.render_processes or os.cpu_count() or 1,
             mp_context=multiprocessing.get_context("spawn"),
@@ -70,6 +72,7 @@ class Runtime:
             self.blobs,
             self.accounts,
             settings.prices,
+            max_queued=settings.max_queued_per_key,
         )
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private

@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     gptunnel_base_url: str = "https://gptunnel.ru"
     newapi_api_key: str | None = None
     newapi_base_url: str | None = None
+    rate_limit_rpm: int = Field(
+        default=600, ge=0, description="Requests per minute per key (0: no limit)"
+    )
+    max_queued_per_key: int = Field(
+        default=1000, ge=0, description="Unfinished tasks a key may have (0: no limit)"
+    )
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, description="Largest request body accepted"
+    )
     log_level: str = "info"
     log_json: bool = False
 

@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
         lifespan=[lifespan],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         middleware=[request_id_middleware],
+        request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="mediagate",
             version=__version__,

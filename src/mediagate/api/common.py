@@ -20,6 +20,7 @@ from mediagate.core.errors import (
     NotConfiguredError,
     NotFoundError,
     PermissionDeniedError,
+    TooManyRequestsError,
 )
 from mediagate.core.keys import KeyRecord
 from mediagate.core.tasks import Mode, Task
@@ -40,6 +41,7 @@ async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         raise PermissionDeniedError(
             "admin keys cannot be used for generation; use a test or live key"
         )
+    rt.limiter.check(key.id)
     connection.state.api_key = key
 
 
@@ -122,6 +124,9 @@ def classify(exc: Exception, field_names: dict[str, str]) -> ErrorInfo | None:
         return ErrorInfo(403, "permission_error", exc.code, exc.message)
     if isinstance(exc, NotFoundError):
         return ErrorInfo(404, "not_found_error", exc.code, exc.message, "task_id")
+    if isinstance(exc, TooManyRequestsError):
+        retry = {"Retry-After": str(int(exc.retry_after))}
+        return ErrorInfo(429, "rate_limit_error", exc.code, exc.message, None, retry)
     if isinstance(exc, ConflictError):
         return ErrorInfo(409, "conflict_error", exc.code, exc.message, "Idempotency-Key")
     if isinstance(exc, NotConfiguredError):

@@ -10,6 +10,7 @@
     │   ├── NotFoundError            404: unknown task, or another key's task
     │   ├── InvalidRequestError      400: a field is missing or not allowed
     │   ├── ConflictError            409: an Idempotency-Key reused with another body
+    │   ├── TooManyRequestsError     429: over the key's request rate or queue depth
     │   └── NotConfiguredError       503: the deployment cannot serve this yet
     └── ProviderError                an upstream failed; recorded on the task
         ├── ProviderAuthError        upstream rejected our credentials
@@ -87,6 +88,17 @@ class InvalidRequestError(RequestError):
 
 class ConflictError(RequestError):
     code = "conflict"
+
+
+class TooManyRequestsError(RequestError):
+    """``retry_after`` says when trying again makes sense (seconds)."""
+
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, retry_after: float, code: str = "rate_limit_exceeded") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.code = code
 
 
 class NotConfiguredError(RequestError):

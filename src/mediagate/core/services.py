@@ -16,6 +16,7 @@ from mediagate.core.errors import (
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    TooManyRequestsError,
 )
 from mediagate.core.ids import is_task_id, new_task_id, seed_for
 from mediagate.core.keys import DEFAULT_ACCOUNT, KeyRecord, display_prefix, hash_key, new_key
@@ -99,7 +100,9 @@ class TaskService:
         accounts: AccountService,
         prices: dict[str, str] | None = None,
         watch: TaskWatch | None = None,
+        max_queued: int = 0,
     ) -> None:
+        self._max_queued = max_queued
         self.catalogue = catalogue
         self._accounts = accounts
         self._prices = dict(prices or {})
@@ -142,6 +145,15 @@ class TaskService:
             raise PermissionDeniedError("admin keys manage the gateway and cannot generate")
         provider, route = self._router.route(spec, key.mode)
         await self._accounts.check_access(key, spec.id)
+        if self._max_queued:
+            waiting = await self._store.unfinished_count(key.id)
+            if waiting >= self._max_queued:
+                raise TooManyRequestsError(
+                    f"this key has {waiting} unfinished tasks, its limit; submit more as they "
+                    "finish",
+                    retry_after=30,
+                    code="queue_full",
+                )
         now = self._clock()
         hold = None
         price = 0

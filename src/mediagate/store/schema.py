@@ -90,6 +90,7 @@ sa.Index(
 )
 sa.Index("ix_tasks_due", tasks.c.next_run_at, sqlite_where=tasks.c.step.isnot(None))
 sa.Index("ix_tasks_key_created", tasks.c.key_id, tasks.c.created_at)
+sa.Index("ix_tasks_key_status", tasks.c.key_id, tasks.c.status)
 
 idempotency_keys = sa.Table(
     "idempotency_keys",

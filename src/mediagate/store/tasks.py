@@ -210,6 +210,14 @@ class TaskRepository:
                 )
         return None if row is None else _task(row)
 
+    async def unfinished_count(self, key_id: str) -> int:
+        """How many of the key's tasks are queued or running (the queue-depth cap)."""
+        query = sa.select(sa.func.count()).where(
+            tasks.c.key_id == key_id, tasks.c.status.in_([Status.QUEUED, Status.PROCESSING])
+        )
+        async with self._db.read() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
     async def mark_deleted(self, task_id: str, now: float) -> None:
         async with self._db.write() as conn:
             await conn.execute(

@@ -21,9 +21,11 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("cost_micros", sa.BigInteger, nullable=False, server_default="0")
         )
+    op.create_index("ix_tasks_key_status", "tasks", ["key_id", "status"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tasks_key_status", "tasks")
     with op.batch_alter_table("tasks") as batch:
         batch.drop_column("cost_micros")
         batch.drop_column("route")

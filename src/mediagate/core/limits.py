@@ -1,0 +1,39 @@
+"""Per-key request rate limits: a token bucket per key, refilled continuously."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from mediagate.core.errors import TooManyRequestsError
+
+
+class RateLimiter:
+    """``per_minute`` requests per key, bursting up to that many. In-process: each server
+    process keeps its own buckets (a shared limit needs the PostgreSQL/Redis deployment)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float]) -> None:
+        self._rate = per_minute / 60.0
+        self._burst = float(per_minute)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, at)
+
+    def check(self, key_id: str) -> None:
+        if self._rate <= 0:
+            return
+        now = self._clock()
+        tokens, at = self._buckets.get(key_id, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - at) * self._rate)
+        if tokens < 1.0:
+            wait = math.ceil((1.0 - tokens) / self._rate)
+            self._buckets[key_id] = (tokens, now)
+            raise TooManyRequestsError(
+                f"this key is over its limit of {int(self._burst)} requests per minute; "
+                f"retry in {wait} s",
+                retry_after=wait,
+            )
+        self._buckets[key_id] = (tokens - 1.0, now)
+        if len(self._buckets) > 100_000:  # forget idle keys (they are full again anyway)
+            full = [k for k, (t, a) in self._buckets.items() if now - a > 60]
+            for k in full:
+                del self._buckets[k]
