@@ -18,6 +18,7 @@ from mediagate.core.services import KeyService, TaskService
 from mediagate.jobs.inputs import InputResolver
 from mediagate.jobs.queue import InProcessQueue
 from mediagate.jobs.steps import StepRunner
+from mediagate.jobs.webhooks import WebhookSender
 from mediagate.jobs.worker import WorkerPool
 from mediagate.providers.build import live_providers
 from mediagate.providers.registry import ProviderRegistry, load_routes
@@ -30,6 +31,7 @@ from mediagate.store.accounts import AccountRepository
 from mediagate.store.db import Database
 from mediagate.store.keys import KeyRepository
 from mediagate.store.tasks import TaskRepository
+from mediagate.store.webhooks import WebhookRepository
 
 
 class Runtime:
@@ -78,14 +80,26 @@ class Runtime:
             self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private
         )
         runner = StepRunner(self.catalogue, self.providers, self.blobs, inputs, clock)
+        self.webhook_repo = WebhookRepository(self.db)
+        self.webhooks = WebhookSender(
+            self.webhook_repo,
+            self.task_repo,
+            clock,
+            settings.input_allow_private,
+            first_retry_s=settings.webhook_first_retry_s,
+        )
         self.workers = WorkerPool(
             self.task_repo,
             self.queue,
             runner,
             clock,
             settings.workers,
-            on_commit=self.tasks.watch.notify,
+            on_commit=self._committed,
         )
+
+    def _committed(self, task_id: str) -> None:
+        self.tasks.watch.notify(task_id)
+        self.webhooks.wake()
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -101,6 +115,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.workers.stop()
+        await self.webhooks.stop()
         if self.http is not None:
             await self.http.close()
         self.render_pool.shutdown(wait=False, cancel_futures=True)

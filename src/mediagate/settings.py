@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, description="Largest request body accepted"
     )
+    webhook_first_retry_s: float = Field(
+        default=5.0, gt=0, description="First webhook retry delay; it doubles, up to 1 h"
+    )
     log_level: str = "info"
     log_json: bool = False
 

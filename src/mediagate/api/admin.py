@@ -80,6 +80,7 @@ class KeyBody(msgspec.Struct):
     created_at: int
     revoked: bool
     key: str | None = None  # only in the answer to a create, never again
+    webhook_secret: str | None = None  # likewise
 
 
 class KeyList(msgspec.Struct):
@@ -206,8 +207,11 @@ async def create_key(request: Request[Any, Any, Any], data: NewKey) -> KeyBody:
     modes = [m.value for m in Mode]
     if data.mode not in modes:
         raise InvalidRequestError("mode", f"{data.mode!r} is not a key mode", modes)
-    raw, record = await runtime_of(request).keys.create(Mode(data.mode), data.name, data.account_id)
-    return _key(record, raw)
+    rt = runtime_of(request)
+    raw, record = await rt.keys.create(Mode(data.mode), data.name, data.account_id)
+    body = _key(record, raw)
+    body.webhook_secret = await rt.tasks.rotate_webhook_secret(record)
+    return body
 
 
 @get("/v1/admin/keys", summary="List keys (prefixes only)")

@@ -27,6 +27,7 @@ from mediagate.api import (
     openai_images,
     openai_videos,
     unified,
+    webhooks,
 )
 from mediagate.api.observe import request_id_middleware
 from mediagate.logs import configure as configure_logs
@@ -96,7 +97,9 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
         runtime = await Runtime.open(settings)
         app.state.runtime = runtime
         if run_workers:
+            runtime.webhooks.render = webhooks.renderer(runtime)
             await runtime.workers.start()
+            await runtime.webhooks.start()
         try:
             yield
         finally:
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             openai_images.router,
             openai_videos.router,
             account.router,
+            webhooks.router,
             admin.router,
             files.router,
             models.router,

@@ -23,7 +23,8 @@ from mediagate.core.errors import (
     TooManyRequestsError,
 )
 from mediagate.core.keys import KeyRecord
-from mediagate.core.tasks import Mode, Task
+from mediagate.core.tasks import Mode, Status, Task
+from mediagate.core.webhooks import Callback
 from mediagate.runtime import Runtime
 
 
@@ -68,8 +69,13 @@ def base_url(request: Request[Any, Any, Any]) -> str:
 
 
 def output_urls(request: Request[Any, Any, Any], task: Task) -> list[str]:
-    rt = runtime_of(request)
-    root = base_url(request)
+    return urls_at(runtime_of(request), base_url(request), task)
+
+
+def urls_at(rt: Runtime, root: str, task: Task) -> list[str]:
+    """The task's signed result links under ``root`` (empty until it is done)."""
+    if task.status is not Status.DONE:
+        return []
     return [root + rt.signer.path(out.key) for out in task.outputs]
 
 
@@ -160,6 +166,11 @@ def poll_after_ms(task: Task, now: float) -> int:
     """A polling hint: often while a task is young, rarely once it has run a while."""
     age = max(0.0, now - task.created_at)
     return int(min(5000.0, max(200.0, age * 250.0)))
+
+
+def callback(request: Request[Any, Any, Any], url: str | None, dialect: str) -> Callback | None:
+    """A create's ``callback_url`` (every dialect takes one) as the core's Callback."""
+    return Callback(url, dialect, base_url(request)) if url else None
 
 
 def idempotency_key(request: Request[Any, Any, Any]) -> str | None:

@@ -10,6 +10,7 @@ from litestar.params import Parameter
 
 from mediagate.api.common import (
     api_key,
+    callback,
     classify,
     dialect_router,
     idempotency_key,
@@ -49,6 +50,7 @@ class CreateBody(msgspec.Struct):
     images: list[str] | None = None
     duration_seconds: int | None = None
     sample_count: int | None = None
+    callback_url: str | None = None
 
 
 class ResultBody(msgspec.Struct):
@@ -90,7 +92,11 @@ def echo_prompt(task: Task) -> str:
 
 
 def render_task(request: Request[Any, Any, Any], task: Task) -> MediaTask:
-    urls = output_urls(request, task) if task.status is Status.DONE else []
+    return render_with(task, output_urls(request, task))
+
+
+def render_with(task: Task, urls: list[str]) -> MediaTask:
+    """The task in gptunnel's shape, with its result links (for answers and webhooks)."""
     return MediaTask(
         code=0,
         id=task.id,
@@ -120,6 +126,7 @@ async def create(request: Request[Any, Any, Any], data: CreateBody) -> MediaTask
         duration_seconds=data.duration_seconds,
         sample_count=data.sample_count,
         idempotency_key=idempotency_key(request),
+        callback=callback(request, data.callback_url, "gptunnel"),
     )
     return render_task(request, task)
 

@@ -11,6 +11,7 @@ from litestar.params import Parameter
 
 from mediagate.api.common import (
     api_key,
+    callback,
     dialect_router,
     idempotency_key,
     poll_after_ms,
@@ -25,7 +26,7 @@ from mediagate.api.openai_shared import (
     read_upload,
     size_text,
 )
-from mediagate.core.catalogue import Kind
+from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.tasks import Status, Task
@@ -58,6 +59,7 @@ class CreateJson(msgspec.Struct):
     input_reference: InputReference | str | None = None
     aspect_ratio: str | None = None  # mediagate extensions
     n: int | None = None
+    callback_url: str | None = None
 
 
 class VideoError(msgspec.Struct):
@@ -96,7 +98,11 @@ class Deleted(msgspec.Struct):
 
 
 def render(request: Request[Any, Any, Any], task: Task) -> Video:
-    spec = runtime_of(request).catalogue.get(task.model)
+    return render_with(runtime_of(request).catalogue.get(task.model), task)
+
+
+def render_with(spec: ModelSpec, task: Task) -> Video:
+    """The task as OpenAI's video object (for answers and webhooks)."""
     error = VideoError(task.error.code, task.error.message) if task.error else None
     return Video(
         id=task.id,
@@ -166,6 +172,7 @@ async def _parse(request: Request[Any, Any, Any]) -> CreateJson:
         size=form_text(form, "size"),
         aspect_ratio=form_text(form, "aspect_ratio"),
         n=form_int(form, "n"),
+        callback_url=form_text(form, "callback_url"),
     )
     if ref is not None:
         body.input_reference = await _reference(ref, "input_reference")
@@ -197,6 +204,7 @@ async def create(request: Request[Any, Any, Any]) -> Response[Video]:
         duration_seconds=_seconds(body.seconds),
         sample_count=body.n,
         idempotency_key=idempotency_key(request),
+        callback=callback(request, body.callback_url, "openai"),
     )
     return _respond(request, task)
 

@@ -24,6 +24,7 @@ from litestar import Request, Response, get, post
 from mediagate.api.common import (
     TASK_ERROR_STATUS,
     api_key,
+    callback,
     classify,
     dialect_router,
     idempotency_key,
@@ -31,7 +32,7 @@ from mediagate.api.common import (
     poll_after_ms,
     runtime_of,
 )
-from mediagate.core.catalogue import Kind
+from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
 from mediagate.core.tasks import Status, Task
@@ -58,6 +59,7 @@ class CreateBody(msgspec.Struct):
     n: int | None = None
     image: str | None = None
     images: list[str] | None = None
+    callback_url: str | None = None
 
 
 class Submitted(msgspec.Struct):
@@ -130,14 +132,19 @@ async def create(request: Request[Any, Any, Any], data: CreateBody) -> Submitted
         duration_seconds=data.duration_seconds if data.duration is None else data.duration,
         sample_count=data.sample_count if data.n is None else data.n,
         idempotency_key=idempotency_key(request),
+        callback=callback(request, data.callback_url, "unified"),
     )
     return Submitted(task_id=task.id)
 
 
 def render(request: Request[Any, Any, Any], task: Task) -> VideoTask:
-    rt = runtime_of(request)
-    spec = rt.catalogue.get(task.model)
-    urls = output_urls(request, task) if task.status is Status.DONE else []
+    return render_with(
+        runtime_of(request).catalogue.get(task.model), task, output_urls(request, task)
+    )
+
+
+def render_with(spec: ModelSpec, task: Task, urls: list[str]) -> VideoTask:
+    """The task in new-api's shape, with its result links (for answers and webhooks)."""
     width, height = spec.size_for(task.params.aspect_ratio)
     first = task.outputs[0] if task.outputs else None
     error = None

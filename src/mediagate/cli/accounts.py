@@ -7,10 +7,9 @@ from typing import Annotated
 
 import msgspec
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from mediagate.cli.common import DataDir, err, run
+from mediagate.cli.common import DataDir, err, out, run
 from mediagate.core.accounts import Account, LimitsUpdate, UsageRow
 from mediagate.core.billing import parse_time
 from mediagate.core.keys import DEFAULT_ACCOUNT
@@ -43,7 +42,7 @@ def _show(account: Account) -> None:
         "all" if account.allowed_models is None else ", ".join(account.allowed_models),
         "disabled" if account.disabled_at else "active",
     )
-    Console().print(table)
+    out().print(table)
 
 
 @accounts_app.command("create")
@@ -163,7 +162,7 @@ def usage(
         text(total - cost),
         style="bold",
     )
-    Console().print(table)
+    out().print(table)
 
 
 @ledger_app.command("check")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -20,6 +21,11 @@ err = Console(stderr=True)
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory [env: MEDIAGATE_DATA_DIR]")
 ]
+
+
+def out() -> Console:
+    """Where tables go: the terminal's width, or wide enough not to cut ids when piped."""
+    return Console(width=None if sys.stdout.isatty() else 240)
 
 
 def settings_for(data_dir: Path | None = None, **overrides: object) -> Settings:

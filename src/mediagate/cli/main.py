@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mediagate.cli import accounts as _accounts
-from mediagate.cli.common import DataDir, err, run, settings_for
+from mediagate.cli import webhooks as _webhooks
+from mediagate.cli.common import DataDir, err, out, run, settings_for
 from mediagate.core.keys import DEFAULT_ACCOUNT
 from mediagate.core.tasks import Mode
 from mediagate.runtime import Runtime
@@ -82,7 +82,7 @@ def keys_list(data_dir: DataDir = None) -> None:
         for k in await rt.keys.list():
             state = "revoked" if k.revoked_at else "active"
             table.add_row(k.id, k.prefix + "…", k.mode.value, k.name, k.account_id, state)
-        Console().print(table)
+        out().print(table)
 
     run(data_dir, go)
 
@@ -163,6 +163,7 @@ def generate(
 
 
 _accounts.register(app)
+_webhooks.register(app)
 
 if __name__ == "__main__":
     app()

@@ -29,6 +29,7 @@ from mediagate.client._errors import (
 from mediagate.client._types import Generation, Model, Task
 from mediagate.client.async_ import AsyncClient
 from mediagate.client.sync import Client
+from mediagate.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "APIConnectionError",
@@ -49,4 +50,6 @@ __all__ = [
     "TaskFailedError",
     "TaskTimeoutError",
     "ValidationError",
+    "WebhookVerificationError",
+    "verify_webhook",
 ]

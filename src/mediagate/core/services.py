@@ -31,6 +31,7 @@ from mediagate.core.ports import (
 )
 from mediagate.core.tasks import Charge, Mode, Status, Step, Task
 from mediagate.core.watch import TaskWatch
+from mediagate.core.webhooks import Callback, check_callback_url, new_secret
 
 IDEMPOTENCY_WINDOW_S = 24 * 3600
 MAX_IDEMPOTENCY_KEY = 255
@@ -52,7 +53,8 @@ class KeyService:
     async def create(
         self, mode: Mode, name: str = "", account_id: str = DEFAULT_ACCOUNT
     ) -> tuple[str, KeyRecord]:
-        """Make a key; the plain key is returned once and never stored."""
+        """Make a key; the plain key is returned once and never stored. Its webhook signing
+        secret is made too and shown by ``webhook_secret`` (once per rotation)."""
         if await self._accounts.get(account_id) is None:
             raise NotFoundError(f"account {account_id!r} not found")
         key = new_key(mode)
@@ -64,7 +66,7 @@ class KeyService:
             created_at=self._clock(),
             account_id=account_id,
         )
-        await self._store.insert(record, hash_key(key))
+        await self._store.insert(record, hash_key(key), new_secret())
         return key, record
 
     async def authenticate(self, header: str | None) -> KeyRecord:
@@ -124,6 +126,7 @@ class TaskService:
         duration_seconds: int | None = None,
         sample_count: int | None = None,
         idempotency_key: str | None = None,
+        callback: Callback | None = None,
     ) -> Task:
         """Validate every rule, pick a provider, persist, then queue. Raises before any cost.
 
@@ -185,6 +188,9 @@ class TaskService:
             price_micros=price,
             charge=Charge.HELD if hold else Charge.NONE,
             route=route,
+            callback_url=check_callback_url(callback.url) if callback else None,
+            dialect=callback.dialect if callback else "",
+            public_base=callback.base_url if callback else "",
         )
         idem = None
         if idempotency_key is not None:
@@ -207,6 +213,12 @@ class TaskService:
         if task is None or task.key_id != key.id:
             raise NotFoundError(f"task {task_id!r} not found")
         return task
+
+    async def rotate_webhook_secret(self, key: KeyRecord) -> str:
+        """A new signing secret for the key's webhooks, returned this once."""
+        secret = new_secret()
+        await self._store.set_webhook_secret(key.id, secret)
+        return secret
 
     async def get_any(self, task_id: str) -> Task:
         """Any key's task: for the admin API."""

@@ -113,6 +113,9 @@ class Task(msgspec.Struct, frozen=True):
     charge: Charge = Charge.NONE
     route: int = -1  # index in the model's routes list; -1 on the sandbox
     cost_micros: int = 0  # what the serving route's vendor charged, per the routes file
+    callback_url: str | None = None  # webhooks: where, in which dialect, with which links
+    dialect: str = ""
+    public_base: str = ""
 
 
 class TaskUpdate(msgspec.Struct, frozen=True):

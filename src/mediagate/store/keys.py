@@ -40,7 +40,7 @@ class KeyRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def insert(self, record: KeyRecord, key_hash: str) -> None:
+    async def insert(self, record: KeyRecord, key_hash: str, webhook_secret: str) -> None:
         async with self._db.write() as conn:
             await conn.execute(
                 api_keys.insert().values(
@@ -51,6 +51,7 @@ class KeyRepository:
                     name=record.name,
                     created_at=record.created_at,
                     account_id=record.account_id,
+                    webhook_secret=webhook_secret,
                 )
             )
 

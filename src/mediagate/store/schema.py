@@ -17,6 +17,7 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("revoked_at", sa.Float, nullable=True),
     sa.Column("account_id", sa.String(40), nullable=False, server_default="acct_default"),
+    sa.Column("webhook_secret", sa.String(80), nullable=True),
 )
 
 accounts = sa.Table(
@@ -80,6 +81,9 @@ tasks = sa.Table(
     sa.Column("charge", sa.String(10), nullable=False, server_default="none"),
     sa.Column("route", sa.Integer, nullable=False, server_default="-1"),
     sa.Column("cost_micros", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("callback_url", sa.Text, nullable=True),
+    sa.Column("dialect", sa.String(16), nullable=False, server_default=""),
+    sa.Column("public_base", sa.Text, nullable=False, server_default=""),
 )
 sa.Index("ix_tasks_account_created", tasks.c.account_id, tasks.c.created_at)
 sa.Index(
@@ -100,6 +104,38 @@ idempotency_keys = sa.Table(
     sa.Column("task_id", sa.String(24), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("task_id", sa.String(24), nullable=False),
+    sa.Column("key_id", sa.String(24), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("next_attempt_at", sa.Float, nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+)
+sa.Index("ix_webhook_due", webhook_deliveries.c.status, webhook_deliveries.c.next_attempt_at)
+sa.Index("ix_webhook_task", webhook_deliveries.c.task_id)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.String(40), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("ms", sa.Float, nullable=False),
+)
+sa.Index("ix_webhook_attempts_delivery", webhook_attempts.c.delivery_id)
 
 task_events = sa.Table(
     "task_events",

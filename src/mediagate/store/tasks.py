@@ -23,8 +23,9 @@ from mediagate.core.tasks import (
     can_move,
 )
 from mediagate.store import accounts as ledger_ops
+from mediagate.store import webhooks as webhook_ops
 from mediagate.store.db import Database
-from mediagate.store.schema import idempotency_keys, task_events, tasks
+from mediagate.store.schema import api_keys, idempotency_keys, task_events, tasks
 
 _outputs_decoder = msgspec.json.Decoder(tuple[Output, ...])
 _params_decoder = msgspec.json.Decoder(GenerationParams)
@@ -64,6 +65,9 @@ def _task(row: Any) -> Task:
         charge=Charge(m["charge"]),
         route=m["route"],
         cost_micros=m["cost_micros"],
+        callback_url=m["callback_url"],
+        dialect=m["dialect"],
+        public_base=m["public_base"],
     )
 
 
@@ -119,6 +123,9 @@ class TaskRepository:
                     price_micros=task.price_micros,
                     charge=(Charge.HELD if hold is not None else Charge.NONE).value,
                     route=task.route,
+                    callback_url=task.callback_url,
+                    dialect=task.dialect,
+                    public_base=task.public_base,
                     created_at=task.created_at,
                     updated_at=task.updated_at,
                     next_run_at=next_run_at,
@@ -203,12 +210,20 @@ class TaskRepository:
             ).first()
             if row is not None:
                 await ledger_ops.settle(conn, task_id, Status.CANCELLED, now)
+                await webhook_ops.enqueue(conn, task_id, Status.CANCELLED, now)
                 await conn.execute(
                     task_events.insert().values(
                         task_id=task_id, at=now, status=Status.CANCELLED.value, detail=detail
                     )
                 )
         return None if row is None else _task(row)
+
+    async def set_webhook_secret(self, key_id: str, secret: str) -> bool:
+        async with self._db.write() as conn:
+            res = await conn.execute(
+                api_keys.update().where(api_keys.c.id == key_id).values(webhook_secret=secret)
+            )
+        return bool(res.rowcount)
 
     async def unfinished_count(self, key_id: str) -> int:
         """How many of the key's tasks are queued or running (the queue-depth cap)."""
@@ -289,6 +304,7 @@ class TaskRepository:
                 return False
             if update.status in TERMINAL and task.status not in TERMINAL:
                 await ledger_ops.settle(conn, task.id, update.status, now)
+                await webhook_ops.enqueue(conn, task.id, update.status, now)
             if update.status != task.status or update.detail:
                 await conn.execute(
                     task_events.insert().values(

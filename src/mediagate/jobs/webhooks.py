@@ -1,0 +1,139 @@
+"""The webhook sender: a loop of its own, so deliveries never hold up task processing. It
+claims due deliveries, POSTs them signed through the same SSRF guard as image inputs, and
+records every attempt; failures retry with backoff and jitter for up to a day."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import aiohttp
+import structlog
+
+from mediagate.core.tasks import Task
+from mediagate.core.webhooks import WINDOW_S, Attempt, Delivery, new_secret, retry_delay, sign
+from mediagate.jobs.inputs import GuardedResolver, is_public_address, literal_address
+from mediagate.store.tasks import TaskRepository
+from mediagate.store.webhooks import WebhookRepository
+
+log = structlog.get_logger("mediagate.webhooks")
+Renderer = Callable[[Task], bytes]
+LEASE_S = 60.0
+BATCH = 16
+TIMEOUT = aiohttp.ClientTimeout(total=15, sock_connect=5)
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        repo: WebhookRepository,
+        tasks: TaskRepository,
+        clock: Callable[[], float],
+        allow_private: bool,
+        idle_s: float = 0.5,
+        rng: random.Random | None = None,
+        first_retry_s: float = 5.0,
+    ) -> None:
+        self._first_retry_s = first_retry_s
+        self._repo = repo
+        self._tasks = tasks
+        self._clock = clock
+        self._allow_private = allow_private
+        self._idle_s = idle_s
+        self._rng = rng or random.Random()
+        self.render: Renderer | None = None  # set by the API layer: bodies are in a dialect
+        self._session: aiohttp.ClientSession | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self._allow_private), limit=50)
+        self._session = aiohttp.ClientSession(connector=connector, timeout=TIMEOUT)
+        self._loop_task = asyncio.create_task(self._run(), name="mediagate-webhooks")
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._session is not None:
+            await self._session.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                sent = await self.run_due()
+            except Exception:
+                log.exception("webhook round failed")
+                sent = 0
+            if not sent:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._idle_s)
+
+    async def run_due(self) -> int:
+        due = await self._repo.claim_due(self._clock(), LEASE_S, BATCH)
+        await asyncio.gather(*(self._send(d) for d in due))
+        return len(due)
+
+    async def _send(self, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        status, error = await self._post(delivery)
+        now = self._clock()
+        attempt = Attempt(now, status, error, round((time.perf_counter() - started) * 1000, 1))
+        delivered = status is not None and 200 <= status < 300
+        next_at = None
+        if not delivered:
+            candidate = now + retry_delay(delivery.attempts, self._rng, self._first_retry_s)
+            if candidate < delivery.created_at + WINDOW_S:
+                next_at = candidate
+        await self._repo.record(delivery, attempt, delivered, next_at)
+        log.info(
+            "webhook",
+            delivery=delivery.id,
+            task_id=delivery.task_id,
+            status=status,
+            error=error,
+            delivered=delivered,
+            retry_at=next_at,
+        )
+
+    async def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
+        assert self._session is not None and self.render is not None
+        host = urlsplit(delivery.url).hostname or ""
+        literal = literal_address(host)
+        if literal is not None and not self._allow_private and not is_public_address(literal):
+            return None, "refused: the callback URL is not a public address"
+        task = await self._tasks.get(delivery.task_id)
+        if task is None:
+            return None, "the task was deleted"
+        body = self.render(task)
+        secret = await self._repo.secret(delivery.key_id)
+        if secret is None:  # a key from before webhooks existed
+            secret = new_secret()
+            await self._repo.set_secret(delivery.key_id, secret)
+        stamp = int(self._clock())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "mediagate-webhooks",
+            "webhook-id": delivery.id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": sign(secret, delivery.id, stamp, body),
+        }
+        try:
+            async with self._session.post(
+                delivery.url, data=body, headers=headers, allow_redirects=False
+            ) as resp:
+                await resp.content.read(64 * 1024)
+                return resp.status, None if resp.status < 300 else f"HTTP {resp.status}"
+        except TimeoutError:
+            return None, "timed out"
+        except (aiohttp.ClientError, OSError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:500]

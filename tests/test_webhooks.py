@@ -1,0 +1,240 @@
+"""Webhooks end to end: signed deliveries in each caller's dialect, retries recorded per
+attempt, replay, the SSRF guard on callback URLs, and tasks never waiting on a webhook."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mediagate.client import WebhookVerificationError, verify_webhook
+from tests.helpers import Server, cli, free_port, wait_done
+
+
+class Receiver:
+    """A callback endpoint: records each POST; answers 500 ``fail`` times, or hangs."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        self.fail = 0
+        self.hang_s = 0.0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                owner.got.append(({k: v for k, v in self.headers.items()}, body))
+                if owner.hang_s:
+                    time.sleep(owner.hang_s)
+                status = 500 if owner.fail > 0 else 204
+                owner.fail -= 1
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.http = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 30) -> list[tuple[dict[str, str], bytes]]:
+        deadline = time.monotonic() + timeout
+        while len(self.got) < count:
+            assert time.monotonic() < deadline, f"{len(self.got)} of {count} webhooks arrived"
+            time.sleep(0.05)
+        return self.got
+
+
+@pytest.fixture(scope="module")
+def hooked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = Server(
+        tmp_path_factory.mktemp("hooks"), latency=0.2, MEDIAGATE_WEBHOOK_FIRST_RETRY_S="0.3"
+    ).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.http.shutdown()
+
+
+def key_and_secret(server: Server) -> tuple[str, str]:
+    key = server.key()
+    secret = requests.post(
+        server.url + "/v1/webhooks/secret", headers={"Authorization": key}, timeout=10
+    ).json()["webhook_secret"]
+    assert secret.startswith("whsec_")
+    return key, secret
+
+
+def test_signed_delivery_in_the_gptunnel_shape(hooked: Server, receiver: Receiver) -> None:
+    key, secret = key_and_secret(hooked)
+    made = requests.post(
+        hooked.url + "/v1/media/create",
+        headers={"Authorization": key},
+        json={"model": "seedream-3", "prompt": "hook", "callback_url": receiver.url},
+        timeout=10,
+    ).json()
+    headers, body = receiver.wait(1)[0]
+    event = verify_webhook(secret, headers, body)
+    assert event["id"] == made["id"] and event["status"] == "done" and event["code"] == 0
+    assert requests.get(event["url"], timeout=10).status_code == 200
+    assert headers["webhook-id"].startswith("msg_")
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(secret, headers, body.replace(b"done", b"fail"))
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(secret, headers, body, now=time.time() + 3600)
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(key_and_secret(hooked)[1], headers, body)  # another key's secret
+
+
+def test_each_dialect_gets_its_own_shape(hooked: Server, receiver: Receiver) -> None:
+    key, secret = key_and_secret(hooked)
+    auth = {"Authorization": f"Bearer {key}"}
+    requests.post(
+        hooked.url + "/v1/video/generations",
+        headers=auth,
+        timeout=10,
+        json={
+            "model": "veo-3.0-generate-preview",
+            "prompt": "u",
+            "duration_seconds": 4,
+            "callback_url": receiver.url,
+        },
+    )
+    requests.post(
+        hooked.url + "/v1/videos",
+        headers=auth,
+        timeout=10,
+        data={
+            "model": "veo-3.0-generate-preview",
+            "prompt": "o",
+            "seconds": "4",
+            "callback_url": receiver.url,
+        },
+    )
+    bodies = [verify_webhook(secret, h, b) for h, b in receiver.wait(2)]
+    unified = next(b for b in bodies if "data" in b)
+    openai = next(b for b in bodies if b.get("object") == "video")
+    assert unified["code"] == "success" and unified["data"]["status"] == "succeeded"
+    assert unified["data"]["url"].startswith(hooked.url)
+    assert openai["status"] == "completed" and openai["seconds"] == "4"
+
+
+def test_failures_retry_with_every_attempt_recorded_and_replay(
+    hooked: Server, receiver: Receiver
+) -> None:
+    key, secret = key_and_secret(hooked)
+    receiver.fail = 2
+    made = requests.post(
+        hooked.url + "/v1/media/create",
+        headers={"Authorization": key},
+        json={"model": "seedream-3", "prompt": "retry", "callback_url": receiver.url},
+        timeout=10,
+    ).json()
+    got = receiver.wait(3)
+    assert len({h["webhook-id"] for h, _ in got}) == 1  # the same message, delivered again
+    deadline = time.monotonic() + 10
+    while True:
+        listed = requests.get(
+            hooked.url + "/v1/webhooks/deliveries",
+            params={"task_id": made["id"]},
+            headers={"Authorization": key},
+            timeout=10,
+        ).json()["data"]
+        if listed and listed[0]["status"] == "delivered":
+            break
+        assert time.monotonic() < deadline, listed
+        time.sleep(0.05)
+    delivery = listed[0]
+    assert delivery["attempts"] == 3 and delivery["event"] == "task.succeeded"
+    detail = requests.get(
+        hooked.url + f"/v1/webhooks/deliveries/{delivery['id']}",
+        headers={"Authorization": key},
+        timeout=10,
+    ).json()
+    assert [a["status_code"] for a in detail["attempts"]] == [500, 500, 204]
+    other = hooked.key()
+    assert (
+        requests.post(
+            hooked.url + f"/v1/webhooks/deliveries/{delivery['id']}/replay",
+            headers={"Authorization": other},
+            timeout=10,
+        ).status_code
+        == 404
+    )
+    replayed = requests.post(
+        hooked.url + f"/v1/webhooks/deliveries/{delivery['id']}/replay",
+        headers={"Authorization": key},
+        timeout=10,
+    )
+    assert replayed.status_code == 200
+    assert verify_webhook(secret, *receiver.wait(4)[3])["id"] == made["id"]
+    assert delivery["id"] in cli("webhooks", "list", "--task", made["id"], data_dir=hooked.data_dir)
+
+
+def test_a_hanging_receiver_does_not_hold_up_tasks(hooked: Server, receiver: Receiver) -> None:
+    key, _ = key_and_secret(hooked)
+    receiver.hang_s = 8
+    first = requests.post(
+        hooked.url + "/v1/media/create",
+        headers={"Authorization": key},
+        json={"model": "seedream-3", "prompt": "a", "callback_url": receiver.url},
+        timeout=10,
+    ).json()
+    receiver.wait(1)
+    started = time.monotonic()
+    second = requests.post(
+        hooked.url + "/v1/media/create",
+        headers={"Authorization": key},
+        json={"model": "seedream-3", "prompt": "b"},
+        timeout=10,
+    ).json()
+    assert wait_done(hooked.url, key, second["id"])["status"] == "done"
+    assert time.monotonic() - started < 5
+    assert wait_done(hooked.url, key, first["id"])["status"] == "done"
+
+
+def test_bad_and_private_callback_urls(tmp_path: Path, receiver: Receiver) -> None:
+    srv = Server(tmp_path, latency=0.1, MEDIAGATE_INPUT_ALLOW_PRIVATE="0").start()
+    try:
+        key = srv.key()
+        bad = requests.post(
+            srv.url + "/v1/media/create",
+            headers={"Authorization": key},
+            json={"model": "seedream-3", "prompt": "x", "callback_url": "ftp://x"},
+            timeout=10,
+        )
+        assert bad.status_code == 400 and bad.json()["error"]["param"] == "callback_url"
+        made = requests.post(
+            srv.url + "/v1/media/create",
+            headers={"Authorization": key},
+            json={"model": "seedream-3", "prompt": "x", "callback_url": receiver.url},
+            timeout=10,
+        ).json()
+        deadline = time.monotonic() + 15
+        while True:
+            listed = requests.get(
+                srv.url + "/v1/webhooks/deliveries", headers={"Authorization": key}, timeout=10
+            ).json()["data"]
+            if listed and listed[0]["attempts"]:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert "refused" in listed[0]["last_error"] and listed[0]["task_id"] == made["id"]
+        assert receiver.got == []  # loopback was never contacted
+    finally:
+        srv.stop()
+    assert json.loads(json.dumps(listed))  # the listing is plain JSON
