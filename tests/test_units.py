@@ -98,6 +98,7 @@ def test_signed_urls() -> None:
     assert signer.verify("t/abc/0.mp4", sig, None)
     assert not signer.verify("t/abc/1.mp4", sig, None)
     assert not UrlSigner(b"x" * 32).verify("t/abc/0.mp4", sig, None)
+    assert not signer.verify("t/abc/0.mp4", "I\u00a8M\u009bc\U000be1a5", None)  # found by fuzzing
     expiring = UrlSigner(b"s" * 32, ttl_s=60)
     p = expiring.path("k", now=1000.0)
     s, exp = p.split("sig=")[1].split("&exp=")

@@ -44,7 +44,9 @@ class UrlSigner:
             expiry = int(exp)
             if expiry < (now or time.time()):
                 return False
-        return hmac.compare_digest(self._mac(key, expiry), sig)
+        # Bytes, not str: compare_digest refuses non-ASCII text, and a forged signature
+        # may be any text at all.
+        return hmac.compare_digest(self._mac(key, expiry).encode(), sig.encode("utf-8", "replace"))
 
 
 def load_or_create_secret(path: Path) -> bytes:
