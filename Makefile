@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 SYNCED := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench fuzz clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: lint typecheck pytest
 
 bench: $(SYNCED)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/creates.py
+
+# A longer schemathesis run than the one in `make test`.
+fuzz: $(SYNCED)
+	MEDIAGATE_FUZZ_EXAMPLES=$${MEDIAGATE_FUZZ_EXAMPLES:-200} $(BIN)/pytest -s tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -30,6 +30,7 @@ from mediagate.api import (
     webhooks,
 )
 from mediagate.api.observe import request_id_middleware
+from mediagate.api.openapi_errors import document_errors
 from mediagate.logs import configure as configure_logs
 from mediagate.runtime import Runtime
 from mediagate.settings import Settings
@@ -73,7 +74,7 @@ async def healthz(request: Request[Any, Any, Any]) -> Health:
 @get("/openapi.json", include_in_schema=False, media_type=MediaType.JSON)
 async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
     schema: dict[str, Any] = request.app.openapi_schema.to_schema()
-    return schema
+    return document_errors(schema)
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
