@@ -34,7 +34,7 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(tmp_path: Path) -> No
                 f"Authorization: Bearer {key}",
                 "--phases",
                 "examples,coverage,fuzzing",
-            ],  # fmt: skip
+            ],
             capture_output=True,
             text=True,
             timeout=600,
