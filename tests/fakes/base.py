@@ -51,6 +51,9 @@ class FakeVendor:
         self.failures: deque[Failure] = deque()
         self.files: dict[str, tuple[bytes, str]] = {}
         self.download_delay_s = 0.0
+        self.truncate_downloads = 0  # the next N downloads stop halfway
+        self.wrong_type_downloads = 0  # the next N downloads come as text/html
+        self.stall_s = 0.0  # every API answer waits this long first
         self.url = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -81,6 +84,8 @@ class FakeVendor:
         if request.content_type == "application/json" and request.body_exists:
             body = await request.json()
         self.requests.append((request.method, request.path, body))
+        if self.stall_s and not request.path.startswith("/files/"):
+            await asyncio.sleep(self.stall_s)
         if self.failures and not request.path.startswith("/files/"):
             fail = self.failures.popleft()
             if fail.raw is not None:
@@ -110,8 +115,16 @@ class FakeVendor:
         if name not in self.files:
             return web.json_response({"error": {"message": "no such file"}}, status=404)
         data, ctype = self.files[name]
+        if self.wrong_type_downloads > 0:
+            self.wrong_type_downloads -= 1
+            return web.Response(text="<html>oops</html>", content_type="text/html")
         resp = web.StreamResponse(headers={"Content-Type": ctype, "Content-Length": str(len(data))})
         await resp.prepare(request)
+        if self.truncate_downloads > 0:
+            self.truncate_downloads -= 1
+            await resp.write(data[: len(data) // 2])
+            request.transport.close()  # type: ignore[union-attr]
+            return resp
         step = 64 * 1024
         for i in range(0, len(data), step):
             await resp.write(data[i : i + step])
