@@ -15,6 +15,7 @@ from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
 from mediagate.core.limits import RateLimiter
 from mediagate.core.services import KeyService, TaskService
+from mediagate.core.tasks import Task
 from mediagate.jobs.inputs import InputResolver
 from mediagate.jobs.queue import InProcessQueue
 from mediagate.jobs.steps import StepRunner
@@ -79,7 +80,17 @@ class Runtime:
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private
         )
-        runner = StepRunner(self.catalogue, self.providers, self.blobs, inputs, clock)
+        caps = settings.max_running
+        slots = None
+        if settings.max_running_per_key or any(caps.values()):
+            repo = self.task_repo
+
+            async def slots(task: Task) -> bool:
+                return await repo.take_slot(
+                    task, settings.max_running_per_key, caps.get(task.provider, 0)
+                )
+
+        runner = StepRunner(self.catalogue, self.providers, self.blobs, inputs, clock, slots=slots)
         self.webhook_repo = WebhookRepository(self.db)
         self.webhooks = WebhookSender(
             self.webhook_repo,

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     max_queued_per_key: int = Field(
         default=1000, ge=0, description="Unfinished tasks a key may have (0: no limit)"
     )
+    max_running_per_key: int = Field(
+        default=0, ge=0, description="Tasks a key may have running upstream at once (0: any)"
+    )
+    max_running: dict[str, int] = Field(
+        default_factory=lambda: {"ark": 100},
+        description="Tasks running at once per provider, JSON (Ark caps queued tasks at 120)",
+    )
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, description="Largest request body accepted"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 import structlog
@@ -35,6 +35,7 @@ log = structlog.get_logger("mediagate.steps")
 
 MAX_ATTEMPTS = 5  # transient failures of one step before the task fails
 ROUTE_ATTEMPTS = 3  # ...or before it moves to the next route, when there is one
+SLOT_WAIT_S = 1.0  # how often a task waiting for a running slot looks again
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
 EXT = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "video/mp4": "mp4"}
@@ -57,7 +58,9 @@ class StepRunner:
         inputs: InputResolver,
         clock: Callable[[], float],
         rng: random.Random | None = None,
+        slots: Callable[[Task], Awaitable[bool]] | None = None,
     ) -> None:
+        self._slots = slots
         self._catalogue = catalogue
         self._providers = providers
         self._blobs = blobs
@@ -145,6 +148,10 @@ class StepRunner:
         return TaskUpdate(status=task.status, step=None, next_run_at=None, detail=detail)
 
     async def _step(self, task: Task, spec: ModelSpec, now: float) -> TaskUpdate:
+        if task.step is Step.SUBMIT and self._slots is not None and not await self._slots(task):
+            # Over the key's or the provider's cap of tasks running at once: wait here, in
+            # mediagate's queue, and try again shortly (not an error, not an attempt).
+            return TaskUpdate(status=task.status, step=Step.SUBMIT, next_run_at=now + SLOT_WAIT_S)
         provider = self._providers.get(task.provider)
         needs_images = task.step in (Step.SUBMIT, Step.FETCH)
         images = await self._inputs.load(task.id, task.params.images) if needs_images else ()

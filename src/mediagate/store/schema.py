@@ -84,6 +84,7 @@ tasks = sa.Table(
     sa.Column("callback_url", sa.Text, nullable=True),
     sa.Column("dialect", sa.String(16), nullable=False, server_default=""),
     sa.Column("public_base", sa.Text, nullable=False, server_default=""),
+    sa.Column("slot", sa.Integer, nullable=False, server_default="0"),  # 1: may run upstream
 )
 sa.Index("ix_tasks_account_created", tasks.c.account_id, tasks.c.created_at)
 sa.Index(

@@ -225,6 +225,54 @@ class TaskRepository:
             )
         return bool(res.rowcount)
 
+    async def take_slot(self, task: Task, per_key: int, per_provider: int) -> bool:
+        """Let ``task`` run upstream if its key and its provider are under their caps of tasks
+        running at once, sharing the provider fairly: while other keys wait for it, a key
+        running more there than the least-served waiting key gets no new slot. Atomic (one
+        write transaction), so caps hold exactly."""
+        running = sa.or_(
+            tasks.c.status == Status.PROCESSING.value,
+            sa.and_(tasks.c.status == Status.QUEUED.value, tasks.c.slot == 1),
+        )
+        async with self._db.write() as conn:
+            if per_key:
+                mine = (
+                    await conn.execute(
+                        sa.select(sa.func.count()).where(tasks.c.key_id == task.key_id, running)
+                    )
+                ).scalar() or 0
+                if mine >= per_key:
+                    return False
+            if per_provider:
+                by_key: dict[str, int] = dict(
+                    (
+                        await conn.execute(
+                            sa.select(tasks.c.key_id, sa.func.count())
+                            .where(tasks.c.provider == task.provider, running)
+                            .group_by(tasks.c.key_id)
+                        )
+                    ).all()
+                )
+                if sum(by_key.values()) >= per_provider:
+                    return False
+                waiting = (
+                    await conn.execute(
+                        sa.select(tasks.c.key_id)
+                        .where(
+                            tasks.c.provider == task.provider,
+                            tasks.c.status == Status.QUEUED.value,
+                            tasks.c.step == Step.SUBMIT.value,
+                            tasks.c.slot == 0,
+                        )
+                        .distinct()
+                    )
+                ).scalars()
+                least = min((by_key.get(k, 0) for k in waiting), default=0)
+                if by_key.get(task.key_id, 0) > least:
+                    return False
+            await conn.execute(tasks.update().where(tasks.c.id == task.id).values(slot=1))
+        return True
+
     async def unfinished_count(self, key_id: str) -> int:
         """How many of the key's tasks are queued or running (the queue-depth cap)."""
         query = sa.select(sa.func.count()).where(
@@ -281,6 +329,8 @@ class TaskRepository:
             values["provider"] = update.provider
         if update.route is not None:
             values["route"] = update.route
+        if update.status is Status.QUEUED and update.step is Step.SUBMIT:
+            values["slot"] = 0  # back to waiting (a retry or a failover): the slot is freed
         if update.cost_micros is not None:
             values["cost_micros"] = update.cost_micros
         if update.outputs is not None:

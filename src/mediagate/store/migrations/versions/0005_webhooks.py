@@ -1,4 +1,5 @@
-"""Webhooks: a task's callback, per-key signing secrets, deliveries and their attempts.
+"""Webhooks (a task's callback, per-key signing secrets, deliveries and their attempts) and
+the running slot a task takes before it is submitted upstream.
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +22,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("callback_url", sa.Text, nullable=True))
         batch.add_column(sa.Column("dialect", sa.String(16), nullable=False, server_default=""))
         batch.add_column(sa.Column("public_base", sa.Text, nullable=False, server_default=""))
+        batch.add_column(sa.Column("slot", sa.Integer, nullable=False, server_default="0"))
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.String(40), primary_key=True),
@@ -55,6 +57,7 @@ def downgrade() -> None:
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_deliveries")
     with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("slot")
         batch.drop_column("public_base")
         batch.drop_column("dialect")
         batch.drop_column("callback_url")
