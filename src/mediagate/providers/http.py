@@ -98,14 +98,14 @@ def error_fields(body: Any) -> tuple[str, str]:
     return str(code or ""), str(message or "")
 
 
-async def _read_capped(resp: aiohttp.ClientResponse, name: str) -> bytes:
-    """The whole body, refusing one over MAX_JSON_BYTES (an endless body is an attack)."""
+async def _read_capped(resp: aiohttp.ClientResponse, name: str, limit: int) -> bytes:
+    """The whole body, refusing one over ``limit`` bytes (an endless body is an attack)."""
     parts: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(CHUNK):
         size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            raise UnavailableError(f"{name}: the answer is over {MAX_JSON_BYTES} bytes")
+        if size > limit:
+            raise UnavailableError(f"{name}: the answer is over {limit} bytes")
         parts.append(chunk)
     return b"".join(parts)
 
@@ -121,13 +121,15 @@ async def call_json(
     data: Any = None,
     content_codes: Iterable[str] = (),
     model_codes: Iterable[str] = (),
+    client_timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+    limit: int = MAX_JSON_BYTES,
 ) -> Any:
     """One request whose answer is JSON; every failure becomes a ProviderError."""
     try:
         async with session.request(
-            method, url, headers=headers, json=json, data=data, timeout=DEFAULT_TIMEOUT
+            method, url, headers=headers, json=json, data=data, timeout=client_timeout
         ) as resp:
-            raw = await _read_capped(resp, name)
+            raw = await _read_capped(resp, name, limit)
             try:
                 body = msgspec.json.decode(raw) if raw else None
             except msgspec.DecodeError:
