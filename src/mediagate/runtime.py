@@ -54,7 +54,8 @@ class Runtime:
         self.task_repo = TaskRepository(self.db)
         self.account_repo = AccountRepository(self.db)
         self.accounts = AccountService(self.account_repo, self.catalogue, clock)
-        self.keys = KeyService(KeyRepository(self.db), clock, self.account_repo)
+        self.key_repo = KeyRepository(self.db)
+        self.keys = KeyService(self.key_repo, clock, self.account_repo)
         self.queue = InProcessQueue(clock)
         self.limiter = RateLimiter(settings.rate_limit_rpm, clock)
         self.render_pool = ProcessPoolExecutor(
@@ -95,6 +96,7 @@ class Runtime:
         self.webhooks = WebhookSender(
             self.webhook_repo,
             self.task_repo,
+            self.key_repo,
             clock,
             settings.input_allow_private,
             first_retry_s=settings.webhook_first_retry_s,

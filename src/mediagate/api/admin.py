@@ -210,7 +210,7 @@ async def create_key(request: Request[Any, Any, Any], data: NewKey) -> KeyBody:
     rt = runtime_of(request)
     raw, record = await rt.keys.create(Mode(data.mode), data.name, data.account_id)
     body = _key(record, raw)
-    body.webhook_secret = await rt.tasks.rotate_webhook_secret(record)
+    body.webhook_secret = await rt.keys.rotate_webhook_secret(record.id)
     return body
 
 

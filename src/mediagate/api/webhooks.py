@@ -80,7 +80,7 @@ async def replay(request: Request[Any, Any, Any], delivery_id: str) -> Delivery:
 @post("/v1/webhooks/secret", status_code=200, summary="Rotate this key's signing secret")
 async def rotate_secret(request: Request[Any, Any, Any]) -> SecretBody:
     """The new ``whsec_…`` secret, shown this once; deliveries are signed with it from now."""
-    secret = await runtime_of(request).tasks.rotate_webhook_secret(api_key(request))
+    secret = await runtime_of(request).keys.rotate_webhook_secret(api_key(request).id)
     return SecretBody(secret)
 
 

@@ -10,8 +10,7 @@ import typer
 from rich.table import Table
 
 from mediagate.cli.common import DataDir, err, out, run
-from mediagate.core.errors import NotFoundError
-from mediagate.core.webhooks import Delivery, new_secret
+from mediagate.core.webhooks import Delivery
 from mediagate.runtime import Runtime
 
 webhooks_app = typer.Typer(help="Webhook deliveries: list, replay, signing secrets.")
@@ -65,10 +64,7 @@ def rotate_secret(key_id: str, data_dir: DataDir = None) -> None:
     """Make a new signing secret for a key and print it alone (shown only this once)."""
 
     async def go(rt: Runtime) -> str:
-        secret = new_secret()
-        if not await rt.webhook_repo.set_secret(key_id, secret):
-            raise NotFoundError(f"no key {key_id!r}")
-        return secret
+        return await rt.keys.rotate_webhook_secret(key_id)
 
     typer.echo(run(data_dir, go))
 

@@ -89,6 +89,13 @@ class KeyService:
     async def revoke(self, key_id_or_prefix: str) -> bool:
         return await self._store.revoke(key_id_or_prefix, self._clock())
 
+    async def rotate_webhook_secret(self, key_id: str) -> str:
+        """A new signing secret for the key's webhooks, returned this once."""
+        secret = new_secret()
+        if not await self._store.set_webhook_secret(key_id, secret):
+            raise NotFoundError(f"no key {key_id!r}")
+        return secret
+
 
 class TaskService:
     def __init__(
@@ -213,12 +220,6 @@ class TaskService:
         if task is None or task.key_id != key.id:
             raise NotFoundError(f"task {task_id!r} not found")
         return task
-
-    async def rotate_webhook_secret(self, key: KeyRecord) -> str:
-        """A new signing secret for the key's webhooks, returned this once."""
-        secret = new_secret()
-        await self._store.set_webhook_secret(key.id, secret)
-        return secret
 
     async def get_any(self, task_id: str) -> Task:
         """Any key's task: for the admin API."""

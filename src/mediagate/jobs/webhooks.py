@@ -17,6 +17,7 @@ import structlog
 from mediagate.core.tasks import Task
 from mediagate.core.webhooks import WINDOW_S, Attempt, Delivery, new_secret, retry_delay, sign
 from mediagate.jobs.inputs import GuardedResolver, is_public_address, literal_address
+from mediagate.store.keys import KeyRepository
 from mediagate.store.tasks import TaskRepository
 from mediagate.store.webhooks import WebhookRepository
 
@@ -32,6 +33,7 @@ class WebhookSender:
         self,
         repo: WebhookRepository,
         tasks: TaskRepository,
+        keys: KeyRepository,
         clock: Callable[[], float],
         allow_private: bool,
         idle_s: float = 0.5,
@@ -41,6 +43,7 @@ class WebhookSender:
         self._first_retry_s = first_retry_s
         self._repo = repo
         self._tasks = tasks
+        self._keys = keys
         self._clock = clock
         self._allow_private = allow_private
         self._idle_s = idle_s
@@ -115,10 +118,10 @@ class WebhookSender:
         if task is None:
             return None, "the task was deleted"
         body = self.render(task)
-        secret = await self._repo.secret(delivery.key_id)
+        secret = await self._keys.webhook_secret(delivery.key_id)
         if secret is None:  # a key from before webhooks existed
             secret = new_secret()
-            await self._repo.set_secret(delivery.key_id, secret)
+            await self._keys.set_webhook_secret(delivery.key_id, secret)
         stamp = int(self._clock())
         headers = {
             "Content-Type": "application/json",

@@ -67,6 +67,21 @@ class KeyRepository:
             rows = (await conn.execute(sa.select(*_COLS).order_by(api_keys.c.created_at))).all()
         return [_record(r) for r in rows]
 
+    async def set_webhook_secret(self, key_id: str, secret: str) -> bool:
+        async with self._db.write() as conn:
+            res = await conn.execute(
+                api_keys.update().where(api_keys.c.id == key_id).values(webhook_secret=secret)
+            )
+        return bool(res.rowcount)
+
+    async def webhook_secret(self, key_id: str) -> str | None:
+        async with self._db.read() as conn:
+            return (
+                await conn.execute(
+                    sa.select(api_keys.c.webhook_secret).where(api_keys.c.id == key_id)
+                )
+            ).scalar()
+
     async def revoke(self, key_id_or_prefix: str, now: float) -> bool:
         cond = sa.or_(api_keys.c.id == key_id_or_prefix, api_keys.c.prefix == key_id_or_prefix)
         async with self._db.write() as conn:

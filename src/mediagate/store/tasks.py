@@ -25,7 +25,7 @@ from mediagate.core.tasks import (
 from mediagate.store import accounts as ledger_ops
 from mediagate.store import webhooks as webhook_ops
 from mediagate.store.db import Database
-from mediagate.store.schema import api_keys, idempotency_keys, task_events, tasks
+from mediagate.store.schema import idempotency_keys, task_events, tasks
 
 _outputs_decoder = msgspec.json.Decoder(tuple[Output, ...])
 _params_decoder = msgspec.json.Decoder(GenerationParams)
@@ -217,13 +217,6 @@ class TaskRepository:
                     )
                 )
         return None if row is None else _task(row)
-
-    async def set_webhook_secret(self, key_id: str, secret: str) -> bool:
-        async with self._db.write() as conn:
-            res = await conn.execute(
-                api_keys.update().where(api_keys.c.id == key_id).values(webhook_secret=secret)
-            )
-        return bool(res.rowcount)
 
     async def take_slot(self, task: Task, per_key: int, per_provider: int) -> bool:
         """Let ``task`` run upstream if its key and its provider are under their caps of tasks

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from mediagate.core.tasks import Status
 from mediagate.core.webhooks import Attempt, Delivery
 from mediagate.store.db import Database
-from mediagate.store.schema import api_keys, tasks, webhook_attempts, webhook_deliveries
+from mediagate.store.schema import tasks, webhook_attempts, webhook_deliveries
 
 EVENTS = {
     Status.DONE: "task.succeeded",
@@ -162,18 +162,3 @@ class WebhookRepository:
                 )
             ).first()
         return None if row is None else _delivery(row)
-
-    async def secret(self, key_id: str) -> str | None:
-        async with self._db.read() as conn:
-            return (
-                await conn.execute(
-                    sa.select(api_keys.c.webhook_secret).where(api_keys.c.id == key_id)
-                )
-            ).scalar()
-
-    async def set_secret(self, key_id: str, secret: str) -> bool:
-        async with self._db.write() as conn:
-            res = await conn.execute(
-                api_keys.update().where(api_keys.c.id == key_id).values(webhook_secret=secret)
-            )
-        return bool(res.rowcount)
