@@ -192,4 +192,4 @@ def check(
         f"{len(failed)} failed ({Counter(b['error_code'] for b in failed.values())}), 0 lost, "
         f"0 charged twice, at most {worst} Ark creates for one task"
     )
-    assert ledger is not None
+    assert ledger == ""  # the verdict goes to stderr; the exit status was checked

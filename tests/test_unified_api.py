@@ -111,6 +111,17 @@ def test_new_api_spellings_and_url_image(server: Server, key: str) -> None:
     data = poll(server, key, first.json()["task_id"])["data"]
     assert (data["metadata"]["width"], data["metadata"]["height"]) == (720, 1280)
     assert data["metadata"]["duration"] == 4.0
+    picture = requests.post(
+        server.url + "/v1/media/create",
+        json={"model": "seedream-3", "prompt": "a frame", "ar": "9:16"},
+        headers={"Authorization": key},
+        timeout=10,
+    ).json()
+    link = wait_done(server.url, key, picture["id"])["url"]
+    second = submit(server, key, model=MODEL, prompt="from a link", duration=4, n=2, image=link)
+    assert second.status_code == 200, second.text
+    both = poll(server, key, second.json()["task_id"])["data"]
+    assert both["status"] == "succeeded" and len(both["urls"]) == 2  # n=2 made two
 
 
 def test_the_three_dialects_see_the_same_task(server: Server, key: str) -> None:

@@ -18,7 +18,6 @@ from mediagate.api.common import (
     runtime_of,
 )
 from mediagate.api.openai_shared import (
-    ErrorBody,
     error_response,
     form_int,
     form_text,
@@ -213,5 +212,3 @@ async def edits(request: Request[Any, Any, Any]) -> Response[Any]:
 _handle = make_handler(FIELD_NAMES)
 
 router = dialect_router([generations, edits], _handle, "OpenAI images")
-
-__all__ = ["ErrorBody", "router"]
