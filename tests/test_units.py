@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -17,7 +16,6 @@ from mediagate.jobs.inputs import (
     InputResolver,
     is_public_address,
 )
-from mediagate.jobs.queue import InProcessQueue
 from mediagate.providers.sandbox import media
 from mediagate.providers.sandbox.provider import nearest_ratio
 from mediagate.storage.blobs import BlobStore
@@ -108,22 +106,6 @@ def test_signed_urls() -> None:
         and not expiring.verify("k", s, exp, now=1061)
     )
     assert not expiring.verify("k", s, "1061", now=1000)  # a moved expiry breaks the signature
-
-
-async def test_queue_orders_by_due_time_and_dedupes() -> None:
-    q = InProcessQueue(time.time)
-    now = time.time()
-    q.push("late", now + 0.2)
-    q.push("soon", now + 0.05)
-    q.push("soon", now + 5)  # a later push does not delay an earlier one
-    q.push("late", now)  # an earlier push wins
-    assert len(q) == 2
-    assert await asyncio.wait_for(q.pop(), 1) == "late"
-    t0 = time.monotonic()
-    assert await asyncio.wait_for(q.pop(), 1) == "soon"
-    assert time.monotonic() - t0 < 0.2
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(q.pop(), 0.1)
 
 
 @pytest.mark.parametrize(

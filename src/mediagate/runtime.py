@@ -17,7 +17,6 @@ from mediagate.core.limits import RateLimiter
 from mediagate.core.services import KeyService, TaskService
 from mediagate.core.tasks import Task
 from mediagate.jobs.inputs import InputResolver
-from mediagate.jobs.queue import InProcessQueue
 from mediagate.jobs.steps import StepRunner
 from mediagate.jobs.webhooks import WebhookSender
 from mediagate.jobs.worker import WorkerPool
@@ -42,9 +41,9 @@ class Runtime:
         self.settings = settings
         self.clock = clock
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(settings.db_url)
+        self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
         self.catalogue: Catalogue = default_catalogue()
-        self.blobs = BlobStore.local(settings.media_dir)
+        self.blobs = BlobStore.local(settings.media_dir, cache_bytes=settings.blob_cache_bytes)
         secret = (
             settings.secret_key.encode()
             if settings.secret_key
@@ -55,8 +54,7 @@ class Runtime:
         self.account_repo = AccountRepository(self.db)
         self.accounts = AccountService(self.account_repo, self.catalogue, clock)
         self.key_repo = KeyRepository(self.db)
-        self.keys = KeyService(self.key_repo, clock, self.account_repo)
-        self.queue = InProcessQueue(clock)
+        self.keys = KeyService(self.key_repo, clock, self.account_repo, settings.key_cache_s)
         self.limiter = RateLimiter(settings.rate_limit_rpm, clock)
         self.render_pool = ProcessPoolExecutor(
             max_workers=settings.render_processes or os.cpu_count() or 1,
@@ -70,7 +68,7 @@ class Runtime:
         self.tasks = TaskService(
             self.catalogue,
             self.task_repo,
-            self.queue,
+            self._announce,
             self.providers,
             clock,
             self.blobs,
@@ -82,14 +80,15 @@ class Runtime:
             self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private
         )
         caps = settings.max_running
-        slots = None
-        if settings.max_running_per_key or any(caps.values()):
-            repo = self.task_repo
+        per_key = settings.max_running_per_key
+        repo = self.task_repo
 
-            async def slots(task: Task) -> bool:
-                return await repo.take_slot(
-                    task, settings.max_running_per_key, caps.get(task.provider, 0)
-                )
+        async def slots(task: Task) -> bool:
+            """Slot bookkeeping only where a cap applies to this task's provider or key."""
+            cap = caps.get(task.provider, 0)
+            if not cap and not per_key:
+                return True
+            return await repo.take_slot(task, per_key, cap)
 
         runner = StepRunner(self.catalogue, self.providers, self.blobs, inputs, clock, slots=slots)
         self.webhook_repo = WebhookRepository(self.db)
@@ -103,16 +102,22 @@ class Runtime:
         )
         self.workers = WorkerPool(
             self.task_repo,
-            self.queue,
             runner,
             clock,
-            settings.workers,
+            concurrency=settings.step_concurrency,
+            per_provider=settings.provider_concurrency,
             on_commit=self._committed,
         )
 
-    def _committed(self, task_id: str) -> None:
+    def _announce(self, task_id: str, due: float) -> None:
+        """The Queue port: new or changed work. The engine here claims it; on PostgreSQL
+        the store's NOTIFY also tells every other process."""
+        self.workers.push(task_id, due)
+
+    def _committed(self, task_id: str, webhook_queued: bool) -> None:
         self.tasks.watch.notify(task_id)
-        self.webhooks.wake()
+        if webhook_queued:
+            self.webhooks.wake()
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:

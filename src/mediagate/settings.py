@@ -24,7 +24,32 @@ class Settings(BaseSettings):
         default=None, description="URL signing secret; default: made once in data_dir"
     )
     url_ttl_s: int = Field(default=0, description="Result link lifetime; 0 means permanent")
-    workers: int = Field(default=8, ge=1, description="Concurrent task steps in this process")
+    step_concurrency: int = Field(
+        default=256, ge=1, description="Task steps (upstream I/O) run at once in this process"
+    )
+    provider_concurrency: dict[str, int] = Field(
+        default_factory=dict,
+        description='Steps run at once against one provider, JSON: {"ark": 32} (default 64)',
+    )
+    engine: bool = Field(
+        default=True, description="Run task steps in the server process (off: API only)"
+    )
+    sqlite_synchronous: str = Field(
+        default="NORMAL",
+        description="SQLite's synchronous pragma: NORMAL survives kill -9; FULL also a power cut",
+    )
+    key_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long an authenticated key is trusted from memory; a revoke made in "
+        "another process takes effect within this (at once on PostgreSQL and in-process)",
+    )
+    blob_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Recently stored results kept in memory, so a synchronous image is "
+        "answered without reading it back",
+    )
     render_processes: int = Field(
         default=0, ge=0, description="Processes that render sandbox media; 0 means one per core"
     )

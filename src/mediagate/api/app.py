@@ -62,13 +62,13 @@ Results are served from `/v1/files/...` links signed by this gateway.
 class Health(msgspec.Struct):
     status: str
     version: str
-    queued: int
+    held: int  # tasks this process's engine holds
 
 
 @get("/healthz", include_in_schema=False)
 async def healthz(request: Request[Any, Any, Any]) -> Health:
     rt: Runtime = request.app.state.runtime
-    return Health(status="ok", version=__version__, queued=len(rt.queue))
+    return Health(status="ok", version=__version__, held=len(rt.workers.held))
 
 
 @get("/openapi.json", include_in_schema=False, media_type=MediaType.JSON)

@@ -9,7 +9,7 @@ import msgspec
 from mediagate.core.accounts import Account, Entry, Hold, LedgerProblem, LimitsUpdate, UsageRow
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.keys import KeyRecord
-from mediagate.core.tasks import Mode, Task
+from mediagate.core.tasks import Advance, Advanced, Mode, Task
 
 
 class IdempotencyHit(msgspec.Struct, frozen=True):
@@ -50,6 +50,28 @@ class TaskStore(Protocol):
     async def unfinished_count(self, key_id: str) -> int: ...
 
 
+class EngineStore(Protocol):
+    """What the engine needs of the tasks table: leases claimed in bulk, group commits."""
+
+    async def claim_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[Task]:
+        """Lease up to ``limit`` due tasks (none another process holds)."""
+        ...
+
+    async def advance_many(
+        self, items: list[Advance], owner: str, now: float, keep_until: float | None = None
+    ) -> list[Advanced]:
+        """Commit step results in one transaction, each only if ``owner`` holds its lease."""
+        ...
+
+    async def renew_leases(self, owner: str, until: float) -> set[str]: ...
+
+    async def release_tasks(self, owner: str, task_ids: list[str]) -> None: ...
+
+    async def lease_owners(self) -> list[str]: ...
+
+    async def release_leases(self, owners: list[str]) -> int: ...
+
+
 class AccountStore(Protocol):
     async def insert(self, account: Account) -> None: ...
 
@@ -86,12 +108,6 @@ class KeyStore(Protocol):
     async def revoke(self, key_id_or_prefix: str, now: float) -> bool: ...
 
     async def set_webhook_secret(self, key_id: str, secret: str) -> bool: ...
-
-
-class Queue(Protocol):
-    """Where accepted work is announced; the tasks table stays the source of truth."""
-
-    def push(self, task_id: str, due: float) -> None: ...
 
 
 class RouteChooser(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 
 import msgspec
@@ -24,7 +25,6 @@ from mediagate.core.ports import (
     AccountStore,
     KeyStore,
     MediaStore,
-    Queue,
     RouteChooser,
     TaskPage,
     TaskStore,
@@ -45,10 +45,43 @@ def fingerprint(model: str, prompt: str, params: GenerationParams) -> str:
 
 
 class KeyService:
-    def __init__(self, store: KeyStore, clock: Callable[[], float], accounts: AccountStore) -> None:
+    """Keys: create, authenticate, revoke. Authenticated keys are kept in memory for
+    ``cache_s`` seconds (a monotonic clock), so a request costs no key read. A revoke through
+    this service clears the cache at once; one made by another process is seen within
+    ``cache_s``, or at once where the store signals it (``invalidate``, PostgreSQL NOTIFY)."""
+
+    CACHE_MAX = 100_000
+
+    def __init__(
+        self,
+        store: KeyStore,
+        clock: Callable[[], float],
+        accounts: AccountStore,
+        cache_s: float = 0.0,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._accounts = accounts
+        self._cache_s = cache_s
+        self._cache: dict[str, tuple[float, KeyRecord]] = {}
+
+    def invalidate(self) -> None:
+        """Forget every cached key (a key changed somewhere)."""
+        self._cache.clear()
+
+    async def _by_hash(self, key_hash: str) -> KeyRecord | None:
+        if not self._cache_s:
+            return await self._store.by_hash(key_hash)
+        now = time.monotonic()
+        hit = self._cache.get(key_hash)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        record = await self._store.by_hash(key_hash)
+        if record is not None:  # unknown keys are not cached: guessing cannot fill memory
+            if len(self._cache) >= self.CACHE_MAX:
+                self._cache.clear()
+            self._cache[key_hash] = (now + self._cache_s, record)
+        return record
 
     async def create(
         self, mode: Mode, name: str = "", account_id: str = DEFAULT_ACCOUNT
@@ -76,7 +109,7 @@ class KeyService:
         raw = header.strip()
         if raw[:7].lower() == "bearer ":
             raw = raw[7:].strip()
-        record = await self._store.by_hash(hash_key(raw))
+        record = await self._by_hash(hash_key(raw))
         if record is None:
             raise AuthenticationError("invalid API key")
         if record.revoked_at is not None:
@@ -87,7 +120,9 @@ class KeyService:
         return await self._store.list()
 
     async def revoke(self, key_id_or_prefix: str) -> bool:
-        return await self._store.revoke(key_id_or_prefix, self._clock())
+        done = await self._store.revoke(key_id_or_prefix, self._clock())
+        self.invalidate()
+        return done
 
     async def rotate_webhook_secret(self, key_id: str) -> str:
         """A new signing secret for the key's webhooks, returned this once."""
@@ -102,7 +137,7 @@ class TaskService:
         self,
         catalogue: Catalogue,
         store: TaskStore,
-        queue: Queue,
+        queue: Callable[[str, float], None],  # announces work: (task id, when due)
         router: RouteChooser,
         clock: Callable[[], float],
         media: MediaStore,
@@ -211,7 +246,7 @@ class TaskService:
                     "request; send a new key for a new request"
                 )
             return await self.get(key, hit.task_id)
-        self._queue.push(task.id, now)
+        self._queue(task.id, now)
         return task
 
     async def get(self, key: KeyRecord, task_id: str) -> Task:
@@ -263,8 +298,9 @@ class TaskService:
         cancelled = await self._store.cancel(task.id, self._clock(), "cancelled by the client")
         if cancelled is None:  # it finished in the meantime
             return await self.get(key, task_id)
-        if cancelled.step is Step.CANCEL:
-            self._queue.push(task.id, self._clock())
+        # Announced either way: an engine holding the task drops its copy, and a CANCEL
+        # step is claimed to stop the upstream job.
+        self._queue(task.id, self._clock())
         self.watch.notify(task.id)
         return cancelled
 

@@ -134,3 +134,53 @@ class TaskUpdate(msgspec.Struct, frozen=True):
     route: int | None = None
     clear_upstream: bool = False  # ...and forgets the old route's upstream id
     cost_micros: int | None = None
+
+
+class Advance(msgspec.Struct, frozen=True):
+    """One step's result to commit: the task as it was leased and what the step changed."""
+
+    task: Task
+    update: TaskUpdate
+
+
+class Advanced(msgspec.Struct, frozen=True):
+    """What committing an Advance did: whether it held, and whether a webhook was queued."""
+
+    committed: bool
+    webhook_queued: bool = False
+
+
+def applied(task: Task, update: TaskUpdate, now: float) -> Task:
+    """The task as it is once ``update`` is committed: what an engine that keeps holding a
+    task carries on with, without reading the row back."""
+    changes: dict[str, object] = {"status": update.status, "step": update.step, "updated_at": now}
+    for name in ("progress", "attempts", "upstream_id", "outputs", "error", "provider", "route"):
+        value = getattr(update, name)
+        if value is not None:
+            changes[name] = value
+    if update.cost_micros is not None:
+        changes["cost_micros"] = update.cost_micros
+    if update.clear_upstream:
+        changes["upstream_id"] = None
+    if update.status in TERMINAL and task.status not in TERMINAL:
+        changes["finished_at"] = now
+    return msgspec.structs.replace(task, **changes)
+
+
+def changes_nothing(task: Task, update: TaskUpdate) -> bool:
+    """A step result worth no write: the same status and step, no new progress, attempts,
+    upstream id, outputs, error, route or note (typically "still running" from a poll)."""
+    return (
+        update.status is task.status
+        and update.step is task.step
+        and update.progress in (None, task.progress)
+        and update.attempts in (None, task.attempts)
+        and update.upstream_id in (None, task.upstream_id)
+        and update.outputs is None
+        and update.error is None
+        and update.provider in (None, task.provider)
+        and update.route in (None, task.route)
+        and update.cost_micros is None
+        and not update.clear_upstream
+        and not update.detail
+    )

@@ -36,7 +36,7 @@ class WebhookSender:
         keys: KeyRepository,
         clock: Callable[[], float],
         allow_private: bool,
-        idle_s: float = 0.5,
+        idle_s: float = 30.0,
         rng: random.Random | None = None,
         first_retry_s: float = 5.0,
     ) -> None:
@@ -77,9 +77,22 @@ class WebhookSender:
                 log.exception("webhook round failed")
                 sent = 0
             if not sent:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._idle_s)
+                await self._sleep()
+
+    async def _sleep(self) -> None:
+        """Until a delivery is queued here (wake), the next retry is due, or ``idle_s`` has
+        passed (the look for deliveries queued by other processes where no NOTIFY exists)."""
+        self._wake.clear()
+        wait = self._idle_s
+        try:
+            due = await self._repo.next_due()
+        except Exception:
+            log.exception("webhook look-ahead failed")
+            due = None
+        if due is not None:
+            wait = min(wait, max(0.0, due - self._clock()) + 0.01)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), wait)
 
     async def run_due(self) -> int:
         due = await self._repo.claim_due(self._clock(), LEASE_S, BATCH)

@@ -1,9 +1,27 @@
-"""The in-process worker pool and the reconciler that rebuilds the queue from the tasks table."""
+"""The engine: claims due tasks in bulk, runs their steps concurrently, commits in groups.
+
+How a task moves through one process:
+- **Claim.** One statement leases up to ``CLAIM_BATCH`` due tasks (on PostgreSQL with
+  ``FOR UPDATE SKIP LOCKED``, so any number of processes share the table). It runs when work
+  is announced (a create here, a NOTIFY from elsewhere) and every ``claim_every_s``.
+- **Hold.** A claimed task stays leased to this process until it has no step left. Its next
+  step is scheduled in memory; one statement renews every lease this process holds.
+- **Run.** Steps are I/O: many run at once, at most ``concurrency`` in all and at most
+  ``per_provider`` against one provider. CPU work (sandbox renders) is in the process pool.
+- **Commit.** A step that changed nothing (a poll that says "still running") writes
+  nothing. The others are committed together, many per transaction, each guarded by the
+  lease and the state machine.
+
+A ``kill -9`` loses only unwritten "still running" polls: the tasks' leases run out (or are
+freed at once when the process restarts on the same host) and they are claimed again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import os
 import random
 import secrets
@@ -12,15 +30,24 @@ from collections.abc import Callable
 
 import structlog
 
-from mediagate.core.tasks import Status, Task, TaskError, TaskUpdate
-from mediagate.jobs.queue import InProcessQueue
+from mediagate.core.ports import EngineStore
+from mediagate.core.tasks import (
+    Advance,
+    Advanced,
+    Status,
+    Task,
+    TaskError,
+    TaskUpdate,
+    applied,
+    changes_nothing,
+)
 from mediagate.jobs.steps import MAX_ATTEMPTS, StepRunner, backoff
-from mediagate.store.tasks import TaskRepository
 
 log = structlog.get_logger("mediagate.worker")
 
-LEASE_S = 60.0  # a step whose worker stops renewing its lease this long is taken over
-HEARTBEAT_S = LEASE_S / 3
+LEASE_S = 60.0  # a process that stops renewing its leases this long loses its tasks
+RENEW_S = LEASE_S / 3
+CLAIM_BATCH = 500
 
 
 def _host() -> str:
@@ -45,76 +72,223 @@ def _is_dead_local_owner(owner: str) -> bool:
     return False
 
 
+class _Pending:
+    __slots__ = ("done", "item", "result")
+
+    def __init__(self, item: Advance) -> None:
+        self.item = item
+        self.done = asyncio.Event()
+        self.result = Advanced(committed=False)
+
+
 class WorkerPool:
-    """``size`` workers pop task ids, lease the task, run one step and commit the result."""
+    """The engine of one process (see the module docstring). ``push`` is the Queue port."""
 
     def __init__(
         self,
-        repo: TaskRepository,
-        queue: InProcessQueue,
+        repo: EngineStore,
         runner: StepRunner,
         clock: Callable[[], float],
-        size: int,
+        concurrency: int = 256,
+        per_provider: dict[str, int] | None = None,
+        default_per_provider: int = 64,
         sweep_s: float = 15.0,
-        on_commit: Callable[[str], None] | None = None,
+        claim_every_s: float = 1.0,
+        max_held: int = 50_000,
+        on_commit: Callable[[str, bool], None] | None = None,
     ) -> None:
         self._repo = repo
-        self._queue = queue
         self._runner = runner
         self._clock = clock
-        self._size = size
         self._sweep_s = sweep_s
+        self._claim_every_s = claim_every_s
+        self._max_held = max_held
         self._on_commit = on_commit
+        self._concurrency = asyncio.Semaphore(concurrency)
+        self._limit = concurrency
+        self._per_provider = dict(per_provider or {})
+        self._default_per_provider = default_per_provider
+        self._provider_sems: dict[str, asyncio.Semaphore] = {}
         self.owner = f"{_host()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self._tasks: list[asyncio.Task[None]] = []
+        self.held: dict[str, Task] = {}
+        self._running: set[str] = set()
+        self._heap: list[tuple[float, int, str]] = []
+        self._seq = itertools.count()
+        self._claim_wake = asyncio.Event()
+        self._due_wake = asyncio.Event()
+        self._commit_wake = asyncio.Event()
+        self._commits: list[_Pending] = []
+        self._loops: list[asyncio.Task[None]] = []
+        self._steps: set[asyncio.Task[None]] = set()
         self._rng = random.Random()
+        self.stats = {"claims": 0, "claimed": 0, "steps": 0, "skipped_writes": 0, "commits": 0}
+
+    # -- the Queue port -------------------------------------------------------------------
+
+    def push(self, task_id: str, due: float) -> None:
+        """Work was announced for ``task_id`` (created, or changed by someone else, such as
+        a cancel). A copy held here is dropped, and the task is claimed afresh."""
+        if task_id in self.held:
+            self.held.pop(task_id, None)  # a running step's result is then not kept
+        self._claim_wake.set()
+
+    def wake(self) -> None:
+        """Look for due work now (a NOTIFY from another process)."""
+        self._claim_wake.set()
+
+    # -- life cycle -----------------------------------------------------------------------
 
     async def start(self) -> int:
-        """Re-enqueue every unfinished task, then start the workers and the sweeper."""
-        count = await self.reconcile()
-        for i in range(self._size):
-            self._tasks.append(asyncio.create_task(self._work(), name=f"mediagate-worker-{i}"))
-        self._tasks.append(asyncio.create_task(self._sweep(), name="mediagate-sweeper"))
-        log.info("workers started", workers=self._size, reconciled=count, owner=self.owner)
-        return count
+        """Free the leases of crashed local processes, then start the loops."""
+        released = await self.reconcile()
+        loops = {
+            "claim": self._claim_loop,
+            "dispatch": self._dispatch_loop,
+            "commit": self._commit_loop,
+            "renew": self._renew_loop,
+            "sweep": self._sweep_loop,
+        }
+        for name, loop in loops.items():
+            self._loops.append(asyncio.create_task(loop(), name=f"mediagate-{name}"))
+        log.info("engine started", released=released, owner=self.owner)
+        return released
 
     async def stop(self) -> None:
-        for t in self._tasks:
+        for t in [*self._loops, *self._steps]:
             t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+        for t in [*self._loops, *self._steps]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-        self._tasks.clear()
+        self._loops.clear()
+        self._steps.clear()
+        if self.held:  # hand held tasks back, so the next process takes them at once
+            with contextlib.suppress(Exception):
+                await self._repo.release_leases([self.owner])
+        self.held.clear()
 
     async def reconcile(self) -> int:
-        """Free the leases of crashed local processes and queue every unfinished task."""
+        """Free the leases of crashed local processes; their tasks are claimed again."""
         owners = await self._repo.lease_owners()
-        released = await self._repo.release_leases([o for o in owners if _is_dead_local_owner(o)])
+        dead = [o for o in owners if _is_dead_local_owner(o)]
+        released = await self._repo.release_leases(dead)
         if released:
             log.info("released leases of dead workers", tasks=released)
-        pending = await self._repo.unfinished()
-        for task_id, due in pending:
-            self._queue.push(task_id, due)
-        return len(pending)
+        return released
 
-    async def _sweep(self) -> None:
+    async def _sweep_loop(self) -> None:
         while True:
             await asyncio.sleep(self._sweep_s)
             try:
-                await self.reconcile()
+                if await self.reconcile():
+                    self._claim_wake.set()
             except Exception:
                 log.exception("reconcile failed")
 
-    async def _work(self) -> None:
+    # -- claiming -------------------------------------------------------------------------
+
+    async def claim_now(self) -> int:
+        """Lease due tasks while there are any and room to hold them; how many."""
+        total = 0
         while True:
-            task_id = await self._queue.pop()
+            # A process whose every step slot is busy leaves new work to other processes.
+            room = min(CLAIM_BATCH, self._max_held - len(self.held))
+            if room <= 0 or len(self._running) >= self._limit:
+                return total
+            now = self._clock()
+            tasks = await self._repo.claim_due(self.owner, now, LEASE_S, room)
+            self.stats["claims"] += 1
+            self.stats["claimed"] += len(tasks)
+            for task in tasks:
+                self.held[task.id] = task
+                self._schedule(task.id, now)
+            total += len(tasks)
+            if len(tasks) < room:
+                return total
+
+    async def _claim_loop(self) -> None:
+        while True:
+            self._claim_wake.clear()
             try:
-                await self.run_one(task_id)
-            except asyncio.CancelledError:
-                raise
+                await self.claim_now()
             except Exception:
-                # The lease expires and the sweeper hands the task to a worker again.
-                log.exception("step crashed", task_id=task_id)
+                log.exception("claim failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._claim_wake.wait(), self._claim_every_s)
+
+    # -- running steps --------------------------------------------------------------------
+
+    def _schedule(self, task_id: str, due: float) -> None:
+        heapq.heappush(self._heap, (due, next(self._seq), task_id))
+        self._due_wake.set()
+
+    def _provider_sem(self, provider: str) -> asyncio.Semaphore:
+        sem = self._provider_sems.get(provider)
+        if sem is None:
+            size = self._per_provider.get(provider, self._default_per_provider)
+            sem = self._provider_sems[provider] = asyncio.Semaphore(max(1, size))
+        return sem
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            self._due_wake.clear()
+            now = self._clock()
+            while self._heap and self._heap[0][0] <= now:
+                _, _, task_id = heapq.heappop(self._heap)
+                task = self.held.get(task_id)
+                if task is None or task_id in self._running:
+                    continue  # dropped, or a stale schedule of a running task
+                await self._concurrency.acquire()
+                self._running.add(task_id)
+                step = asyncio.create_task(self._run(task), name=f"step-{task_id}")
+                self._steps.add(step)
+                step.add_done_callback(self._steps.discard)
+            wait = (self._heap[0][0] - now) if self._heap else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due_wake.wait(), wait)
+
+    async def _run(self, task: Task) -> None:
+        try:
+            async with self._provider_sem(task.provider):
+                try:
+                    update = await self._runner.run(task)
+                except Exception as exc:
+                    log.exception("step raised", task_id=task.id, step=task.step)
+                    update = self._after_crash(task, exc)
+            self.stats["steps"] += 1
+            await self._settle(task, update)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The lease runs out and the task is claimed again.
+            log.exception("step crashed", task_id=task.id)
+            self.held.pop(task.id, None)
+        finally:
+            self._running.discard(task.id)
+            self._concurrency.release()
+
+    async def _settle(self, task: Task, update: TaskUpdate) -> None:
+        if self.held.get(task.id) is not task:
+            return  # dropped while running (a cancel): the new state is claimed afresh
+        if changes_nothing(task, update) and update.next_run_at is not None:
+            self.stats["skipped_writes"] += 1
+            self._schedule(task.id, update.next_run_at)
+            return
+        pending = _Pending(Advance(task, update))
+        self._commits.append(pending)
+        self._commit_wake.set()
+        await pending.done.wait()
+        now = self._clock()
+        if not pending.result.committed:
+            self.held.pop(task.id, None)
+            return
+        if self._on_commit is not None:
+            self._on_commit(task.id, pending.result.webhook_queued)
+        if update.step is None or update.next_run_at is None:
+            self.held.pop(task.id, None)
+            return
+        self.held[task.id] = applied(task, update, now)
+        self._schedule(task.id, update.next_run_at)
+        log.debug("step", task_id=task.id, step=task.step, status=update.status)
 
     def _after_crash(self, task: Task, exc: Exception) -> TaskUpdate:
         """A bug or an unexpected failure: retry the step a few times, then fail clearly."""
@@ -134,27 +308,41 @@ class WorkerPool:
             detail=f"retry after internal error: {exc}",
         )
 
-    async def _heartbeat(self, task_id: str) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_S)
-            await self._repo.extend_lease(task_id, self.owner, self._clock() + LEASE_S)
+    # -- group commit and leases ----------------------------------------------------------
 
-    async def run_one(self, task_id: str) -> None:
-        now = self._clock()
-        task = await self._repo.claim(task_id, self.owner, now, LEASE_S)
-        if task is None:
-            return
-        heartbeat = asyncio.create_task(self._heartbeat(task_id))
-        try:
-            update = await self._runner.run(task)
-        except Exception as exc:
-            log.exception("step raised", task_id=task_id, step=task.step)
-            update = self._after_crash(task, exc)
-        finally:
-            heartbeat.cancel()
-        committed = await self._repo.advance(task, self.owner, update, self._clock())
-        if committed and self._on_commit is not None:
-            self._on_commit(task_id)
-        if committed and update.step is not None and update.next_run_at is not None:
-            self._queue.push(task_id, update.next_run_at)
-        log.debug("step", task_id=task_id, step=task.step, status=update.status)
+    async def _commit_loop(self) -> None:
+        while True:
+            await self._commit_wake.wait()
+            self._commit_wake.clear()
+            batch, self._commits = self._commits, []
+            if not batch:
+                continue
+            now = self._clock()
+            try:
+                results = await self._repo.advance_many(
+                    [p.item for p in batch], self.owner, now, keep_until=now + LEASE_S
+                )
+            except Exception:
+                log.exception("commit failed", tasks=len(batch))
+                results = [Advanced(committed=False)] * len(batch)
+            self.stats["commits"] += 1
+            for pending, result in zip(batch, results, strict=True):
+                pending.result = result
+                pending.done.set()
+
+    async def _renew_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_S)
+            if not self.held:
+                continue
+            try:
+                mine = await self._repo.renew_leases(self.owner, self._clock() + LEASE_S)
+            except Exception:
+                log.exception("lease renewal failed")
+                continue
+            for task_id in [t for t in self.held if t not in mine]:
+                self.held.pop(task_id, None)  # taken from us (a cancel, or an expiry)
+            stray = [t for t in mine if t not in self.held and t not in self._running]
+            if stray:  # a commit that failed: let the lease go, so the task runs again
+                with contextlib.suppress(Exception):
+                    await self._repo.release_tasks(self.owner, stray)

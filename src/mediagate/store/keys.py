@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from mediagate.core.keys import KeyRecord
 from mediagate.core.tasks import Mode
-from mediagate.store.db import Database
+from mediagate.store.db import KEYS_CHANNEL, Database, notify
 from mediagate.store.schema import api_keys
 
 
@@ -90,4 +90,5 @@ class KeyRepository:
                 .where(cond, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            await notify(conn, KEYS_CHANNEL)
         return bool(res.rowcount)

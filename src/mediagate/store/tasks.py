@@ -6,12 +6,15 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.core.accounts import Hold
 from mediagate.core.catalogue import GenerationParams
 from mediagate.core.ports import IdempotencyHit, TaskPage
 from mediagate.core.tasks import (
     TERMINAL,
+    Advance,
+    Advanced,
     Charge,
     Mode,
     Output,
@@ -24,7 +27,7 @@ from mediagate.core.tasks import (
 )
 from mediagate.store import accounts as ledger_ops
 from mediagate.store import webhooks as webhook_ops
-from mediagate.store.db import Database
+from mediagate.store.db import TASKS_CHANNEL, Database, notify
 from mediagate.store.schema import idempotency_keys, task_events, tasks
 
 _outputs_decoder = msgspec.json.Decoder(tuple[Output, ...])
@@ -69,6 +72,80 @@ def _task(row: Any) -> Task:
         dialect=m["dialect"],
         public_base=m["public_base"],
     )
+
+
+def _DUE(now: float) -> sa.ColumnElement[bool]:
+    """A task with work whose time has come and whose lease, if any, has run out."""
+    return sa.and_(
+        tasks.c.step.isnot(None),
+        tasks.c.next_run_at <= now,
+        sa.or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now),
+    )
+
+
+def _update_values(task: Task, update: TaskUpdate, now: float) -> dict[str, object]:
+    values: dict[str, object] = {
+        "status": update.status.value,
+        "step": update.step.value if update.step else None,
+        "next_run_at": update.next_run_at,
+        "updated_at": now,
+    }
+    if update.progress is not None:
+        values["progress"] = update.progress
+    if update.attempts is not None:
+        values["attempts"] = update.attempts
+    if update.upstream_id is not None:
+        values["upstream_id"] = update.upstream_id
+    if update.clear_upstream:
+        values["upstream_id"] = None
+    if update.provider is not None:
+        values["provider"] = update.provider
+    if update.route is not None:
+        values["route"] = update.route
+    if update.status is Status.QUEUED and update.step is Step.SUBMIT:
+        values["slot"] = 0  # back to waiting (a retry or a failover): the slot is freed
+    if update.cost_micros is not None:
+        values["cost_micros"] = update.cost_micros
+    if update.outputs is not None:
+        values["outputs"] = msgspec.json.encode(update.outputs).decode()
+    if update.error is not None:
+        values["error_code"] = update.error.code
+        values["error_message"] = update.error.message
+    if update.status in TERMINAL and task.status not in TERMINAL:
+        values["finished_at"] = now
+    return values
+
+
+async def _advance_in(
+    conn: AsyncConnection, item: Advance, owner: str, now: float, keep_until: float | None
+) -> Advanced:
+    task, update = item.task, item.update
+    values = _update_values(task, update, now)
+    keep = keep_until is not None and update.step is not None
+    values["lease_owner"] = owner if keep else None
+    values["lease_until"] = keep_until if keep else None
+    res = await conn.execute(
+        tasks.update()
+        .where(
+            tasks.c.id == task.id,
+            tasks.c.lease_owner == owner,
+            tasks.c.status == task.status.value,
+        )
+        .values(**values)
+    )
+    if not res.rowcount:
+        return Advanced(committed=False)
+    queued = False
+    if update.status in TERMINAL and task.status not in TERMINAL:
+        await ledger_ops.settle(conn, task.id, update.status, now)
+        queued = await webhook_ops.enqueue(conn, task.id, update.status, now)
+    if update.status != task.status or update.detail:
+        await conn.execute(
+            task_events.insert().values(
+                task_id=task.id, at=now, status=update.status.value, detail=update.detail
+            )
+        )
+    return Advanced(committed=True, webhook_queued=queued)
 
 
 class TaskRepository:
@@ -136,6 +213,7 @@ class TaskRepository:
                     task_id=task.id, at=task.created_at, status=task.status.value, detail="created"
                 )
             )
+            await notify(conn, TASKS_CHANNEL)
         return None
 
     async def get(self, task_id: str) -> Task | None:
@@ -216,6 +294,7 @@ class TaskRepository:
                         task_id=task_id, at=now, status=Status.CANCELLED.value, detail=detail
                     )
                 )
+                await notify(conn, TASKS_CHANNEL)
         return None if row is None else _task(row)
 
     async def take_slot(self, task: Task, per_key: int, per_provider: int) -> bool:
@@ -286,75 +365,50 @@ class TaskRepository:
             row = (
                 await conn.execute(
                     tasks.update()
-                    .where(
-                        tasks.c.id == task_id,
-                        tasks.c.step.isnot(None),
-                        tasks.c.next_run_at <= now,
-                        sa.or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now),
-                    )
+                    .where(tasks.c.id == task_id, _DUE(now))
                     .values(lease_owner=owner, lease_until=now + lease_s)
                     .returning(*tasks.c)
                 )
             ).first()
         return None if row is None else _task(row)
 
+    async def claim_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[Task]:
+        """Take the lease on up to ``limit`` due tasks, soonest first, in one statement. On
+        PostgreSQL rows another process is claiming are skipped (FOR UPDATE SKIP LOCKED)."""
+        due = sa.select(tasks.c.id).where(_DUE(now)).order_by(tasks.c.next_run_at).limit(limit)
+        if self._db.is_postgres:
+            due = due.with_for_update(skip_locked=True)
+        async with self._db.write() as conn:
+            rows = (
+                await conn.execute(
+                    tasks.update()
+                    .where(tasks.c.id.in_(due.scalar_subquery()))
+                    .values(lease_owner=owner, lease_until=now + lease_s)
+                    .returning(*tasks.c)
+                )
+            ).all()
+        return [_task(r) for r in rows]
+
     async def advance(self, task: Task, owner: str, update: TaskUpdate, now: float) -> bool:
         """Apply ``update`` if ``owner`` still holds the lease; release it. False if lost."""
-        if not can_move(task.status, update.status):
-            raise TransitionError(f"{task.id}: {task.status} -> {update.status} is not allowed")
-        values: dict[str, object] = {
-            "status": update.status.value,
-            "step": update.step.value if update.step else None,
-            "next_run_at": update.next_run_at,
-            "updated_at": now,
-            "lease_owner": None,
-            "lease_until": None,
-        }
-        if update.progress is not None:
-            values["progress"] = update.progress
-        if update.attempts is not None:
-            values["attempts"] = update.attempts
-        if update.upstream_id is not None:
-            values["upstream_id"] = update.upstream_id
-        if update.clear_upstream:
-            values["upstream_id"] = None
-        if update.provider is not None:
-            values["provider"] = update.provider
-        if update.route is not None:
-            values["route"] = update.route
-        if update.status is Status.QUEUED and update.step is Step.SUBMIT:
-            values["slot"] = 0  # back to waiting (a retry or a failover): the slot is freed
-        if update.cost_micros is not None:
-            values["cost_micros"] = update.cost_micros
-        if update.outputs is not None:
-            values["outputs"] = msgspec.json.encode(update.outputs).decode()
-        if update.error is not None:
-            values["error_code"] = update.error.code
-            values["error_message"] = update.error.message
-        if update.status in TERMINAL and task.status not in TERMINAL:
-            values["finished_at"] = now
+        return (await self.advance_many([Advance(task, update)], owner, now))[0].committed
+
+    async def advance_many(
+        self, items: list[Advance], owner: str, now: float, keep_until: float | None = None
+    ) -> list[Advanced]:
+        """Apply each update whose task ``owner`` still leases, all in one transaction (a
+        group commit). A task with more work keeps its lease until ``keep_until`` when that
+        is given; otherwise, and once a task has no step, the lease is released."""
+        for item in items:
+            if not can_move(item.task.status, item.update.status):
+                raise TransitionError(
+                    f"{item.task.id}: {item.task.status} -> {item.update.status} is not allowed"
+                )
+        results: list[Advanced] = []
         async with self._db.write() as conn:
-            res = await conn.execute(
-                tasks.update()
-                .where(
-                    tasks.c.id == task.id,
-                    tasks.c.lease_owner == owner,
-                    tasks.c.status == task.status.value,
-                )
-                .values(**values)
-            )
-            if not res.rowcount:
-                return False
-            if update.status in TERMINAL and task.status not in TERMINAL:
-                await ledger_ops.settle(conn, task.id, update.status, now)
-                await webhook_ops.enqueue(conn, task.id, update.status, now)
-            if update.status != task.status or update.detail:
-                await conn.execute(
-                    task_events.insert().values(
-                        task_id=task.id, at=now, status=update.status.value, detail=update.detail
-                    )
-                )
-        return True
+            for item in items:
+                results.append(await _advance_in(conn, item, owner, now, keep_until))
+        return results
 
     async def extend_lease(self, task_id: str, owner: str, until: float) -> bool:
         async with self._db.write() as conn:
@@ -365,6 +419,19 @@ class TaskRepository:
             )
         return bool(res.rowcount)
 
+    async def renew_leases(self, owner: str, until: float) -> set[str]:
+        """Extend every lease ``owner`` holds, in one statement; the ids it still holds."""
+        async with self._db.write() as conn:
+            rows = (
+                await conn.execute(
+                    tasks.update()
+                    .where(tasks.c.lease_owner == owner)
+                    .values(lease_until=until)
+                    .returning(tasks.c.id)
+                )
+            ).all()
+        return {r[0] for r in rows}
+
     async def lease_owners(self) -> list[str]:
         async with self._db.read() as conn:
             rows = (
@@ -373,6 +440,18 @@ class TaskRepository:
                 )
             ).all()
         return [r[0] for r in rows]
+
+    async def release_tasks(self, owner: str, task_ids: list[str]) -> None:
+        """Give back ``owner``'s leases on these tasks (ones it no longer tracks)."""
+        async with self._db.write() as conn:
+            for start in range(0, len(task_ids), 500):
+                await conn.execute(
+                    tasks.update()
+                    .where(
+                        tasks.c.lease_owner == owner, tasks.c.id.in_(task_ids[start : start + 500])
+                    )
+                    .values(lease_owner=None, lease_until=None)
+                )
 
     async def release_leases(self, owners: list[str]) -> int:
         """Drop the leases of owners known to be dead, so their tasks run again at once."""

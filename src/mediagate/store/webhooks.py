@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.core.tasks import Status
 from mediagate.core.webhooks import Attempt, Delivery
-from mediagate.store.db import Database
+from mediagate.store.db import WEBHOOKS_CHANNEL, Database, notify
 from mediagate.store.schema import tasks, webhook_attempts, webhook_deliveries
 
 EVENTS = {
@@ -40,15 +40,16 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
-async def enqueue(conn: AsyncConnection, task_id: str, status: Status, now: float) -> None:
-    """Inside the terminal move's transaction: one delivery if the task has a callback."""
+async def enqueue(conn: AsyncConnection, task_id: str, status: Status, now: float) -> bool:
+    """Inside the terminal move's transaction: one delivery if the task has a callback.
+    True if one was queued."""
     row = (
         await conn.execute(
             sa.select(tasks.c.key_id, tasks.c.callback_url).where(tasks.c.id == task_id)
         )
     ).first()
     if row is None or not row.callback_url or status not in EVENTS:
-        return
+        return False
     await conn.execute(
         webhook_deliveries.insert().values(
             id=f"msg_{secrets.token_hex(12)}",
@@ -61,6 +62,8 @@ async def enqueue(conn: AsyncConnection, task_id: str, status: Status, now: floa
             next_attempt_at=now,
         )
     )
+    await notify(conn, WEBHOOKS_CHANNEL)
+    return True
 
 
 class WebhookRepository:
@@ -161,4 +164,14 @@ class WebhookRepository:
                     .returning(*webhook_deliveries.c)
                 )
             ).first()
+            await notify(conn, WEBHOOKS_CHANNEL)
         return None if row is None else _delivery(row)
+
+    async def next_due(self) -> float | None:
+        """When the soonest pending delivery is due (None: nothing is pending)."""
+        query = sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
+            webhook_deliveries.c.status == PENDING
+        )
+        async with self._db.read() as conn:
+            value = (await conn.execute(query)).scalar()
+        return None if value is None else float(value)
