@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Server
+from tests.pg import Postgres
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,19 @@ def other_key(server: Server) -> str:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One throwaway PostgreSQL cluster for the session, started only if a test asks."""
+    with Postgres() as pg:
+        yield pg
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on the embedded SQLite store and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    pg: Postgres = request.getfixturevalue("postgres")
+    return pg.create_db()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -91,8 +92,38 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
 
+    def cli(self, *args: str) -> str:
+        """``mediagate ARGS`` against this server's database and storage."""
+        env = {k: v for k, v in self.env.items() if k.startswith("MEDIAGATE_")}
+        return cli(*args, data_dir=self.data_dir, env=env)
+
     def key(self, mode: str = "test") -> str:
-        return cli("keys", "create", f"--{mode}", data_dir=self.data_dir).strip()
+        return self.cli("keys", "create", f"--{mode}").strip()
+
+    def rows(self, sql: str, **params: object) -> list[tuple[Any, ...]]:
+        """Rows of a query on this server's database (SQLite or PostgreSQL)."""
+        return db_rows(self.env.get("MEDIAGATE_DATABASE_URL") or self.sqlite_url, sql, **params)
+
+    @property
+    def sqlite_url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.data_dir / 'mediagate.db'}"
+
+
+def db_rows(url: str, sql: str, **params: object) -> list[tuple[Any, ...]]:
+    import asyncio
+
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def go() -> list[tuple[Any, ...]]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(r) for r in (await conn.execute(sa.text(sql), params)).all()]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
 
 
 def wait_done(url: str, key: str, task_id: str, timeout: float = 60) -> dict[str, object]:

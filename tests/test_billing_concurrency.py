@@ -1,6 +1,7 @@
 """1,000 concurrent creates against a balance that covers only some of them, with failing
 tasks and a kill -9 of the server mixed in: no overdraft, no lost update, no double charge,
-and the ledger equals the balance (SQLite; PostgreSQL joins when that backend exists)."""
+and the ledger equals the balance. On SQLite and on PostgreSQL, where concurrent holds on one
+account also honour its spend limit exactly (the account row is locked)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,42 @@ def admin_call(server: Server, admin: str, method: str, path: str, **kw: Any) ->
     return resp.json()
 
 
-def test_thousand_concurrent_creates_with_failures_and_a_kill(tmp_path: Path) -> None:
-    server = Server(tmp_path / "data", latency=0.2, MEDIAGATE_SANDBOX_LIVE="1").start()
+def test_thousand_concurrent_creates_with_failures_and_a_kill(tmp_path: Path, db_url: str) -> None:
+    server = Server(
+        tmp_path / "data", latency=0.2, MEDIAGATE_SANDBOX_LIVE="1", MEDIAGATE_DATABASE_URL=db_url
+    ).start()
     try:
         run_scenario(server)
+    finally:
+        server.stop()
+
+
+def test_concurrent_creates_stop_exactly_at_the_daily_limit(tmp_path: Path, db_url: str) -> None:
+    server = Server(
+        tmp_path / "data", latency=0.2, MEDIAGATE_SANDBOX_LIVE="1", MEDIAGATE_DATABASE_URL=db_url
+    ).start()
+    try:
+        admin = server.key("admin")
+        account = admin_call(server, admin, "POST", "/v1/admin/accounts",
+                             json={"name": "capped"})  # fmt: skip
+        admin_call(server, admin, "POST", f"/v1/admin/accounts/{account['id']}/topup",
+                   json={"amount": 100})  # fmt: skip
+        admin_call(server, admin, "PATCH", f"/v1/admin/accounts/{account['id']}",
+                   json={"daily_limit": 20 * PRICE / 1_000_000})  # fmt: skip
+        key = admin_call(server, admin, "POST", "/v1/admin/keys",
+                         json={"mode": "live", "account_id": account["id"]})["key"]  # fmt: skip
+
+        def create(i: int) -> int:
+            return requests.post(
+                server.url + "/v1/media/create",
+                json={"model": "seedream-3", "prompt": f"cap {i}"},
+                headers={"Authorization": key},
+                timeout=30,
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            codes = list(pool.map(create, range(80)))
+        assert codes.count(200) == 20 and codes.count(402) == 60, codes
     finally:
         server.stop()
 

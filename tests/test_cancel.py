@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -115,8 +114,8 @@ class RecordingProvider:
 
 
 @pytest.mark.parametrize("fail", [False, True])
-async def test_the_cancel_step_tells_the_upstream(tmp_path: Path, fail: bool) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+async def test_the_cancel_step_tells_the_upstream(db_url: str, fail: bool) -> None:
+    db = Database(db_url)
     await migrate.upgrade(db)
     repo = TaskRepository(db)
     await repo.insert(_task("c" * 24), next_run_at=0)
@@ -154,8 +153,8 @@ async def test_the_cancel_step_tells_the_upstream(tmp_path: Path, fail: bool) ->
     await db.dispose()
 
 
-async def test_a_task_past_its_deadline_fails_and_is_cancelled_upstream(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+async def test_a_task_past_its_deadline_fails_and_is_cancelled_upstream(db_url: str) -> None:
+    db = Database(db_url)
     await migrate.upgrade(db)
     repo = TaskRepository(db)
     late = msgspec.structs.replace(_task("d" * 24), created_at=time.time() - 3600)

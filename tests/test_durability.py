@@ -1,11 +1,17 @@
-"""An accepted task survives kill -9: after a restart it reaches done exactly once."""
+"""An accepted task survives kill -9: after a restart it reaches done exactly once. On SQLite
+and on PostgreSQL; and with separate `mediagate worker` processes, one of which is killed
+while the other keeps going."""
 
 from __future__ import annotations
 
-import sqlite3
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.helpers import Server, wait_done
@@ -27,17 +33,26 @@ def _create(srv: Server, key: str, n: int, tag: str) -> list[str]:
     return ids
 
 
-def _events(data_dir: Path, task_id: str) -> list[str]:
-    with sqlite3.connect(data_dir / "mediagate.db") as db:
-        rows = db.execute(
-            "select status from task_events where task_id = ? order by id", (task_id,)
-        ).fetchall()
+def _events(srv: Server, task_id: str) -> list[str]:
+    rows = srv.rows("select status from task_events where task_id = :t order by id", t=task_id)
     return [r[0] for r in rows]
 
 
-def test_tasks_survive_two_kill_9s(tmp_path: Path) -> None:
+def _check_done_once(srv: Server, key: str, ids: list[str]) -> None:
+    for task_id in ids:
+        body = wait_done(srv.url, key, task_id, timeout=90)
+        assert body["status"] == "done", body
+        assert requests.get(str(body["url"]), timeout=30).status_code == 200
+        events = _events(srv, task_id)
+        assert events[0] == "queued"
+        assert events.count("done") == 1, events
+        assert events[-1] == "done"
+
+
+def test_tasks_survive_two_kill_9s(tmp_path: Path, db_url: str) -> None:
     data = tmp_path / "data"
-    srv = Server(data, latency=1.5).start()
+    env = {"MEDIAGATE_DATABASE_URL": db_url}
+    srv = Server(data, latency=1.5, **env).start()
     key = srv.key()
     first = _create(srv, key, 12, "before kill one")
     time.sleep(0.4)  # some are processing upstream, some still queued
@@ -53,21 +68,56 @@ def test_tasks_survive_two_kill_9s(tmp_path: Path) -> None:
     assert statuses & {"idle", "processing"}, statuses
     srv.kill9()
 
-    srv = Server(data, latency=1.5).start()
+    srv = Server(data, latency=1.5, **env).start()
     second = _create(srv, key, 8, "before kill two")
     srv.kill9()  # killed the moment the last create was acknowledged
 
-    srv = Server(data, latency=1.5).start()
+    srv = Server(data, latency=1.5, **env).start()
     try:
-        for task_id in first + second:
-            body = wait_done(srv.url, key, task_id, timeout=90)
-            assert body["status"] == "done", body
-            assert requests.get(str(body["url"]), timeout=30).status_code == 200
-            events = _events(data, task_id)
-            assert events[0] == "queued"
-            assert events.count("done") == 1, events
-            assert events[-1] == "done"
+        _check_done_once(srv, key, first + second)
     finally:
         srv.stop()
     media = list((data / "media" / "t").glob("*/*"))
     assert len(media) == len(first) + len(second)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+def test_killing_one_worker_leaves_the_other_to_finish(tmp_path: Path, db_url: str) -> None:
+    data = tmp_path / "data"
+    env = {"MEDIAGATE_DATABASE_URL": db_url, "MEDIAGATE_ENGINE_SWEEP_S": "0.5"}
+    api = Server(data, latency=2.0, MEDIAGATE_ENGINE="0", **env).start()  # API only
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(2):
+            log = (data / f"worker-{len(workers)}.log").open("ab")
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "mediagate", "worker"],
+                    env=api.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        key = api.key()
+        ids = _create(api, key, 16, "shared")
+        deadline = time.monotonic() + 30
+        owners: list[tuple[str, int]] = []
+        while time.monotonic() < deadline and not owners:  # until a worker holds tasks
+            owners = api.rows(
+                "select lease_owner, count(*) from tasks where lease_owner is not null "
+                "group by lease_owner order by count(*) desc"
+            )
+            time.sleep(0.05)
+        assert owners, "no worker took the tasks"
+        victim = next(w for w in workers if f":{w.pid}:" in owners[0][0])
+        survivor = next(w for w in workers if w is not victim)
+        os.kill(victim.pid, signal.SIGKILL)  # it holds unfinished tasks
+        victim.wait(10)
+        _check_done_once(api, key, ids)
+        assert survivor.poll() is None
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.terminate()
+                w.wait(10)
+        api.stop()

@@ -33,8 +33,8 @@ def _task(task_id: str) -> Task:
     )
 
 
-async def test_only_one_of_many_concurrent_claims_wins(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+async def test_only_one_of_many_concurrent_claims_wins(db_url: str) -> None:
+    url = db_url
     dbs = [Database(url) for _ in range(4)]  # four engines: like four processes
     await migrate.upgrade(dbs[0])
     repos = [TaskRepository(db) for db in dbs]
@@ -56,8 +56,8 @@ async def test_only_one_of_many_concurrent_claims_wins(tmp_path: Path) -> None:
         await db.dispose()
 
 
-async def test_advance_needs_the_lease_and_a_legal_move(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+async def test_advance_needs_the_lease_and_a_legal_move(db_url: str) -> None:
+    db = Database(db_url)
     await migrate.upgrade(db)
     repo = TaskRepository(db)
     await repo.insert(_task("a" * 24), next_run_at=0)

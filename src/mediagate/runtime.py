@@ -24,12 +24,14 @@ from mediagate.providers.build import live_providers
 from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
 from mediagate.settings import Settings
-from mediagate.storage.blobs import BlobStore
+from mediagate.storage.blobs import BlobStore, S3Settings
 from mediagate.storage.signing import UrlSigner, load_or_create_secret
 from mediagate.store import migrate
 from mediagate.store.accounts import AccountRepository
-from mediagate.store.db import Database
+from mediagate.store.db import KEYS_CHANNEL, TASKS_CHANNEL, WEBHOOKS_CHANNEL, Database
 from mediagate.store.keys import KeyRepository
+from mediagate.store.limits import SharedRateLimiter
+from mediagate.store.listen import Listener
 from mediagate.store.tasks import TaskRepository
 from mediagate.store.webhooks import WebhookRepository
 
@@ -43,7 +45,19 @@ class Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
         self.catalogue: Catalogue = default_catalogue()
-        self.blobs = BlobStore.local(settings.media_dir, cache_bytes=settings.blob_cache_bytes)
+        cache = settings.blob_cache_bytes
+        if settings.s3_bucket:
+            s3 = S3Settings(
+                bucket=settings.s3_bucket,
+                endpoint=settings.s3_endpoint,
+                region=settings.s3_region,
+                access_key_id=settings.s3_access_key_id,
+                secret_access_key=settings.s3_secret_access_key,
+                prefix=settings.s3_prefix,
+            )
+            self.blobs = BlobStore.s3(s3, cache_bytes=cache)
+        else:
+            self.blobs = BlobStore.local(settings.media_dir, cache_bytes=cache)
         secret = (
             settings.secret_key.encode()
             if settings.secret_key
@@ -55,7 +69,12 @@ class Runtime:
         self.accounts = AccountService(self.account_repo, self.catalogue, clock)
         self.key_repo = KeyRepository(self.db)
         self.keys = KeyService(self.key_repo, clock, self.account_repo, settings.key_cache_s)
-        self.limiter = RateLimiter(settings.rate_limit_rpm, clock)
+        self.limiter: RateLimiter | SharedRateLimiter = (
+            SharedRateLimiter(self.db, settings.rate_limit_rpm, clock)
+            if self.db.is_postgres
+            else RateLimiter(settings.rate_limit_rpm, clock)
+        )
+        self.listener: Listener | None = None
         self.render_pool = ProcessPoolExecutor(
             max_workers=settings.render_processes or os.cpu_count() or 1,
             mp_context=multiprocessing.get_context("spawn"),
@@ -106,6 +125,7 @@ class Runtime:
             clock,
             concurrency=settings.step_concurrency,
             per_provider=settings.provider_concurrency,
+            sweep_s=settings.engine_sweep_s,
             on_commit=self._committed,
         )
 
@@ -131,7 +151,34 @@ class Runtime:
         runtime.providers.add_live(live_providers(settings, runtime.http, runtime.clock))
         return runtime
 
+    def link(self, root: str, key: str) -> str:
+        """A result file's public link: a signed mediagate URL under ``root``, or a
+        presigned S3 URL when so configured."""
+        if self.settings.s3_presign and self.blobs.can_presign:
+            return self.blobs.presign(key, self.settings.url_ttl_s or 7 * 24 * 3600)
+        return root + self.signer.path(key)
+
+    async def start(self, engine: bool) -> None:
+        """Start this process's background work: the engine and the webhook sender when
+        ``engine``, and on PostgreSQL the LISTEN connection that wakes them."""
+        self._engine_started = engine
+        if engine:
+            await self.workers.start()
+            await self.webhooks.start()
+        if self.db.is_postgres:
+            self.listener = Listener(
+                self.settings.db_url,
+                {
+                    TASKS_CHANNEL: self.workers.wake,
+                    WEBHOOKS_CHANNEL: self.webhooks.wake,
+                    KEYS_CHANNEL: self.keys.invalidate,
+                },
+            )
+            await self.listener.start()
+
     async def close(self) -> None:
+        if self.listener is not None:
+            await self.listener.stop()
         await self.workers.stop()
         await self.webhooks.stop()
         if self.http is not None:

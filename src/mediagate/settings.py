@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     engine: bool = Field(
         default=True, description="Run task steps in the server process (off: API only)"
     )
+    engine_sweep_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often the engine frees the leases of crashed processes on this host",
+    )
     sqlite_synchronous: str = Field(
         default="NORMAL",
         description="SQLite's synchronous pragma: NORMAL survives kill -9; FULL also a power cut",
@@ -110,6 +115,21 @@ class Settings(BaseSettings):
     )
     webhook_first_retry_s: float = Field(
         default=5.0, gt=0, description="First webhook retry delay; it doubles, up to 1 h"
+    )
+    s3_bucket: str | None = Field(
+        default=None, description="Store results in this S3 bucket instead of data_dir/media"
+    )
+    s3_endpoint: str | None = Field(
+        default=None, description="S3-compatible endpoint URL (MinIO, R2, ...); default AWS"
+    )
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_prefix: str | None = Field(default=None, description="Key prefix inside the bucket")
+    s3_presign: bool = Field(
+        default=False,
+        description="Result links are presigned S3 URLs (valid url_ttl_s, or 7 days when "
+        "that is 0) instead of signed mediagate URLs",
     )
     log_level: str = "info"
     log_json: bool = False

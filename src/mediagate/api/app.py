@@ -97,10 +97,8 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         runtime = await Runtime.open(settings)
         app.state.runtime = runtime
-        if run_workers:
-            runtime.webhooks.render = webhooks.renderer(runtime)
-            await runtime.workers.start()
-            await runtime.webhooks.start()
+        runtime.webhooks.render = webhooks.renderer(runtime)
+        await runtime.start(engine=run_workers and settings.engine)
         try:
             yield
         finally:

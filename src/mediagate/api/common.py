@@ -42,7 +42,7 @@ async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         raise PermissionDeniedError(
             "admin keys cannot be used for generation; use a test or live key"
         )
-    rt.limiter.check(key.id)
+    await rt.limiter.check(key.id)
     connection.state.api_key = key
 
 
@@ -76,7 +76,7 @@ def urls_at(rt: Runtime, root: str, task: Task) -> list[str]:
     """The task's signed result links under ``root`` (empty until it is done)."""
     if task.status is not Status.DONE:
         return []
-    return [root + rt.signer.path(out.key) for out in task.outputs]
+    return [rt.link(root, out.key) for out in task.outputs]
 
 
 _PATH_RE = re.compile(r"at `\$\.?([^`]*)`")

@@ -3,7 +3,7 @@ side of money, through the same services the admin API uses."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 import typer
@@ -14,7 +14,9 @@ from mediagate.core.accounts import Account, LimitsUpdate, UsageRow
 from mediagate.core.billing import parse_time
 from mediagate.core.keys import DEFAULT_ACCOUNT
 from mediagate.core.money import text, to_micros
-from mediagate.runtime import Runtime
+
+if TYPE_CHECKING:
+    from mediagate.runtime import Runtime
 
 accounts_app = typer.Typer(help="Create accounts, top them up, set limits.")
 ledger_app = typer.Typer(help="Check the books.")

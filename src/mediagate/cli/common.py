@@ -6,14 +6,16 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from mediagate.core.errors import MediagateError
-from mediagate.runtime import Runtime
-from mediagate.settings import Settings
+
+if TYPE_CHECKING:
+    from mediagate.runtime import Runtime
+    from mediagate.settings import Settings
 
 T = TypeVar("T")
 err = Console(stderr=True)
@@ -29,6 +31,8 @@ def out() -> Console:
 
 
 def settings_for(data_dir: Path | None = None, **overrides: object) -> Settings:
+    from mediagate.settings import Settings
+
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
@@ -37,6 +41,8 @@ def settings_for(data_dir: Path | None = None, **overrides: object) -> Settings:
 
 def run(data_dir: Path | None, fn: Callable[[Runtime], Awaitable[T]]) -> T:
     """Open the deployment's runtime (no workers), run ``fn`` on it, close it."""
+
+    from mediagate.runtime import Runtime
 
     async def go() -> T:
         rt = await Runtime.open(settings_for(data_dir))

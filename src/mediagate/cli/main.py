@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mediagate.cli import accounts as _accounts
@@ -15,7 +14,9 @@ from mediagate.cli import webhooks as _webhooks
 from mediagate.cli.common import DataDir, err, out, run, settings_for
 from mediagate.core.keys import DEFAULT_ACCOUNT
 from mediagate.core.tasks import Mode
-from mediagate.runtime import Runtime
+
+if TYPE_CHECKING:
+    from mediagate.runtime import Runtime
 
 app = typer.Typer(help="mediagate: a self-hosted gateway for AI image and video generation.")
 keys_app = typer.Typer(help="Create, list and revoke API keys.")
@@ -27,24 +28,71 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [env: MEDIAGATE_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [env: MEDIAGATE_PORT]")] = None,
     data_dir: DataDir = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="API processes (on PostgreSQL, or SQLite)")
+    ] = 1,
+    engine: Annotated[
+        bool,
+        typer.Option(
+            "--engine/--no-engine",
+            help="Also run task steps in these processes; --no-engine serves the API only "
+            "and leaves steps to `mediagate worker` [env: MEDIAGATE_ENGINE]",
+        ),
+    ] = True,
 ) -> None:
-    """Start the API server with its in-process workers."""
+    """Start the API server (by default with its in-process engine)."""
     import uvicorn
-
-    from mediagate.api.app import create_app
 
     settings = settings_for(data_dir, host=host, port=port)
     err.print(
         f"mediagate serving on http://{settings.host}:{settings.port} "
         f"(data in {settings.data_dir.resolve()}). Make a key: mediagate keys create --test"
     )
+    # Child processes read their settings from the environment, so pass the flags on.
+    os.environ["MEDIAGATE_DATA_DIR"] = str(settings.data_dir)
+    if not engine:
+        os.environ["MEDIAGATE_ENGINE"] = "0"
     uvicorn.run(
-        create_app(settings),
+        "mediagate.api.app:create_app",
+        factory=True,
         host=settings.host,
         port=settings.port,
+        workers=workers if workers > 1 else None,
         log_level="warning",
         proxy_headers=True,
     )
+
+
+@app.command()
+def worker(data_dir: DataDir = None) -> None:
+    """Run task steps and webhook deliveries only (no API), next to any number of servers
+    and other workers that share the same database and storage."""
+    import asyncio
+    import signal
+
+    from mediagate.api.webhooks import renderer
+    from mediagate.logs import configure
+    from mediagate.runtime import Runtime
+
+    settings = settings_for(data_dir)
+    configure(settings.log_level, settings.log_json)
+
+    async def go() -> None:
+        rt = await Runtime.open(settings)
+        rt.webhooks.render = renderer(rt)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await rt.start(engine=True)
+        where = settings.db_url.rpartition("@")[2]
+        err.print(f"mediagate worker {rt.workers.owner} running on {where}")
+        try:
+            await stop.wait()
+        finally:
+            await rt.close()
+
+    asyncio.run(go())
 
 
 @keys_app.command("create")
@@ -125,6 +173,8 @@ def generate(
     if not key:
         err.print("[red]no API key: pass --api-key or set MEDIAGATE_API_KEY[/red]")
         raise typer.Exit(2)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

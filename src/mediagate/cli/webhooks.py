@@ -4,14 +4,16 @@ signing secret. In-process, through the same store the API uses."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from mediagate.cli.common import DataDir, err, out, run
 from mediagate.core.webhooks import Delivery
-from mediagate.runtime import Runtime
+
+if TYPE_CHECKING:
+    from mediagate.runtime import Runtime
 
 webhooks_app = typer.Typer(help="Webhook deliveries: list, replay, signing secrets.")
 

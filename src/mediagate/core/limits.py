@@ -8,9 +8,17 @@ from collections.abc import Callable
 from mediagate.core.errors import TooManyRequestsError
 
 
+def over_limit(burst: float, wait: int) -> TooManyRequestsError:
+    return TooManyRequestsError(
+        f"this key is over its limit of {int(burst)} requests per minute; retry in {wait} s",
+        retry_after=wait,
+    )
+
+
 class RateLimiter:
-    """``per_minute`` requests per key, bursting up to that many. In-process: each server
-    process keeps its own buckets (a shared limit needs the PostgreSQL/Redis deployment)."""
+    """``per_minute`` requests per key, bursting up to that many. In-process: each process
+    keeps its own buckets (the embedded, one-process deployment). On PostgreSQL every
+    process shares one limit instead (``store.limits.SharedRateLimiter``)."""
 
     def __init__(self, per_minute: int, clock: Callable[[], float]) -> None:
         self._rate = per_minute / 60.0
@@ -18,7 +26,7 @@ class RateLimiter:
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, at)
 
-    def check(self, key_id: str) -> None:
+    async def check(self, key_id: str) -> None:
         if self._rate <= 0:
             return
         now = self._clock()
@@ -27,11 +35,7 @@ class RateLimiter:
         if tokens < 1.0:
             wait = math.ceil((1.0 - tokens) / self._rate)
             self._buckets[key_id] = (tokens, now)
-            raise TooManyRequestsError(
-                f"this key is over its limit of {int(self._burst)} requests per minute; "
-                f"retry in {wait} s",
-                retry_after=wait,
-            )
+            raise over_limit(self._burst, wait)
         self._buckets[key_id] = (tokens - 1.0, now)
         if len(self._buckets) > 100_000:  # forget idle keys (they are full again anyway)
             full = [k for k, (t, a) in self._buckets.items() if now - a > 60]

@@ -78,9 +78,10 @@ class BlobStore:
         )
         return cls(store, cache_bytes, can_presign=True)
 
-    async def presign(self, key: str, expires_s: int) -> str:
-        """A presigned GET URL for ``key`` (S3 only), valid ``expires_s`` seconds."""
-        return str(await obs.sign_async(self._store, "GET", key, timedelta(seconds=expires_s)))
+    def presign(self, key: str, expires_s: int) -> str:
+        """A presigned GET URL for ``key`` (S3 only), valid ``expires_s`` seconds. Signing
+        is local computation: no request is made."""
+        return str(obs.sign(self._store, "GET", key, timedelta(seconds=expires_s)))
 
     def _remember(self, key: str, data: bytes) -> None:
         if not self._cache_bytes or len(data) > min(self.CACHE_ITEM_MAX, self._cache_bytes):

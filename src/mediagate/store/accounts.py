@@ -75,7 +75,10 @@ async def _spent_since(conn: AsyncConnection, account_id: str, since: float) -> 
 async def hold(conn: AsyncConnection, h: Hold, task_id: str, now: float) -> None:
     """Hold the price inside the create's transaction: spend limits first, then a conditional
     UPDATE that cannot overdraw. Raises (rolling the create back) if either refuses."""
-    row = (await conn.execute(sa.select(accounts).where(accounts.c.id == h.account_id))).first()
+    # FOR UPDATE: on PostgreSQL concurrent holds on one account queue here, so the spend
+    # limits below are read and honoured one create at a time (SQLite's writes already are).
+    query = sa.select(accounts).where(accounts.c.id == h.account_id).with_for_update()
+    row = (await conn.execute(query)).first()
     if row is None:
         raise PermissionDeniedError(f"account {h.account_id} does not exist")
     acct = _account(row)
@@ -282,7 +285,9 @@ class AccountRepository:
             "provider": tasks.c.provider,
             "day": sa.func.strftime("%Y-%m-%d", tasks.c.created_at, "unixepoch")
             if self._db.is_sqlite
-            else sa.func.to_char(sa.func.to_timestamp(tasks.c.created_at), "YYYY-MM-DD"),
+            else sa.func.to_char(
+                sa.func.timezone("UTC", sa.func.to_timestamp(tasks.c.created_at)), "YYYY-MM-DD"
+            ),
         }[group_by]
         settled = tasks.c.charge == Charge.SETTLED.value
         query = (

@@ -147,3 +147,13 @@ task_events = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
 )
+
+# Request-rate token buckets shared by every process (used on PostgreSQL).
+rate_buckets = sa.Table(
+    "rate_buckets",
+    metadata,
+    sa.Column("key_id", sa.String(24), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("granted", sa.Boolean, nullable=False, server_default=sa.true()),
+)

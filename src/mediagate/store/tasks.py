@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.core.accounts import Hold
@@ -33,6 +34,7 @@ from mediagate.store.schema import idempotency_keys, task_events, tasks
 _outputs_decoder = msgspec.json.Decoder(tuple[Output, ...])
 _params_decoder = msgspec.json.Decoder(GenerationParams)
 _TERMINAL_VALUES = [s.value for s in TERMINAL]
+log = structlog.get_logger("mediagate.store")
 
 
 class TransitionError(RuntimeError):
@@ -148,6 +150,13 @@ async def _advance_in(
     return Advanced(committed=True, webhook_queued=queued)
 
 
+async def _lock(conn: AsyncConnection, name: str) -> None:
+    """On PostgreSQL, a transaction-scoped advisory lock on ``name`` (SQLite's writes are
+    serialized already)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+
+
 class TaskRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -166,6 +175,7 @@ class TaskRepository:
         async with self._db.write() as conn:
             if idempotency is not None:
                 scope, print_, since = idempotency
+                await _lock(conn, f"idem:{scope}")
                 row = (
                     await conn.execute(
                         sa.select(idempotency_keys).where(idempotency_keys.c.scope == scope)
@@ -307,6 +317,7 @@ class TaskRepository:
             sa.and_(tasks.c.status == Status.QUEUED.value, tasks.c.slot == 1),
         )
         async with self._db.write() as conn:
+            await _lock(conn, "slots")  # PostgreSQL: one slot decision at a time
             if per_key:
                 mine = (
                     await conn.execute(
@@ -391,6 +402,8 @@ class TaskRepository:
 
     async def advance(self, task: Task, owner: str, update: TaskUpdate, now: float) -> bool:
         """Apply ``update`` if ``owner`` still holds the lease; release it. False if lost."""
+        if not can_move(task.status, update.status):
+            raise TransitionError(f"{task.id}: {task.status} -> {update.status} is not allowed")
         return (await self.advance_many([Advance(task, update)], owner, now))[0].committed
 
     async def advance_many(
@@ -399,14 +412,19 @@ class TaskRepository:
         """Apply each update whose task ``owner`` still leases, all in one transaction (a
         group commit). A task with more work keeps its lease until ``keep_until`` when that
         is given; otherwise, and once a task has no step, the lease is released."""
-        for item in items:
-            if not can_move(item.task.status, item.update.status):
-                raise TransitionError(
-                    f"{item.task.id}: {item.task.status} -> {item.update.status} is not allowed"
-                )
         results: list[Advanced] = []
         async with self._db.write() as conn:
             for item in items:
+                if not can_move(item.task.status, item.update.status):
+                    # A bug in a step; the others in the group still commit.
+                    log.error(
+                        "illegal move refused",
+                        task_id=item.task.id,
+                        src=item.task.status,
+                        dst=item.update.status,
+                    )
+                    results.append(Advanced(committed=False))
+                    continue
                 results.append(await _advance_in(conn, item, owner, now, keep_until))
         return results
 

@@ -84,13 +84,14 @@ class WebhookRepository:
             )
             .order_by(webhook_deliveries.c.next_attempt_at)
             .limit(limit)
-            .scalar_subquery()
         )
+        if self._db.is_postgres:
+            due = due.with_for_update(skip_locked=True)
         async with self._db.write() as conn:
             rows = (
                 await conn.execute(
                     webhook_deliveries.update()
-                    .where(webhook_deliveries.c.id.in_(due))
+                    .where(webhook_deliveries.c.id.in_(due.scalar_subquery()))
                     .values(lease_until=now + lease_s)
                     .returning(*webhook_deliveries.c)
                 )

@@ -1,0 +1,206 @@
+"""The engine against a real store (SQLite and PostgreSQL), with scripted steps: bulk claims,
+no write for a step that changed nothing, group commits, per-provider concurrency, a cancel
+while held, and two engines (two processes' worth) sharing one table."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import sqlalchemy as sa
+
+from mediagate.core.catalogue import default_catalogue
+from mediagate.core.tasks import Mode, Status, Step, Task, TaskUpdate
+from mediagate.jobs.worker import WorkerPool
+from mediagate.store import migrate
+from mediagate.store.db import Database
+from mediagate.store.schema import task_events, tasks
+from mediagate.store.tasks import TaskRepository
+
+POLLS = 3
+
+
+def _task(n: int, provider: str = "sandbox") -> Task:
+    _, params = default_catalogue().validate("seedream-3", "p")
+    now = time.time()
+    return Task(
+        id=f"{n:024x}",
+        key_id="k" * 24,
+        model="seedream-3",
+        prompt="p",
+        params=params,
+        mode=Mode.TEST,
+        provider=provider,
+        status=Status.QUEUED,
+        step=Step.SUBMIT,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+class ScriptedRunner:
+    """submit -> POLLS polls that report nothing new -> done. Records concurrency."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.running: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self.polls: Counter[str] = Counter()
+
+    async def run(self, task: Task) -> TaskUpdate:
+        self.calls[task.id] += 1
+        self.running[task.provider] += 1
+        self.peak[task.provider] = max(self.peak[task.provider], self.running[task.provider])
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.running[task.provider] -= 1
+        now = time.time()
+        if task.step is Step.SUBMIT:
+            return TaskUpdate(Status.PROCESSING, Step.POLL, now + 0.01, progress=10, attempts=0)
+        self.polls[task.id] += 1
+        if self.polls[task.id] <= POLLS:  # "still running": nothing changed
+            return TaskUpdate(Status.PROCESSING, Step.POLL, now + 0.01)
+        return TaskUpdate(Status.DONE, None, None, progress=100, detail="done")
+
+
+async def _setup(url: str, n: int, providers: tuple[str, ...] = ("sandbox",)) -> Database:
+    db = Database(url)
+    await migrate.upgrade(db)
+    repo = TaskRepository(db)
+    for i in range(n):
+        await repo.insert(_task(i, providers[i % len(providers)]), next_run_at=0)
+    return db
+
+
+async def _wait_done(db: Database, n: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with db.read() as conn:
+            done = (
+                await conn.execute(
+                    sa.select(sa.func.count()).where(tasks.c.status == Status.DONE.value)
+                )
+            ).scalar()
+        if done == n:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"only {done} of {n} tasks done")
+
+
+async def test_claims_in_bulk_skips_no_op_writes_and_commits_in_groups(db_url: str) -> None:
+    n = 200
+    db = await _setup(db_url, n)
+    runner = ScriptedRunner()
+    engine = WorkerPool(TaskRepository(db), runner, time.time, concurrency=64)  # type: ignore[arg-type]
+    await engine.start()
+    try:
+        await _wait_done(db, n)
+    finally:
+        await engine.stop()
+    stats = engine.stats
+    assert stats["claimed"] == n and stats["claims"] <= 3, stats  # 200 tasks, one statement
+    assert stats["steps"] == n * (POLLS + 2)
+    assert stats["skipped_writes"] == n * POLLS  # "still running" polls wrote nothing
+    assert stats["commits"] < n, stats  # 2n results committed in far fewer transactions
+    async with db.read() as conn:
+        rows = (await conn.execute(sa.select(task_events.c.status))).scalars().all()
+        leased = (
+            await conn.execute(sa.select(sa.func.count()).where(tasks.c.lease_owner.isnot(None)))
+        ).scalar()
+    assert Counter(rows) == {"queued": n, "processing": n, "done": n}
+    assert leased == 0  # finished tasks give their lease back
+    await db.dispose()
+
+
+async def test_steps_run_concurrently_within_each_providers_bound(db_url: str) -> None:
+    db = await _setup(db_url, 60, providers=("ark", "google"))
+    runner = ScriptedRunner(delay=0.05)
+    engine = WorkerPool(
+        TaskRepository(db),
+        runner,  # type: ignore[arg-type]
+        time.time,
+        concurrency=100,
+        per_provider={"ark": 4},
+        default_per_provider=16,
+    )
+    await engine.start()
+    try:
+        await _wait_done(db, 60)
+    finally:
+        await engine.stop()
+    assert runner.peak["ark"] == 4
+    assert 8 < runner.peak["google"] <= 16
+    await db.dispose()
+
+
+async def test_a_cancel_takes_a_held_task_away(db_url: str) -> None:
+    db = await _setup(db_url, 1)
+    repo = TaskRepository(db)
+
+    class Forever(ScriptedRunner):
+        async def run(self, task: Task) -> TaskUpdate:
+            self.calls[task.id] += 1
+            if task.step is Step.CANCEL:
+                return TaskUpdate(task.status, None, None, detail="cancelled upstream")
+            if task.step is Step.SUBMIT:
+                return TaskUpdate(Status.PROCESSING, Step.POLL, time.time(), upstream_id="u1")
+            return TaskUpdate(Status.PROCESSING, Step.POLL, time.time() + 0.01)
+
+    runner = Forever()
+    engine = WorkerPool(repo, runner, time.time)  # type: ignore[arg-type]
+    await engine.start()
+    try:
+        task_id = f"{0:024x}"
+        deadline = time.monotonic() + 10
+        while runner.calls[task_id] < 5 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert task_id in engine.held
+        cancelled = await repo.cancel(task_id, time.time(), "by the test")
+        assert cancelled is not None and cancelled.step is Step.CANCEL
+        engine.push(task_id, time.time())  # what TaskService.cancel announces
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            after = await repo.get(task_id)
+            if after is not None and after.step is None:
+                break
+            await asyncio.sleep(0.02)
+        # The engine reclaimed it in its cancelled state and ran the CANCEL step once.
+        assert after is not None and after.status is Status.CANCELLED and after.step is None
+        assert task_id not in engine.held
+        calls = runner.calls[task_id]
+        await asyncio.sleep(0.2)
+        assert runner.calls[task_id] == calls  # and polls it no more
+    finally:
+        await engine.stop()
+    await db.dispose()
+
+
+async def test_two_engines_share_one_table_and_run_each_step_once(db_url: str) -> None:
+    n = 300
+    db = await _setup(db_url, n)
+    dbs = [Database(db_url), Database(db_url)]  # two processes' worth of connections
+    runners = [ScriptedRunner(delay=0.002), ScriptedRunner(delay=0.002)]
+    engines = [
+        WorkerPool(TaskRepository(d), r, time.time, concurrency=16)  # type: ignore[arg-type]
+        for d, r in zip(dbs, runners, strict=True)
+    ]
+    for e in engines:
+        await e.start()
+    try:
+        await _wait_done(db, n)
+    finally:
+        for e in engines:
+            await e.stop()
+    submits = Counter[str]()
+    for r in runners:
+        for task_id, calls in r.calls.items():
+            submits[task_id] += calls
+    assert len(submits) == n
+    # Each task ran submit + polls + the last poll exactly once, on one engine or the other.
+    assert set(submits.values()) == {POLLS + 2}
+    assert all(sum(1 for r in runners if t in r.calls) == 1 for t in submits)
+    for d in [db, *dbs]:
+        await d.dispose()
