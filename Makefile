@@ -11,8 +11,9 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# --compile-bytecode: precompiled .pyc, so the first `mediagate` start is not spent compiling.
 $(SYNCED): $(BIN)/uv
-	$(BIN)/uv sync --frozen --inexact --quiet
+	$(BIN)/uv sync --frozen --inexact --quiet --compile-bytecode
 	rm -f $(VENV)/.synced-* && touch $@
 
 run: $(SYNCED)
@@ -25,7 +26,9 @@ lint: $(SYNCED)
 typecheck: $(SYNCED)
 	$(BIN)/mypy
 
+# The PostgreSQL tests start a throwaway cluster of their own; this only installs the server.
 pytest: $(SYNCED)
+	scripts/ensure-postgres.sh
 	$(BIN)/pytest
 
 test: lint typecheck pytest

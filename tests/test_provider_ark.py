@@ -192,3 +192,26 @@ async def test_a_slow_download_still_arrives_whole(
         pass
     media = await ark.fetch(request, sub.upstream_id, 0)
     assert await drain(media) == fake.video
+
+
+async def test_bulk_poll_reads_many_tasks_in_one_list_call(
+    fake: FakeArk, session: aiohttp.ClientSession
+) -> None:
+    ark = adapter(fake, session)
+    ok = await ark.submit(video_request("fine"))
+    bad = await ark.submit(video_request("no [fake:rejected]"))
+    assert not isinstance(ok, Finished) and not isinstance(bad, Finished)
+    ids = [ok.upstream_id, bad.upstream_id, "cgt-unknown"]
+    first = await ark.poll_many(ids)
+    assert isinstance(first[ok.upstream_id], Pending) and "cgt-unknown" not in first
+    second = await ark.poll_many(ids)
+    assert isinstance(second[ok.upstream_id], Ready)
+    assert isinstance(second[bad.upstream_id], ContentRejectedError)
+    assert fake.list_calls == 2 and len(fake.polled_at[ok.upstream_id]) == 2
+    # The official SDK reads the same list endpoint the same way.
+    client = Ark(api_key=fake.api_key, base_url=fake.url + "/api/v3", max_retries=0)
+    listed = client.content_generation.tasks.list(page_size=10, task_ids=ids[:2])
+    assert {t.id: t.status for t in listed.items} == {
+        ok.upstream_id: "succeeded",
+        bad.upstream_id: "failed",
+    }

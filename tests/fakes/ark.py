@@ -5,7 +5,9 @@ sends explicit nulls, which count as absent.
 Prompt tokens script a task: ``[fake:rejected]`` fails it with
 OutputVideoSensitiveContentDetected, ``[fake:input-rejected]`` is a 400 at create,
 ``[fake:internal]`` fails it with an internal error. ``polls`` is how many GETs a task
-stays queued/running."""
+stays queued/running; with ``hold_s`` a task instead runs that many seconds from its
+create. Every poll's time is kept per task (``polled_at``), for benchmarks. The task list
+(``filter.task_ids``) answers many polls in one call."""
 
 from __future__ import annotations
 
@@ -26,10 +28,15 @@ COMMAND = re.compile(r"--(\w+)\s+(\S+)")
 class FakeArk(FakeVendor):
     name = "ark"
 
-    def __init__(self, api_key: str = "ark-test-key", polls: int = 2) -> None:
+    def __init__(
+        self, api_key: str = "ark-test-key", polls: int = 2, hold_s: float | None = None
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.polls = polls
+        self.hold_s = hold_s
+        self.polled_at: dict[str, list[float]] = {}
+        self.list_calls = 0
         self.tasks: dict[str, dict[str, Any]] = {}
         self._seq = itertools.count(1)
         self.video = sample_mp4()
@@ -37,6 +44,7 @@ class FakeArk(FakeVendor):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/v3/contents/generations/tasks", self.create_task)
         app.router.add_get("/api/v3/contents/generations/tasks/{id}", self.get_task)
+        app.router.add_get("/api/v3/contents/generations/tasks", self.list_tasks)
         app.router.add_delete("/api/v3/contents/generations/tasks/{id}", self.delete_task)
         app.router.add_post("/api/v3/images/generations", self.images)
 
@@ -85,7 +93,7 @@ class FakeArk(FakeVendor):
             "ratio": body.get("ratio") or commands.get("ratio") or commands.get("rt") or "16:9",
             "duration": int(body.get("duration") or commands.get("duration") or 5),
             "resolution": body.get("resolution") or commands.get("resolution") or "720p",
-            "created_at": int(time.time()),
+            "created_at": time.time(),
         }
         return web.json_response({"id": task_id})
 
@@ -95,9 +103,31 @@ class FakeArk(FakeVendor):
         task = self.tasks.get(request.match_info["id"])
         if task is None:
             return error(404, "ResourceNotFound", "task not found")
+        return web.json_response(self._polled(task))
+
+    async def list_tasks(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        self.list_calls += 1
+        ids = request.query.getall("filter.task_ids", [])
+        size = int(request.query.get("page_size", "10"))
+        if not 1 <= size <= 500:
+            return error(400, "InvalidParameter", "page_size must be 1 to 500")
+        items = [self._polled(self.tasks[i]) for i in ids[:size] if i in self.tasks]
+        return web.json_response({"total": len(items), "items": items})
+
+    def _polled(self, task: dict[str, Any]) -> dict[str, Any]:
+        """Count one poll of ``task``, move it along, and give its public view."""
+        now = time.time()
+        self.polled_at.setdefault(task["id"], []).append(now)
         task["polls"] += 1
         if task["status"] in ("queued", "running"):
-            if task["polls"] >= self.polls:
+            finished = (
+                now - task["created_at"] >= self.hold_s
+                if self.hold_s is not None
+                else task["polls"] >= self.polls
+            )
+            if finished:
                 if "[fake:rejected]" in task["text"]:
                     task["status"] = "failed"
                     task["error"] = {
@@ -114,8 +144,9 @@ class FakeArk(FakeVendor):
             else:
                 task["status"] = "running" if task["polls"] else "queued"
         public = {k: v for k, v in task.items() if k not in ("polls", "text", "images")}
-        public["updated_at"] = int(time.time())
-        return web.json_response(public)
+        public["created_at"] = int(task["created_at"])
+        public["updated_at"] = int(now)
+        return public
 
     async def delete_task(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:

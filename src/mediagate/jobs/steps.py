@@ -17,6 +17,7 @@ from mediagate.core.errors import (
     UpstreamTimeoutError,
 )
 from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
+from mediagate.jobs.bulk import BulkPolls
 from mediagate.jobs.inputs import InputResolver
 from mediagate.providers.base import (
     Finished,
@@ -61,6 +62,7 @@ class StepRunner:
         slots: Callable[[Task], Awaitable[bool]] | None = None,
     ) -> None:
         self._slots = slots
+        self._bulk = BulkPolls()
         self._catalogue = catalogue
         self._providers = providers
         self._blobs = blobs
@@ -172,7 +174,14 @@ class StepRunner:
             )
         upstream_id = task.upstream_id or ""
         if task.step is Step.POLL:
-            state = await provider.poll(request, upstream_id)
+            if hasattr(provider, "poll_many"):
+                state = await self._bulk.poll(
+                    provider,  # type: ignore[arg-type]
+                    upstream_id,
+                    lambda: provider.poll(request, upstream_id),
+                )
+            else:
+                state = await provider.poll(request, upstream_id)
             if isinstance(state, Ready):
                 return TaskUpdate(
                     status=Status.PROCESSING,

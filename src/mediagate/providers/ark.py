@@ -4,12 +4,14 @@ Seedream / SeedEdit (synchronous image generation). Same API at both base URLs."
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
 from mediagate.core.catalogue import Kind
 from mediagate.core.errors import (
     ContentRejectedError,
+    ProviderError,
     UnavailableError,
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
@@ -145,7 +147,29 @@ class ArkProvider:
         return answer
 
     async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
-        task = await self._task(upstream_id)
+        return self._state(await self._task(upstream_id))
+
+    async def poll_many(
+        self, upstream_ids: list[str]
+    ) -> dict[str, Pending | Ready | ProviderError]:
+        """Many tasks in one call: Ark's task list filtered by id (up to 500 a page). A task
+        missing from the answer is left out, and is then polled on its own."""
+        query = urlencode(
+            [("page_num", "1"), ("page_size", str(len(upstream_ids)))]
+            + [("filter.task_ids", i) for i in upstream_ids]
+        )
+        answer = await self._call("GET", f"/contents/generations/tasks?{query}")
+        states: dict[str, Pending | Ready | ProviderError] = {}
+        for item in obj(answer).get("items") or []:
+            if not isinstance(item, dict) or item.get("id") not in upstream_ids:
+                continue
+            try:
+                states[str(item["id"])] = self._state(item)
+            except ProviderError as exc:
+                states[str(item["id"])] = exc
+        return states
+
+    def _state(self, task: dict[str, Any]) -> Pending | Ready:
         status = str(task.get("status", "")).lower()
         if status == "succeeded":
             return Ready()

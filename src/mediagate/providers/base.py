@@ -17,6 +17,7 @@ from typing import Protocol
 import msgspec
 
 from mediagate.core.catalogue import GenerationParams, ModelSpec
+from mediagate.core.errors import ProviderError
 
 Clock = Callable[[], float]
 
@@ -100,4 +101,17 @@ class Provider(Protocol):
 
     async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
         """Stream a Finished result that came as a link."""
+        ...
+
+
+class BulkPoller(Protocol):
+    """A provider that can report on many upstream jobs in one call (optional)."""
+
+    name: str
+
+    async def poll_many(
+        self, upstream_ids: list[str]
+    ) -> dict[str, Pending | Ready | ProviderError]:
+        """State per upstream id (a failed job as its error); ids left out are polled
+        one by one."""
         ...
