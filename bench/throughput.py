@@ -83,7 +83,7 @@ def main() -> None:
     ap.add_argument("--conc", type=int, nargs="+", default=[1, 8, 32])
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        srv = Server(Path(tmp), latency=0.0, MEDIAGATE_WORKERS="8").start()
+        srv = Server(Path(tmp), latency=0.0).start()
         try:
             key = srv.key()
             for conc in args.conc:

@@ -13,7 +13,10 @@ from mediagate.store.schema import api_keys
 
 
 def _record(row: Any) -> KeyRecord:
-    m = row._mapping
+    return _from(row._mapping)
+
+
+def _from(m: Any) -> KeyRecord:
     return KeyRecord(
         id=m["id"],
         prefix=m["prefix"],
@@ -33,6 +36,12 @@ _COLS = (
     api_keys.c.created_at,
     api_keys.c.revoked_at,
     api_keys.c.account_id,
+)
+
+
+_BY_HASH_SQL = (
+    "SELECT id, prefix, mode, name, created_at, revoked_at, account_id FROM api_keys "
+    "WHERE key_hash = ?"
 )
 
 
@@ -56,6 +65,10 @@ class KeyRepository:
             )
 
     async def by_hash(self, key_hash: str) -> KeyRecord | None:
+        point = self._db.point_read()
+        if point is not None:
+            found = point.execute(_BY_HASH_SQL, (key_hash,)).fetchall()
+            return _from(found[0]) if found else None
         async with self._db.read() as conn:
             row = (
                 await conn.execute(sa.select(*_COLS).where(api_keys.c.key_hash == key_hash))
