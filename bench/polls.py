@@ -22,8 +22,9 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.throughput import run as create_and_poll
 from tests.helpers import Server
+
+from bench.throughput import run as create_and_poll
 
 
 async def hammer(url: str, key: str, paths: list[str], conc: int, seconds: float) -> float:

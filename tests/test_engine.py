@@ -49,6 +49,9 @@ class ScriptedRunner:
         self.calls: Counter[str] = Counter()
         self.polls: Counter[str] = Counter()
 
+    def coalesced(self, task: Task) -> bool:
+        return False
+
     async def run(self, task: Task) -> TaskUpdate:
         self.calls[task.id] += 1
         self.running[task.provider] += 1

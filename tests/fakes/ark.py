@@ -35,6 +35,7 @@ class FakeArk(FakeVendor):
         self.api_key = api_key
         self.polls = polls
         self.hold_s = hold_s
+        self.release_at: float | None = None  # with hold_s: no task finishes before this
         self.polled_at: dict[str, list[float]] = {}
         self.list_calls = 0
         self.tasks: dict[str, dict[str, Any]] = {}
@@ -122,11 +123,12 @@ class FakeArk(FakeVendor):
         self.polled_at.setdefault(task["id"], []).append(now)
         task["polls"] += 1
         if task["status"] in ("queued", "running"):
-            finished = (
-                now - task["created_at"] >= self.hold_s
-                if self.hold_s is not None
-                else task["polls"] >= self.polls
-            )
+            if self.hold_s is not None:
+                finished = now - task["created_at"] >= self.hold_s and (
+                    self.release_at is None or now >= self.release_at
+                )
+            else:
+                finished = task["polls"] >= self.polls
             if finished:
                 if "[fake:rejected]" in task["text"]:
                     task["status"] = "failed"

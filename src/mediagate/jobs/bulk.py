@@ -2,7 +2,8 @@
 jobs at once (``BulkPoller``) are answered by one upstream call instead of one call each.
 
 A poll step awaits ``BulkPolls.poll``; requests arriving within ``window_s`` of each other
-are sent as one ``poll_many`` of at most ``batch`` ids. A job the answer leaves out is
+are sent as one ``poll_many`` of at most ``batch`` ids (a poll may so wait up to a
+quarter of a second: nothing next to intervals of seconds). A job the answer leaves out is
 polled on its own; a failed call fails each step in it, so each retries as it would have.
 """
 
@@ -23,8 +24,10 @@ class _Batch:
 
 
 class BulkPolls:
-    def __init__(self, batch: int = 200, window_s: float = 0.005) -> None:
+    def __init__(self, batch: int = 100, window_s: float = 0.25, calls: int = 4) -> None:
         self._batch = batch
+        self._calls = calls  # bulk calls in flight at once, per provider
+        self._sems: dict[str, asyncio.Semaphore] = {}
         self._window_s = window_s
         self._open: dict[str, _Batch] = {}
         self.calls = 0
@@ -55,8 +58,10 @@ class BulkPolls:
         if self._open.get(provider.name) is batch:
             del self._open[provider.name]
         self.calls += 1
+        sem = self._sems.setdefault(provider.name, asyncio.Semaphore(self._calls))
         try:
-            states = await provider.poll_many(list(batch.waiters))
+            async with sem:
+                states = await provider.poll_many(list(batch.waiters))
         except Exception as exc:
             for futures in batch.waiters.values():
                 for f in futures:

@@ -70,6 +70,13 @@ class StepRunner:
         self._clock = clock
         self._rng = rng or random.Random()
 
+    def coalesced(self, task: Task) -> bool:
+        """True for a poll step answered by a bulk call (``BulkPolls``): it waits on that
+        call, which bounds the upstream I/O itself, so it takes no per-step slot."""
+        if task.step is not Step.POLL:
+            return False
+        return hasattr(self._providers.get(task.provider), "poll_many")
+
     async def run(self, task: Task) -> TaskUpdate:
         now = self._clock()
         spec = self._catalogue.get(task.model)

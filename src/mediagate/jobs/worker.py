@@ -7,7 +7,8 @@ How a task moves through one process:
 - **Hold.** A claimed task stays leased to this process until it has no step left. Its next
   step is scheduled in memory; one statement renews every lease this process holds.
 - **Run.** Steps are I/O: many run at once, at most ``concurrency`` in all and at most
-  ``per_provider`` against one provider. CPU work (sandbox renders) is in the process pool.
+  ``per_provider`` against one provider. Polls answered in bulk (one upstream call for
+  many tasks) are bounded by that call instead. CPU work (renders) is in the process pool.
 - **Commit.** A step that changed nothing (a poll that says "still running") writes
   nothing. The others are committed together, many per transaction, each guarded by the
   lease and the state machine.
@@ -48,6 +49,7 @@ log = structlog.get_logger("mediagate.worker")
 LEASE_S = 60.0  # a process that stops renewing its leases this long loses its tasks
 RENEW_S = LEASE_S / 3
 CLAIM_BATCH = 500
+_NO_LIMIT = contextlib.nullcontext()
 
 
 def _host() -> str:
@@ -237,18 +239,20 @@ class WorkerPool:
                 task = self.held.get(task_id)
                 if task is None or task_id in self._running:
                     continue  # dropped, or a stale schedule of a running task
-                await self._concurrency.acquire()
+                bounded = not self._runner.coalesced(task)
+                if bounded:
+                    await self._concurrency.acquire()
                 self._running.add(task_id)
-                step = asyncio.create_task(self._run(task), name=f"step-{task_id}")
+                step = asyncio.create_task(self._run(task, bounded), name=f"step-{task_id}")
                 self._steps.add(step)
                 step.add_done_callback(self._steps.discard)
             wait = (self._heap[0][0] - now) if self._heap else None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._due_wake.wait(), wait)
 
-    async def _run(self, task: Task) -> None:
+    async def _run(self, task: Task, bounded: bool) -> None:
         try:
-            async with self._provider_sem(task.provider):
+            async with self._provider_sem(task.provider) if bounded else _NO_LIMIT:
                 try:
                     update = await self._runner.run(task)
                 except Exception as exc:
@@ -264,7 +268,8 @@ class WorkerPool:
             self.held.pop(task.id, None)
         finally:
             self._running.discard(task.id)
-            self._concurrency.release()
+            if bounded:
+                self._concurrency.release()
 
     async def _settle(self, task: Task, update: TaskUpdate) -> None:
         if self.held.get(task.id) is not task:
