@@ -21,7 +21,10 @@ _SPENDING = [Charge.HELD.value, Charge.SETTLED.value]
 
 
 def _account(row: Any, held: int = 0) -> Account:
-    m = row._mapping
+    return _account_from(row._mapping, held)
+
+
+def _account_from(m: Any, held: int = 0) -> Account:
     models = m["allowed_models"]
     return Account(
         id=m["id"],
@@ -34,6 +37,9 @@ def _account(row: Any, held: int = 0) -> Account:
         allowed_models=_models.decode(models) if models is not None else None,
         disabled_at=m["disabled_at"],
     )
+
+
+_INSERT_ENTRY = ledger.insert()
 
 
 async def _entry(
@@ -49,7 +55,8 @@ async def _entry(
     note: str = "",
 ) -> None:
     await conn.execute(
-        ledger.insert().values(
+        _INSERT_ENTRY,
+        dict(
             account_id=account_id,
             key_id=key_id,
             task_id=task_id,
@@ -58,7 +65,7 @@ async def _entry(
             amount_micros=amount,
             at=now,
             note=note,
-        )
+        ),
     )
 
 
@@ -160,6 +167,10 @@ class AccountRepository:
 
     async def get(self, account_id: str, with_held: bool = True) -> Account | None:
         """The account; ``with_held`` also sums the prices its unfinished tasks hold."""
+        point = self._db.point_read() if not with_held else None
+        if point is not None:  # the check on every create: one point read
+            found = point.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchall()
+            return _account_from(found[0]) if found else None
         async with self._db.read() as conn:
             row = (
                 await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))

@@ -1,8 +1,12 @@
 """Engine set-up: SQLite (WAL, one writer connection, BEGIN IMMEDIATE) or PostgreSQL (asyncpg).
 
-SQLite has one writer. Writes go through a pool of exactly one connection of their own, so a
-writer never waits for a connection that a reader holds, and never spins in SQLite's busy
-handler; reads use a separate pool and never take the write lock.
+SQLite has one writer. Writes go through a pool of exactly one connection of their own that
+runs inline on the event loop's thread (``sqlite_inline``): a transaction never waits for
+the loop to come round between statements, and a writer never waits for a connection a
+reader holds, nor spins in SQLite's busy handler. WAL checkpoints run off the loop
+(``checkpoint``). Reads use a separate pool, or a point-read connection, and never take
+the write lock. Several processes on one SQLite file work, but their writes then wait for
+each other in SQLite's lock; PostgreSQL is the store for scaling out.
 
 ``synchronous``: with WAL, NORMAL (the default here) syncs the WAL at checkpoints, not at each
 commit. A commit is in the WAL file, and so in the OS's page cache, before it returns: a
@@ -13,6 +17,8 @@ commit and survives those too, at about one fsync per write transaction.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from mediagate.store.sqlite_inline import inline_creator
 
 BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL LISTEN/NOTIFY channels: new due work, queued webhooks, revoked keys.
@@ -39,19 +47,29 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.is_postgres = url.startswith("postgresql")
         self._point: sqlite3.Connection | None = None
+        self._writer: AsyncConnection | None = None
+        self._write_lock = asyncio.Lock()
         if synchronous.upper() not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
         if self.is_sqlite:
             args = {"timeout": BUSY_TIMEOUT_MS / 1000}
+            # A fixed pool: an overflow connection closed after each use costs a thread and
+            # the pragmas every time it is opened again.
             self.engine: AsyncEngine = create_async_engine(
-                url, connect_args=args, pool_size=8, max_overflow=8
+                url, connect_args=args, pool_size=16, max_overflow=0, pool_timeout=600
             )
-            # The single writer: a pool of one, so writers queue for it in order.
+            # The single writer: a pool of one, so writers queue for it in order, and run
+            # inline on the loop's thread (see sqlite_inline).
+            path = make_url(url).database or ""
             self.write_engine = create_async_engine(
-                url, connect_args=args, pool_size=1, max_overflow=0, pool_timeout=600
+                url,
+                async_creator=inline_creator(path, BUSY_TIMEOUT_MS / 1000),
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=600,
             )
             _tune_sqlite(self.engine, synchronous.upper())
-            _tune_sqlite(self.write_engine, synchronous.upper())
+            _tune_sqlite(self.write_engine, synchronous.upper(), writer=True)
         else:
             kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size}
             if self.is_postgres:
@@ -70,12 +88,47 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction. On SQLite it is BEGIN IMMEDIATE on the one writer connection,
-        so a read-modify-write cannot fail half way or lose an update."""
-        async with self.write_engine.connect() as conn:
-            conn = await conn.execution_options(mediagate_write=True)
-            async with conn.begin():
+        """A write transaction. On SQLite: BEGIN IMMEDIATE on the one writer connection, kept
+        open for the life of the process and taken under a lock, and committed with a plain
+        ``commit()``: SQLAlchemy's ``async with`` exits commit and close in a task of their
+        own, a loop turn later, and the write lock would be held across it."""
+        if not self.is_sqlite:
+            async with self.write_engine.connect() as conn:
+                conn = await conn.execution_options(mediagate_write=True)
+                async with conn.begin():
+                    yield conn
+            return
+        async with self._write_lock:
+            if self._writer is None:
+                conn = await self.write_engine.connect()
+                self._writer = await conn.execution_options(mediagate_write=True)
+            conn = self._writer
+            try:
+                await conn.begin()
                 yield conn
+            except BaseException:
+                await self._rollback(conn)
+                raise
+            try:
+                await conn.commit()
+            except BaseException:
+                await self._rollback(conn)
+                raise
+
+    async def _rollback(self, conn: AsyncConnection) -> None:
+        try:
+            await conn.rollback()
+        except Exception:  # a broken connection: open a new one next time
+            self._writer = None
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the database file (PASSIVE: never waits for readers or
+        the writer), on a pool connection's thread, so the inline writer never pays for it."""
+        if self.is_sqlite:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def point_read(self) -> sqlite3.Connection | None:
         """SQLite only: a plain connection for point reads (one row by key) made on the
@@ -98,11 +151,15 @@ class Database:
             self._point.close()
             self._point = None
         await self.engine.dispose()
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._writer.close()
+            self._writer = None
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
 
 
-def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+def _tune_sqlite(engine: AsyncEngine, synchronous: str, writer: bool = False) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -114,6 +171,8 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
+        if writer:  # checkpoints run off the loop (Database.checkpoint), not in a commit
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(sync_engine, "begin")

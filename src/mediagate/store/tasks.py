@@ -80,6 +80,12 @@ def _task_from(m: Any) -> Task:
     )
 
 
+# Statements built once; each execution only binds its parameters (building a statement
+# with .values() per call costs more than running it on SQLite).
+_INSERT_TASK = tasks.insert()
+_INSERT_EVENT = task_events.insert()
+
+
 def _DUE(now: float) -> sa.ColumnElement[bool]:
     """A task with work whose time has come and whose lease, if any, has run out."""
     return sa.and_(
@@ -147,9 +153,8 @@ async def _advance_in(
         queued = await webhook_ops.enqueue(conn, task.id, update.status, now)
     if update.status != task.status or update.detail:
         await conn.execute(
-            task_events.insert().values(
-                task_id=task.id, at=now, status=update.status.value, detail=update.detail
-            )
+            _INSERT_EVENT,
+            dict(task_id=task.id, at=now, status=update.status.value, detail=update.detail),
         )
     return Advanced(committed=True, webhook_queued=queued)
 
@@ -202,7 +207,8 @@ class TaskRepository:
             if hold is not None:
                 await ledger_ops.hold(conn, hold, task.id, task.created_at)
             await conn.execute(
-                tasks.insert().values(
+                _INSERT_TASK,
+                dict(
                     id=task.id,
                     key_id=task.key_id,
                     model=task.model,
@@ -223,12 +229,13 @@ class TaskRepository:
                     created_at=task.created_at,
                     updated_at=task.updated_at,
                     next_run_at=next_run_at,
-                )
+                ),
             )
             await conn.execute(
-                task_events.insert().values(
+                _INSERT_EVENT,
+                dict(
                     task_id=task.id, at=task.created_at, status=task.status.value, detail="created"
-                )
+                ),
             )
             await notify(conn, TASKS_CHANNEL)
         return None
@@ -370,6 +377,11 @@ class TaskRepository:
 
     async def unfinished_count(self, key_id: str) -> int:
         """How many of the key's tasks are queued or running (the queue-depth cap)."""
+        point = self._db.point_read()
+        if point is not None:
+            sql = "SELECT count(*) FROM tasks WHERE key_id = ? AND status IN (?, ?)"
+            args = (key_id, Status.QUEUED.value, Status.PROCESSING.value)
+            return int(point.execute(sql, args).fetchall()[0][0])
         query = sa.select(sa.func.count()).where(
             tasks.c.key_id == key_id, tasks.c.status.in_([Status.QUEUED, Status.PROCESSING])
         )
