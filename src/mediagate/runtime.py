@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import multiprocessing
 import os
 import time
@@ -9,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import aiohttp
+import structlog
 
 from mediagate import __version__
 from mediagate.core.billing import AccountService
@@ -34,6 +37,8 @@ from mediagate.store.limits import SharedRateLimiter
 from mediagate.store.listen import Listener
 from mediagate.store.tasks import TaskRepository
 from mediagate.store.webhooks import WebhookRepository
+
+log = structlog.get_logger("mediagate.runtime")
 
 
 class Runtime:
@@ -75,6 +80,7 @@ class Runtime:
             else RateLimiter(settings.rate_limit_rpm, clock)
         )
         self.listener: Listener | None = None
+        self._checkpoints: asyncio.Task[None] | None = None
         self.render_pool = ProcessPoolExecutor(
             max_workers=settings.render_processes or os.cpu_count() or 1,
             mp_context=multiprocessing.get_context("spawn"),
@@ -161,7 +167,8 @@ class Runtime:
     async def start(self, engine: bool) -> None:
         """Start this process's background work: the engine and the webhook sender when
         ``engine``, and on PostgreSQL the LISTEN connection that wakes them."""
-        self._engine_started = engine
+        if self.db.is_sqlite:
+            self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="checkpoint")
         if engine:
             await self.workers.start()
             await self.webhooks.start()
@@ -176,7 +183,21 @@ class Runtime:
             )
             await self.listener.start()
 
+    async def _checkpoint_loop(self) -> None:
+        """SQLite's writer does not checkpoint the WAL in its commits (that would stall the
+        loop); this copies it into the database file every second, off the loop."""
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.db.checkpoint()
+            except Exception:
+                log.exception("WAL checkpoint failed")
+
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoints
         if self.listener is not None:
             await self.listener.stop()
         await self.workers.stop()

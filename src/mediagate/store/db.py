@@ -128,6 +128,7 @@ class Database:
         the writer), on a pool connection's thread, so the inline writer never pays for it."""
         if self.is_sqlite:
             async with self.engine.connect() as conn:
+                conn = await conn.execution_options(mediagate_read=True)  # no BEGIN
                 await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def point_read(self) -> sqlite3.Connection | None:
@@ -173,6 +174,7 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str, writer: bool = False) ->
         cur.execute("PRAGMA foreign_keys=ON")
         if writer:  # checkpoints run off the loop (Database.checkpoint), not in a commit
             cur.execute("PRAGMA wal_autocheckpoint=0")
+            cur.execute(f"PRAGMA journal_size_limit={16 * 1024 * 1024}")  # WAL file, once reset
         cur.close()
 
     @event.listens_for(sync_engine, "begin")
