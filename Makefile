@@ -27,9 +27,10 @@ typecheck: $(SYNCED)
 	$(BIN)/mypy
 
 # The PostgreSQL tests start a throwaway cluster of their own; this only installs the server.
+# Two processes (pytest-xdist), one test file each at a time: most tests wait on servers.
 pytest: $(SYNCED)
 	scripts/ensure-postgres.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest
 

@@ -85,7 +85,7 @@ def test_tasks_survive_two_kill_9s(tmp_path: Path, db_url: str) -> None:
 def test_killing_one_worker_leaves_the_other_to_finish(tmp_path: Path, db_url: str) -> None:
     data = tmp_path / "data"
     env = {"MEDIAGATE_DATABASE_URL": db_url, "MEDIAGATE_ENGINE_SWEEP_S": "0.5"}
-    api = Server(data, latency=2.0, MEDIAGATE_ENGINE="0", **env).start()  # API only
+    api = Server(data, latency=1.0, MEDIAGATE_ENGINE="0", **env).start()  # API only
     workers: list[subprocess.Popen[bytes]] = []
     try:
         for _ in range(2):

@@ -124,7 +124,7 @@ class FakeArk(FakeVendor):
         task["polls"] += 1
         if task["status"] in ("queued", "running"):
             if self.hold_s is not None:
-                finished = now - task["created_at"] >= self.hold_s and (
+                finished = now - task.get("created_at", now) >= self.hold_s and (
                     self.release_at is None or now >= self.release_at
                 )
             else:
@@ -146,7 +146,7 @@ class FakeArk(FakeVendor):
             else:
                 task["status"] = "running" if task["polls"] else "queued"
         public = {k: v for k, v in task.items() if k not in ("polls", "text", "images")}
-        public["created_at"] = int(task["created_at"])
+        public["created_at"] = int(task.get("created_at", now))
         public["updated_at"] = int(now)
         return public
 
