@@ -198,3 +198,9 @@ async def test_blob_put_reports_the_size_it_streamed(tmp_path) -> None:  # type:
     info = await blobs.put("t/x/0.bin", chunks())
     assert info.size == 300_005 == await blobs.size("t/x/0.bin")
     assert (await blobs.put("t/x/1.bin", b"xyz")).size == 3
+
+
+def test_the_head_revision_a_start_checks_is_the_newest_migration() -> None:
+    from mediagate.store.migrate import HEAD, head_revision
+
+    assert head_revision() == HEAD

@@ -11,11 +11,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from PIL import Image, UnidentifiedImageError
 
 from mediagate.core.errors import InputError
 from mediagate.providers.base import InputImage
-from mediagate.providers.sandbox.media import open_image
 from mediagate.storage.blobs import BlobNotFound, BlobStore
 from mediagate.storage.signing import FILES_PREFIX, UrlSigner
 
@@ -194,6 +192,10 @@ class InputResolver:
 
 def sniff(param: str, data: bytes) -> str:
     """The image's MIME type, by decoding its header; anything else is an InputError."""
+    from PIL import Image, UnidentifiedImageError  # imported on first use: a faster start
+
+    from mediagate.providers.sandbox.media import open_image
+
     try:
         img: Image.Image = open_image(data)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):

@@ -35,7 +35,6 @@ from mediagate.providers.base import (
     Result,
     Submitted,
 )
-from mediagate.providers.sandbox import media
 
 MAGIC_PROMPTS = {
     "[sandbox:content-rejected]": ContentRejectedError(
@@ -84,6 +83,8 @@ class SandboxProvider:
         return Ready()
 
     async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
+        from mediagate.providers.sandbox import media  # PyAV and numpy: loaded when first used
+
         spec, params = request.spec, request.params
         seed = request.seed + index
         base = request.images[0].data if request.images else None
