@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fakes.ark import FakeArk
@@ -88,23 +87,7 @@ def main() -> None:
         try:
             assert srv.proc is not None
             pid = srv.proc.pid
-            admin = srv.key("admin")
-            ah = {"Authorization": admin}
-            acct = requests.post(
-                srv.url + "/v1/admin/accounts", json={"name": "b"}, headers=ah, timeout=10
-            ).json()["id"]
-            requests.post(
-                srv.url + f"/v1/admin/accounts/{acct}/topup",
-                json={"amount": 10_000_000},
-                headers=ah,
-                timeout=10,
-            )
-            key = requests.post(
-                srv.url + "/v1/admin/keys",
-                json={"mode": "live", "account_id": acct},
-                headers=ah,
-                timeout=10,
-            ).json()["key"]
+            key = srv.funded_live_key(10_000_000)
             rate = asyncio.run(create_all(srv.url, key, args.tasks))
             print(f"created {args.tasks} tasks at {rate:.0f}/s; RSS {rss_mb(pid):.0f} MB")
             while len(fake.tasks) < args.tasks:  # every task submitted upstream

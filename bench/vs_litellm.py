@@ -125,21 +125,7 @@ def main() -> None:
         )
         try:
             mg.start()
-            admin = mg.key("admin")
-            ah = {"Authorization": admin}
-            acct = requests.post(
-                mg.url + "/v1/admin/accounts", json={"name": "bench"}, headers=ah, timeout=10
-            ).json()["id"]
-            requests.post(
-                mg.url + f"/v1/admin/accounts/{acct}/topup",
-                json={"amount": 1_000_000},
-                headers=ah,
-                timeout=10,
-            )
-            made = {"mode": "live", "account_id": acct}
-            key = requests.post(
-                mg.url + "/v1/admin/keys", json=made, headers=ah, timeout=10
-            ).json()["key"]
+            key = mg.funded_live_key(1_000_000)
             wait_http(f"http://127.0.0.1:{ll_port}/health/liveliness", timeout=180)
             mg_body = {"model": "seedream-3", "prompt": "a fox", "response_format": "b64_json"}
             a = (mg.url + "/v1/images/generations", {"Authorization": f"Bearer {key}"}, mg_body)

@@ -100,6 +100,27 @@ class Server:
     def key(self, mode: str = "test") -> str:
         return self.cli("keys", "create", f"--{mode}").strip()
 
+    def funded_live_key(self, amount: float) -> str:
+        """A live key on an account of its own holding ``amount``, made with the admin API."""
+        admin = {"Authorization": self.key("admin")}
+        account = requests.post(
+            self.url + "/v1/admin/accounts", json={"name": "funded"}, headers=admin, timeout=10
+        ).json()["id"]
+        requests.post(
+            self.url + f"/v1/admin/accounts/{account}/topup",
+            json={"amount": amount},
+            headers=admin,
+            timeout=10,
+        ).raise_for_status()
+        made = requests.post(
+            self.url + "/v1/admin/keys",
+            json={"mode": "live", "account_id": account},
+            headers=admin,
+            timeout=10,
+        )
+        made.raise_for_status()
+        return str(made.json()["key"])
+
     def rows(self, sql: str, **params: object) -> list[tuple[Any, ...]]:
         """Rows of a query on this server's database (SQLite or PostgreSQL)."""
         return db_rows(self.env.get("MEDIAGATE_DATABASE_URL") or self.sqlite_url, sql, **params)
