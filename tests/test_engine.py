@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections import Counter
 
+import pytest
 import sqlalchemy as sa
 
 from mediagate.core.catalogue import default_catalogue
@@ -207,3 +208,27 @@ async def test_two_engines_share_one_table_and_run_each_step_once(db_url: str) -
     assert all(sum(1 for r in runners if t in r.calls) == 1 for t in submits)
     for d in [db, *dbs]:
         await d.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_cancel_in_another_process_reaches_the_holder_by_notify(db_url: str) -> None:
+    """PostgreSQL: the cancel's NOTIFY names the task, and the process holding it drops
+    its copy at once (not at its next lease renewal)."""
+    from mediagate.store.db import TASKS_CHANNEL
+    from mediagate.store.listen import Listener
+
+    db = await _setup(db_url, 1)
+    heard: list[str] = []
+    listener = Listener(db_url, {TASKS_CHANNEL: heard.append})
+    await listener.start()
+    try:
+        other = Database(db_url)  # the process that cancels
+        await TaskRepository(other).cancel(f"{0:024x}", time.time(), "elsewhere")
+        deadline = time.monotonic() + 5
+        while f"{0:024x}" not in heard and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert f"{0:024x}" in heard
+        await other.dispose()
+    finally:
+        await listener.stop()
+        await db.dispose()

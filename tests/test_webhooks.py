@@ -99,6 +99,30 @@ def test_signed_delivery_in_the_gptunnel_shape(hooked: Server, receiver: Receive
         verify_webhook(key_and_secret(hooked)[1], headers, body)  # another key's secret
 
 
+def test_a_cancel_is_delivered_at_once(hooked: Server, receiver: Receiver) -> None:
+    """The sender sleeps until a delivery is queued: a cancel's delivery wakes it."""
+    key, secret = key_and_secret(hooked)
+    made = requests.post(
+        hooked.url + "/v1/media/create",
+        headers={"Authorization": key},
+        json={"model": "glabs-veo-3-1-fast", "prompt": "hook", "callback_url": receiver.url},
+        timeout=10,
+    ).json()
+    time.sleep(1.0)  # the sender has gone back to sleep
+    started = time.monotonic()
+    gone = requests.post(
+        hooked.url + "/v1/media/cancel",
+        headers={"Authorization": key},
+        json={"task_id": made["id"]},
+        timeout=10,
+    )
+    assert gone.status_code == 200, gone.text
+    headers, body = receiver.wait(1, timeout=10)[0]
+    assert time.monotonic() - started < 3
+    event = verify_webhook(secret, headers, body)
+    assert event["id"] == made["id"] and event["status"] == "cancelled"
+
+
 def test_each_dialect_gets_its_own_shape(hooked: Server, receiver: Receiver) -> None:
     key, secret = key_and_secret(hooked)
     auth = {"Authorization": f"Bearer {key}"}

@@ -125,6 +125,7 @@ class Runtime:
             settings.input_allow_private,
             first_retry_s=settings.webhook_first_retry_s,
         )
+        self.tasks.on_webhook = self.webhooks.wake
         self.workers = WorkerPool(
             self.task_repo,
             runner,
@@ -139,6 +140,14 @@ class Runtime:
         """The Queue port: new or changed work. The engine here claims it; on PostgreSQL
         the store's NOTIFY also tells every other process."""
         self.workers.push(task_id, due)
+
+    def _task_signal(self, task_id: str) -> None:
+        """NOTIFY from any process: new work (no payload), or a task that changed under
+        its holder (a cancel names it), whose held copy is then dropped."""
+        if task_id:
+            self.workers.push(task_id, self.clock())
+        else:
+            self.workers.wake()
 
     def _committed(self, task_id: str, webhook_queued: bool) -> None:
         self.tasks.watch.notify(task_id)
@@ -176,9 +185,9 @@ class Runtime:
             self.listener = Listener(
                 self.settings.db_url,
                 {
-                    TASKS_CHANNEL: self.workers.wake,
-                    WEBHOOKS_CHANNEL: self.webhooks.wake,
-                    KEYS_CHANNEL: self.keys.invalidate,
+                    TASKS_CHANNEL: self._task_signal,
+                    WEBHOOKS_CHANNEL: lambda _: self.webhooks.wake(),
+                    KEYS_CHANNEL: lambda _: self.keys.invalidate(),
                 },
             )
             await self.listener.start()

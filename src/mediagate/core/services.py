@@ -156,6 +156,7 @@ class TaskService:
         self._clock = clock
         self._media = media
         self.watch = watch or TaskWatch()
+        self.on_webhook: Callable[[], None] | None = None  # a delivery was queued here
 
     async def create(
         self,
@@ -301,6 +302,8 @@ class TaskService:
         # Announced either way: an engine holding the task drops its copy, and a CANCEL
         # step is claimed to stop the upstream job.
         self._queue(task.id, self._clock())
+        if cancelled.callback_url and self.on_webhook is not None:
+            self.on_webhook()  # the cancel queued a delivery: the sender is asleep
         self.watch.notify(task.id)
         return cancelled
 

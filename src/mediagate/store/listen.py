@@ -1,6 +1,7 @@
 """PostgreSQL LISTEN: wakes this process when another commits new work, queues a webhook or
 revokes a key. One dedicated asyncpg connection, reconnected on loss; every handler also
-runs after each (re)connect, since a signal may have been missed in between."""
+runs after each (re)connect, since a signal may have been missed in between. A handler gets
+the notification's payload ("" after a reconnect)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def asyncpg_dsn(url: str) -> str:
 
 
 class Listener:
-    def __init__(self, url: str, handlers: dict[str, Callable[[], None]]) -> None:
+    def __init__(self, url: str, handlers: dict[str, Callable[[str], None]]) -> None:
         self._dsn = asyncpg_dsn(url)
         self._handlers = handlers
         self._task: asyncio.Task[None] | None = None
@@ -38,9 +39,9 @@ class Listener:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def _fire(self, channel: str) -> None:
+    def _fire(self, channel: str, payload: str = "") -> None:
         with contextlib.suppress(Exception):
-            self._handlers[channel]()
+            self._handlers[channel](payload)
 
     async def _run(self) -> None:
         import asyncpg
@@ -50,7 +51,8 @@ class Listener:
             try:
                 conn = await asyncpg.connect(self._dsn)
                 for channel in self._handlers:
-                    await conn.add_listener(channel, lambda *a: self._fire(a[2]))
+                    # asyncpg calls back with (connection, pid, channel, payload)
+                    await conn.add_listener(channel, lambda *a: self._fire(a[2], a[3]))
                 for channel in self._handlers:
                     self._fire(channel)
                 self.connected.set()

@@ -323,7 +323,7 @@ class TaskRepository:
                         task_id=task_id, at=now, status=Status.CANCELLED.value, detail=detail
                     )
                 )
-                await notify(conn, TASKS_CHANNEL)
+                await notify(conn, TASKS_CHANNEL, task_id)  # holders drop their copy
         return None if row is None else _task(row)
 
     async def take_slot(self, task: Task, per_key: int, per_provider: int) -> bool:
