@@ -121,3 +121,30 @@ def test_killing_one_worker_leaves_the_other_to_finish(tmp_path: Path, db_url: s
                 w.terminate()
                 w.wait(10)
         api.stop()
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def test_render_processes_die_with_a_killed_server(tmp_path: Path) -> None:
+    srv = Server(tmp_path / "data", latency=0.1).start()
+    key = srv.key()
+    (task_id,) = _create(srv, key, 1, "render")
+    assert wait_done(srv.url, key, task_id)["status"] == "done"  # the pool has rendered
+    assert srv.proc is not None
+    workers = [p for p in _children(srv.proc.pid) if "spawn_main" in _cmdline(p)]
+    assert workers, "the render pool should have started"
+    srv.kill9()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
+        time.sleep(0.1)
+    assert not [p for p in workers if Path(f"/proc/{p}").exists()]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

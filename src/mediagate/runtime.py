@@ -14,6 +14,7 @@ import aiohttp
 import structlog
 
 from mediagate import __version__
+from mediagate.children import die_with_parent
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
 from mediagate.core.limits import RateLimiter
@@ -84,6 +85,8 @@ class Runtime:
         self.render_pool = ProcessPoolExecutor(
             max_workers=settings.render_processes or os.cpu_count() or 1,
             mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
         )
         sandbox = SandboxProvider(clock, settings.sandbox_latency_s, self.render_pool)
         self.providers = ProviderRegistry(

@@ -452,15 +452,6 @@ class TaskRepository:
                 results.append(await _advance_in(conn, item, owner, now, keep_until))
         return results
 
-    async def extend_lease(self, task_id: str, owner: str, until: float) -> bool:
-        async with self._db.write() as conn:
-            res = await conn.execute(
-                tasks.update()
-                .where(tasks.c.id == task_id, tasks.c.lease_owner == owner)
-                .values(lease_until=until)
-            )
-        return bool(res.rowcount)
-
     async def renew_leases(self, owner: str, until: float) -> set[str]:
         """Extend every lease ``owner`` holds, in one statement; the ids it still holds."""
         async with self._db.write() as conn:
