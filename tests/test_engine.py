@@ -214,12 +214,14 @@ async def test_two_engines_share_one_table_and_run_each_step_once(db_url: str) -
 async def test_a_cancel_in_another_process_reaches_the_holder_by_notify(db_url: str) -> None:
     """PostgreSQL: the cancel's NOTIFY names the task, and the process holding it drops
     its copy at once (not at its next lease renewal)."""
-    from mediagate.store.db import TASKS_CHANNEL
+    from mediagate.store.db import KEYS_CHANNEL, TASKS_CHANNEL
+    from mediagate.store.keys import KeyRepository
     from mediagate.store.listen import Listener
 
     db = await _setup(db_url, 1)
     heard: list[str] = []
-    listener = Listener(db_url, {TASKS_CHANNEL: heard.append})
+    keys: list[str] = []
+    listener = Listener(db_url, {TASKS_CHANNEL: heard.append, KEYS_CHANNEL: keys.append})
     await listener.start()
     try:
         other = Database(db_url)  # the process that cancels
@@ -228,7 +230,24 @@ async def test_a_cancel_in_another_process_reaches_the_holder_by_notify(db_url: 
         while f"{0:024x}" not in heard and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         assert f"{0:024x}" in heard
+        keys.clear()
+        assert not await KeyRepository(other).revoke("no-such-key", time.time())
+        deadline = time.monotonic() + 5
+        while not keys and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert keys  # a revoke anywhere drops every process's key cache
         await other.dispose()
     finally:
         await listener.stop()
         await db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_processes_starting_together_migrate_in_turn(db_url: str) -> None:
+    from mediagate.store.migrate import HEAD, current
+
+    dbs = [Database(db_url) for _ in range(3)]
+    await asyncio.gather(*(migrate.upgrade(d) for d in dbs))  # none fails on the others
+    assert [await current(d) for d in dbs] == [HEAD] * 3
+    for d in dbs:
+        await d.dispose()

@@ -71,10 +71,7 @@ class Database:
             _tune_sqlite(self.engine, synchronous.upper())
             _tune_sqlite(self.write_engine, synchronous.upper(), writer=True)
         else:
-            kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size}
-            if self.is_postgres:
-                kwargs["pool_pre_ping"] = False
-            self.engine = create_async_engine(url, **kwargs)
+            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
             self.write_engine = self.engine
 
     @asynccontextmanager

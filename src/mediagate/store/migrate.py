@@ -48,4 +48,7 @@ async def upgrade(db: Database) -> None:
     async with db.write() as conn:
         from alembic import command
 
+        if conn.dialect.name == "postgresql":  # processes starting together upgrade in turn
+            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7316551)")
+
         await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), "head"))
