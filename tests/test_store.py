@@ -12,7 +12,8 @@ from mediagate.core.catalogue import default_catalogue
 from mediagate.core.tasks import Mode, Status, Step, Task, TaskUpdate
 from mediagate.store import migrate
 from mediagate.store.db import Database
-from mediagate.store.tasks import TaskRepository, TransitionError
+from mediagate.store.leases import TransitionError
+from mediagate.store.tasks import TaskRepository
 
 
 def _task(task_id: str) -> Task:
