@@ -50,6 +50,7 @@ class Server:
             "MEDIAGATE_PORT": str(self.port),
             "MEDIAGATE_SANDBOX_LATENCY_S": str(latency),
             "MEDIAGATE_INPUT_ALLOW_PRIVATE": "1",
+            "MEDIAGATE_WEBHOOK_ALLOW_PRIVATE": "1",
             "MEDIAGATE_LOG_LEVEL": "warning",
             "MEDIAGATE_RATE_LIMIT_RPM": "0",  # tests poll hard; the limit has its own test
             **env,

@@ -10,10 +10,11 @@ from mediagate.core.catalogue import Catalogue, default_catalogue
 from mediagate.core.errors import InputError, InvalidRequestError
 from mediagate.core.ids import is_task_id, new_task_id, seed_for
 from mediagate.core.tasks import TRANSITIONS, Status, can_move
-from mediagate.jobs.inputs import (
+from mediagate.jobs.inputs import InputResolver
+from mediagate.jobs.netguard import (
     BlockedAddressError,
     GuardedResolver,
-    InputResolver,
+    allow_all,
     is_public_address,
 )
 from mediagate.providers.sandbox import media
@@ -125,6 +126,18 @@ def test_signed_urls() -> None:
         ("100.64.0.1", False),
         ("fd00::1", False),
         ("224.0.0.1", False),
+        # IPv6 forms that carry an IPv4 address count as that address
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of the metadata address
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64 of 10.0.0.1
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("2002:808:808::1", True),  # 6to4 of 8.8.8.8
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("::a00:1", False),  # IPv4-compatible 10.0.0.1
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
+        ("fec0::1", False),  # site-local
     ],
 )
 def test_ssrf_guard_address_classes(addr: str, public: bool) -> None:
@@ -133,8 +146,8 @@ def test_ssrf_guard_address_classes(addr: str, public: bool) -> None:
 
 async def test_guarded_resolver_refuses_names_that_resolve_to_loopback() -> None:
     with pytest.raises(BlockedAddressError):
-        await GuardedResolver(allow_private=False).resolve("localhost", 80)
-    assert await GuardedResolver(allow_private=True).resolve("localhost", 80)
+        await GuardedResolver(is_public_address).resolve("localhost", 80)
+    assert await GuardedResolver(allow_all).resolve("localhost", 80)
 
 
 @pytest.mark.parametrize(
@@ -156,7 +169,9 @@ async def test_guarded_resolver_refuses_names_that_resolve_to_loopback() -> None
     ],
 )
 async def test_input_fetch_refuses_private_targets(tmp_path, url: str) -> None:  # type: ignore[no-untyped-def]
-    resolver = InputResolver(BlobStore.local(tmp_path), UrlSigner(b"k" * 32), 1 << 20, False)
+    resolver = InputResolver(
+        BlobStore.local(tmp_path), UrlSigner(b"k" * 32), 1 << 20, is_public_address
+    )
     with pytest.raises(InputError, match="refused"):
         await resolver.load("t1", (url,))
 

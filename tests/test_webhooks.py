@@ -3,6 +3,7 @@ attempt, replay, the SSRF guard on callback URLs, and tasks never waiting on a w
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -230,35 +231,78 @@ def test_a_hanging_receiver_does_not_hold_up_tasks(hooked: Server, receiver: Rec
     assert wait_done(hooked.url, key, first["id"])["status"] == "done"
 
 
-def test_bad_and_private_callback_urls(tmp_path: Path, receiver: Receiver) -> None:
-    srv = Server(tmp_path, latency=0.1, MEDIAGATE_INPUT_ALLOW_PRIVATE="0").start()
+PRIVATE_CALLBACKS = [
+    "http://127.0.0.1:{port}/hook",
+    "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11:{port}/hook",  # fullwidth digits
+    "http://127\u30020\u30020\u30021:{port}/hook",  # ideographic full stops
+    "http://\U0001d7cf\U0001d7d0\U0001d7d5.0.0.1:{port}/hook",  # mathematical digits
+    "http://2130706433:{port}/hook",  # one decimal number
+    "http://0x7f.1:{port}/hook",
+    "http://[::ffff:127.0.0.1]:{port}/hook",
+    "http://[::127.0.0.1]:{port}/hook",  # IPv4-compatible
+    "http://[64:ff9b::7f00:1]:{port}/hook",  # NAT64
+    "http://[2002:7f00:1::]:{port}/hook",  # 6to4
+    "http://localhost:{port}/hook",
+    "http://hooks.localhost:{port}/hook",
+    "http://10.0.0.5/hook",
+]
+
+
+def test_private_callback_urls_are_refused_at_create_in_each_dialect(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    srv = Server(tmp_path, latency=0.1, MEDIAGATE_WEBHOOK_ALLOW_PRIVATE="0").start()
     try:
         key = srv.key()
-        bad = requests.post(
-            srv.url + "/v1/media/create",
-            headers={"Authorization": key},
-            json={"model": "seedream-3", "prompt": "x", "callback_url": "ftp://x"},
-            timeout=10,
-        )
-        assert bad.status_code == 400 and bad.json()["error"]["param"] == "callback_url"
+        auth = {"Authorization": key}
+        video = "veo-3.0-generate-preview"
+        cases = [("/v1/media/create", "seedream-3", "ftp://x")]
+        cases += [
+            ("/v1/media/create", "seedream-3", t.format(port=receiver.port))
+            for t in PRIVATE_CALLBACKS
+        ]
+        cases += [
+            ("/v1/video/generations", video, receiver.url),
+            ("/v1/videos", video, receiver.url),
+        ]
+        # The images endpoints answer in the response: a callback is refused, never ignored.
+        cases += [("/v1/images/generations", "seedream-3", "https://example.com/h")]
+        for path, model, url in cases:
+            got = requests.post(
+                srv.url + path,
+                headers=auth,
+                json={"model": model, "prompt": "x", "callback_url": url},
+                timeout=10,
+            )
+            assert got.status_code == 400 and "callback_url" in got.text, (path, url, got.text)
+            if path != "/v1/video/generations":  # the unified dialect has its own envelope
+                assert got.json()["error"]["param"] == "callback_url"
+            if url.startswith("http://") and "example" not in url:
+                assert "private" in got.text, url
+        assert srv.rows("SELECT count(*) FROM tasks") == [(0,)]  # nothing was made
+        # A name that only resolves to a private address passes create, and its delivery
+        # fails at once, with the reason, and is never retried.
         made = requests.post(
             srv.url + "/v1/media/create",
-            headers={"Authorization": key},
-            json={"model": "seedream-3", "prompt": "x", "callback_url": receiver.url},
+            headers=auth,
+            json={
+                "model": "seedream-3",
+                "prompt": "x",
+                "callback_url": f"http://{socket.gethostname()}:{receiver.port}/hook",
+            },
             timeout=10,
         ).json()
         deadline = time.monotonic() + 15
         while True:
             listed = requests.get(
-                srv.url + "/v1/webhooks/deliveries", headers={"Authorization": key}, timeout=10
+                srv.url + "/v1/webhooks/deliveries", headers=auth, timeout=10
             ).json()["data"]
             if listed and listed[0]["attempts"]:
                 break
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        assert "refused" in listed[0]["last_error"] and listed[0]["task_id"] == made["id"]
-        assert receiver.got == []  # loopback was never contacted
     finally:
         srv.stop()
-    # The refused attempt is not the end: the delivery waits for its next try.
-    assert listed[0]["status"] == "pending" and listed[0]["next_attempt_at"] is not None
+    assert "refused" in listed[0]["last_error"] and listed[0]["task_id"] == made["id"]
+    assert listed[0]["status"] == "failed" and listed[0]["next_attempt_at"] is None
+    assert receiver.got == []  # nothing private was ever contacted

@@ -21,6 +21,7 @@ from mediagate.core.limits import RateLimiter
 from mediagate.core.services import KeyService, TaskService
 from mediagate.core.tasks import Task
 from mediagate.jobs.inputs import InputResolver
+from mediagate.jobs.netguard import policy
 from mediagate.jobs.steps import StepRunner
 from mediagate.jobs.webhooks import WebhookSender
 from mediagate.jobs.worker import WorkerPool
@@ -103,9 +104,10 @@ class Runtime:
             self.accounts,
             settings.prices,
             max_queued=settings.max_queued_per_key,
+            callbacks_allow_private=settings.webhook_allow_private,
         )
         inputs = InputResolver(
-            self.blobs, self.signer, settings.input_max_bytes, settings.input_allow_private
+            self.blobs, self.signer, settings.input_max_bytes, policy(settings.input_allow_private)
         )
         caps = settings.max_running
         per_key = settings.max_running_per_key
@@ -125,7 +127,7 @@ class Runtime:
             self.task_repo,
             self.key_repo,
             clock,
-            settings.input_allow_private,
+            policy(settings.webhook_allow_private),
             first_retry_s=settings.webhook_first_retry_s,
         )
         self.tasks.on_webhook = self.webhooks.wake

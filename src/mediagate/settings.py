@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     input_allow_private: bool = Field(
         default=False, description="Let input URLs reach private addresses (dev/test only)"
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let callback URLs name private or loopback receivers (self-hosted setups)",
+    )
     sandbox_live: bool = Field(
         default=False,
         description="Run live keys on the sandbox too, charging their accounts: for staging "

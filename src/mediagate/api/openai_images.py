@@ -31,6 +31,10 @@ from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.tasks import Status
 
+NO_CALLBACKS = (
+    "is not taken here: the images endpoints answer with the images themselves; for a webhook, "
+    "create the task with POST /v1/media/create and its callback_url"
+)
 FIELD_NAMES = {"sample_count": "n", "aspect_ratio": "size", "images": "image"}
 FORMATS = ["b64_json", "url"]
 WAIT_MARGIN_S = 30.0
@@ -45,6 +49,7 @@ class GenerateBody(msgspec.Struct):
     size: str | None = None
     response_format: str | None = None
     aspect_ratio: str | None = None  # mediagate extension: the catalogue ratio directly
+    callback_url: str | None = None  # refused: these endpoints answer in the response
 
 
 class ImageRef(msgspec.Struct):
@@ -59,6 +64,7 @@ class EditJsonBody(msgspec.Struct):
     n: int | None = None
     size: str | None = None
     response_format: str | None = None
+    callback_url: str | None = None
 
 
 class ImageData(msgspec.Struct, omit_defaults=True):
@@ -137,6 +143,8 @@ async def _generate(
 async def generations(request: Request[Any, Any, Any], data: GenerateBody) -> Response[Any]:
     """``size`` maps onto the model's aspect ratios; ``response_format`` is ``b64_json``
     (default) or ``url`` (a permanent mediagate link)."""
+    if data.callback_url is not None:
+        raise InvalidRequestError("callback_url", NO_CALLBACKS)
     return await _generate(
         request,
         data.model,
@@ -182,6 +190,8 @@ async def edits(request: Request[Any, Any, Any]) -> Response[Any]:
             for i, ref in enumerate(body.images or [])
             if ref.image_url
         ]
+        if body.callback_url is not None:
+            raise InvalidRequestError("callback_url", NO_CALLBACKS)
         if body.image:
             refs.insert(0, image_ref(body.image, "image"))
         if not refs:
@@ -194,6 +204,8 @@ async def edits(request: Request[Any, Any, Any]) -> Response[Any]:
             "Content-Type", f"{ctype or 'none'} is not accepted", ["multipart/form-data"]
         )
     form = await request.form()
+    if form_text(form, "callback_url") is not None:
+        raise InvalidRequestError("callback_url", NO_CALLBACKS)
     prompt = form_text(form, "prompt")
     if not prompt:
         raise InvalidRequestError("prompt", "is required")

@@ -145,8 +145,10 @@ class TaskService:
         prices: dict[str, str] | None = None,
         watch: TaskWatch | None = None,
         max_queued: int = 0,
+        callbacks_allow_private: bool = False,
     ) -> None:
         self._max_queued = max_queued
+        self._callbacks_allow_private = callbacks_allow_private
         self.catalogue = catalogue
         self._accounts = accounts
         self._prices = dict(prices or {})
@@ -231,7 +233,11 @@ class TaskService:
             price_micros=price,
             charge=Charge.HELD if hold else Charge.NONE,
             route=route,
-            callback_url=check_callback_url(callback.url) if callback else None,
+            callback_url=(
+                check_callback_url(callback.url, self._callbacks_allow_private)
+                if callback
+                else None
+            ),
             dialect=callback.dialect if callback else "",
             public_base=callback.base_url if callback else "",
         )

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from mediagate.core.addresses import private_target, url_host
 from mediagate.core.errors import InvalidRequestError
 
 WINDOW_S = 24 * 3600  # give up a day after the event
@@ -73,9 +74,22 @@ def retry_delay(attempt: int, rng: random.Random, first_s: float = FIRST_RETRY_S
     return rng.uniform(first_s / 2, min(MAX_RETRY_S, first_s * 2**attempt))
 
 
-def check_callback_url(url: str) -> str:
-    """Syntax only; where it points is checked at each delivery (DNS and redirects)."""
-    parts = urlsplit(url)
-    if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
+def check_callback_url(url: str, allow_private: bool = False) -> str:
+    """The URL, if it is http(s) and does not name a private or loopback receiver (any spelling
+    of such an address, or a local name), unless ``allow_private``. Names are resolved, and
+    the connected address checked, at each delivery."""
+    try:
+        parts = urlsplit(url)
+        ok = len(url) <= MAX_URL and parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port
+    except ValueError:
+        ok = False
+    if not ok or url_host(url) is None:
         raise InvalidRequestError("callback_url", "must be an http(s) URL of at most 2048 chars")
+    if not allow_private and private_target(url):
+        raise InvalidRequestError(
+            "callback_url",
+            "names a private or loopback address; webhooks go to public receivers only "
+            "(a self-hosted gateway can allow private ones with MEDIAGATE_WEBHOOK_ALLOW_PRIVATE)",
+        )
     return url

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import ipaddress
-import socket
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from mediagate.core.errors import InputError
+from mediagate.jobs.netguard import (
+    AddressPolicy,
+    blocked_cause,
+    guarded_connector,
+    literal_address,
+    local_name,
+    url_host,
+)
 from mediagate.providers.base import InputImage
 from mediagate.storage.blobs import BlobNotFound, BlobStore
 from mediagate.storage.signing import FILES_PREFIX, UrlSigner
@@ -21,89 +25,16 @@ MAX_REDIRECTS = 3
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
-def is_public_address(host: str) -> bool:
-    """True for globally routable unicast addresses only (no loopback, private, link-local,
-    metadata, multicast, reserved or IPv4-mapped tricks)."""
-    ip = ipaddress.ip_address(host.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def literal_address(host: str) -> str | None:
-    """The address ``host`` spells, in canonical form, also for the legacy IPv4 spellings
-    that C resolvers accept (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``)."""
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
-    if host and all(c in "0123456789abcdefxABCDEFX." for c in host) and host[0].isdigit():
-        try:
-            return socket.inet_ntoa(socket.inet_aton(host))
-        except OSError:
-            return None
-    return None
-
-
-class BlockedAddressError(OSError):
-    """A name resolved to an address input fetching must never reach."""
-
-
-def _blocked(exc: BaseException) -> BlockedAddressError | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, BlockedAddressError):
-            return seen
-        inner = getattr(seen, "os_error", None)
-        seen = inner if isinstance(inner, BaseException) else (seen.__cause__ or seen.__context__)
-    return None
-
-
-class GuardedResolver(AbstractResolver):
-    """Resolves names and refuses any that lead to a non-public address."""
-
-    def __init__(self, allow_private: bool) -> None:
-        self._allow_private = allow_private
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, family=family)
-        except OSError as exc:
-            raise OSError(f"cannot resolve {host}: {exc}") from None
-        results: list[ResolveResult] = []
-        for fam, _, proto, _, sockaddr in infos:
-            addr = str(sockaddr[0])
-            if not self._allow_private and not is_public_address(addr):
-                raise BlockedAddressError(f"{host} resolves to a non-public address")
-            results.append(
-                ResolveResult(
-                    hostname=host,
-                    host=addr,
-                    port=int(sockaddr[1]),
-                    family=fam,
-                    proto=proto,
-                    flags=socket.AI_NUMERICHOST,
-                )
-            )
-        return results
-
-    async def close(self) -> None:
-        return None
-
-
 class InputResolver:
     """Turns the task's image references into bytes, stored under ``in/<task>/<i>``."""
 
     def __init__(
-        self, blobs: BlobStore, signer: UrlSigner, max_bytes: int, allow_private: bool
+        self, blobs: BlobStore, signer: UrlSigner, max_bytes: int, allow: AddressPolicy
     ) -> None:
         self._blobs = blobs
         self._signer = signer
         self._max = max_bytes
-        self._allow_private = allow_private
+        self._allow = allow
 
     async def load(self, task_id: str, refs: tuple[str, ...]) -> tuple[InputImage, ...]:
         """Each input, from storage if already fetched, else fetched and stored now."""
@@ -145,7 +76,7 @@ class InputResolver:
         return None
 
     async def _download(self, param: str, url: str) -> bytes:
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self._allow_private))
+        connector = guarded_connector(self._allow)
         timeout = aiohttp.ClientTimeout(total=30, sock_connect=10)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             for _ in range(MAX_REDIRECTS + 1):
@@ -157,21 +88,27 @@ class InputResolver:
                             continue
                         return await self._body(param, url, resp)
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                    blocked = _blocked(exc)
-                    if blocked is not None:
-                        raise InputError(f"{param}: refused to fetch {url}: {blocked}") from None
-                    reason = str(exc) or "timed out"
+                    # Say why in words that tell nothing of what answered where.
+                    if blocked_cause(exc) is not None:
+                        raise InputError(
+                            f"{param}: refused to fetch {url}: not a public address"
+                        ) from None
+                    reason = "timed out" if isinstance(exc, TimeoutError) else "connection failed"
                     raise InputError(f"{param}: could not fetch {url}: {reason}") from None
         raise InputError(f"{param}: more than {MAX_REDIRECTS} redirects")
 
     def _check_literal(self, param: str, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        hostname = url_host(url)
+        if parts.scheme not in ("http", "https") or not hostname:
             raise InputError(f"{param}: only http(s) URLs can be fetched, got {url}")
-        host = literal_address(parts.hostname)
+        host = literal_address(hostname)
         if host is None:
-            return  # a name: the resolver checks what it resolves to
-        if not self._allow_private and not is_public_address(host):
+            if local_name(hostname):
+                host = "127.0.0.1"  # what it means, whatever this machine's resolver says
+            else:
+                return  # a name: the connector checks what it resolves to
+        if not self._allow(host):
             raise InputError(f"{param}: refused to fetch {url}: not a public address")
 
     async def _body(self, param: str, url: str, resp: Any) -> bytes:

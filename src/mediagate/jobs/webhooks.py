@@ -9,14 +9,19 @@ import contextlib
 import random
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import aiohttp
 import structlog
 
 from mediagate.core.tasks import Task
 from mediagate.core.webhooks import WINDOW_S, Attempt, Delivery, new_secret, retry_delay, sign
-from mediagate.jobs.inputs import GuardedResolver, is_public_address, literal_address
+from mediagate.jobs.netguard import (
+    AddressPolicy,
+    blocked_cause,
+    guarded_connector,
+    literal_address,
+    url_host,
+)
 from mediagate.store.keys import KeyRepository
 from mediagate.store.tasks import TaskRepository
 from mediagate.store.webhooks import WebhookRepository
@@ -26,6 +31,7 @@ Renderer = Callable[[Task], bytes]
 LEASE_S = 60.0
 BATCH = 16
 TIMEOUT = aiohttp.ClientTimeout(total=15, sock_connect=5)
+REFUSED = "refused: the callback URL is not a public address"
 
 
 class WebhookSender:
@@ -35,7 +41,7 @@ class WebhookSender:
         tasks: TaskRepository,
         keys: KeyRepository,
         clock: Callable[[], float],
-        allow_private: bool,
+        allow: AddressPolicy,
         idle_s: float = 30.0,
         rng: random.Random | None = None,
         first_retry_s: float = 5.0,
@@ -45,7 +51,7 @@ class WebhookSender:
         self._tasks = tasks
         self._keys = keys
         self._clock = clock
-        self._allow_private = allow_private
+        self._allow = allow
         self._idle_s = idle_s
         self._rng = rng or random.Random()
         self.render: Renderer | None = None  # set by the API layer: bodies are in a dialect
@@ -57,7 +63,7 @@ class WebhookSender:
         self._wake.set()
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self._allow_private), limit=50)
+        connector = guarded_connector(self._allow, limit=50)
         self._session = aiohttp.ClientSession(connector=connector, timeout=TIMEOUT)
         self._loop_task = asyncio.create_task(self._run(), name="mediagate-webhooks")
 
@@ -106,7 +112,7 @@ class WebhookSender:
         attempt = Attempt(now, status, error, round((time.perf_counter() - started) * 1000, 1))
         delivered = status is not None and 200 <= status < 300
         next_at = None
-        if not delivered:
+        if not delivered and error != REFUSED:  # a refused address never becomes allowed
             candidate = now + retry_delay(delivery.attempts, self._rng, self._first_retry_s)
             if candidate < delivery.created_at + WINDOW_S:
                 next_at = candidate
@@ -123,10 +129,9 @@ class WebhookSender:
 
     async def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
         assert self._session is not None and self.render is not None
-        host = urlsplit(delivery.url).hostname or ""
-        literal = literal_address(host)
-        if literal is not None and not self._allow_private and not is_public_address(literal):
-            return None, "refused: the callback URL is not a public address"
+        literal = literal_address(url_host(delivery.url) or "")
+        if literal is not None and not self._allow(literal):
+            return None, REFUSED
         task = await self._tasks.get(delivery.task_id)
         if task is None:
             return None, "the task was deleted"
@@ -152,4 +157,6 @@ class WebhookSender:
         except TimeoutError:
             return None, "timed out"
         except (aiohttp.ClientError, OSError) as exc:
+            if blocked_cause(exc) is not None:
+                return None, REFUSED
             return None, f"{type(exc).__name__}: {exc}"[:500]
