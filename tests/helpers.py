@@ -22,19 +22,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cli(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> str:
-    """Run ``mediagate ARGS`` and return stdout; fail the test on a non-zero exit."""
-    full_env = {**os.environ, "MEDIAGATE_DATA_DIR": str(data_dir), **(env or {})}
-    proc = subprocess.run(
+def run_cli(
+    *args: str, data_dir: Path | None, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run ``mediagate ARGS`` as a person would, whatever its exit status."""
+    full_env = {**os.environ, **(env or {})}
+    if data_dir is not None:
+        full_env["MEDIAGATE_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
         [sys.executable, "-m", "mediagate", *args],
         capture_output=True,
         text=True,
         env=full_env,
+        input=stdin,
         timeout=120,
         check=False,
     )
+
+
+def cli(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> str:
+    """Run ``mediagate ARGS`` and return stdout; fail the test on a non-zero exit."""
+    proc = run_cli(*args, data_dir=data_dir, env=env)
     assert proc.returncode == 0, f"mediagate {args} failed: {proc.stderr}"
     return proc.stdout
+
+
+START_TIMEOUT_S = 90.0
 
 
 class Server:
@@ -67,17 +80,21 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        # Generous: a loaded 2-core CI machine can take many seconds to start Python.
+        deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("server did not start in 30 s")
+        self.stop()  # never leave a half-started server behind
+        raise RuntimeError(
+            f"server did not start in {START_TIMEOUT_S:.0f} s: {self.log.read_text()[-2000:]}"
+        )
 
     def kill9(self) -> None:
         assert self.proc is not None

@@ -79,6 +79,8 @@ def urls_at(rt: Runtime, root: str, task: Task) -> list[str]:
     return [rt.link(root, out.key) for out in task.outputs]
 
 
+MSG_UTF8 = "body: is not valid UTF-8; send JSON and form fields in UTF-8"
+MSG_DEEP = "body: is nested too deeply to be a request"
 _PATH_RE = re.compile(r"at `\$\.?([^`]*)`")
 _MISSING_RE = re.compile(r"missing required field `([^`]+)`")
 
@@ -118,6 +120,10 @@ def classify(exc: Exception, field_names: dict[str, str]) -> ErrorInfo | None:
     if isinstance(exc, InvalidRequestError):
         param = field_names.get(exc.param, exc.param)
         return ErrorInfo(400, "invalid_request_error", exc.code, exc.describe(param), param)
+    if isinstance(exc, UnicodeDecodeError):  # a body or form field in another encoding
+        return ErrorInfo(400, "invalid_request_error", "invalid_request", MSG_UTF8, "body")
+    if isinstance(exc, RecursionError):  # JSON nested past the decoder's limit
+        return ErrorInfo(400, "invalid_request_error", "invalid_request", MSG_DEEP, "body")
     if isinstance(exc, ValidationException):
         field, msg = validation_field(exc)
         field = field_names.get(field, field)
@@ -186,6 +192,8 @@ def dialect_router(handlers: list[Any], on_error: Any, tag: str, guard: Any = No
         exception_handlers={
             MediagateError: on_error,
             ValidationException: on_error,
+            UnicodeDecodeError: on_error,
+            RecursionError: on_error,
             HTTPException: on_error,
         },
         tags=[tag],

@@ -12,6 +12,7 @@ from litestar.datastructures import UploadFile
 from mediagate.api.common import TASK_ERROR_STATUS, classify
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import InvalidRequestError
+from mediagate.core.numbers import is_digits, shown, whole_number
 from mediagate.core.tasks import TaskError
 
 RATIO_TOLERANCE = 0.02  # a requested WxH within 2 % of a catalogue ratio maps onto it
@@ -74,8 +75,9 @@ def ratio_for_size(spec: ModelSpec, size: str | None, param: str = "size") -> st
         return None
     allowed = [size_text(spec.size_for(ar)) for ar in spec.aspect_ratios] + ["auto"]
     w_text, sep, h_text = size.lower().partition("x")
-    if not sep or not w_text.isdigit() or not h_text.isdigit() or not int(w_text) * int(h_text):
-        raise InvalidRequestError(param, f"{size!r} is not WIDTHxHEIGHT", allowed)
+    ok = sep and is_digits(w_text, 5) and is_digits(h_text, 5)
+    if not ok or not int(w_text) * int(h_text):
+        raise InvalidRequestError(param, f"{shown(size)} is not WIDTHxHEIGHT", allowed)
     width, height = int(w_text), int(h_text)
     for ar in spec.aspect_ratios:
         if spec.size_for(ar) == (width, height):
@@ -105,10 +107,4 @@ def form_text(form: Any, name: str) -> str | None:
 
 
 def form_int(form: Any, name: str) -> int | None:
-    text = form_text(form, name)
-    if text is None or text == "":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidRequestError(name, f"{text!r} is not an integer") from None
+    return whole_number(form_text(form, name), name)

@@ -29,6 +29,7 @@ from mediagate.api.openai_shared import (
 from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
+from mediagate.core.numbers import whole_number
 from mediagate.core.tasks import Status, Task
 
 FIELD_NAMES = {
@@ -127,12 +128,7 @@ def _respond(request: Request[Any, Any, Any], task: Task) -> Response[Video]:
 
 
 def _seconds(value: str | int | None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidRequestError("seconds", f"{value!r} is not a whole number") from None
+    return whole_number(value, "seconds")
 
 
 async def _reference(value: Any, name: str) -> str:

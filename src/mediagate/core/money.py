@@ -5,18 +5,28 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from mediagate.core.errors import InvalidRequestError
+from mediagate.core.numbers import shown
 
 MICROS = 1_000_000
+MAX_AMOUNT = 1_000_000_000  # credits in one top-up, adjustment, limit or price
+# A balance never passes this: every balance is then exact as a JSON number (< 2**53 micros).
+MAX_BALANCE_MICROS = 9_000_000_000 * MICROS
 
 
 def to_micros(value: str | int | float, param: str = "amount") -> int:
-    """A decimal amount (``"0.03"``) as micros; more than 6 decimals is refused, not rounded."""
+    """A decimal amount (``"0.03"``) as micros; more than 6 decimals is refused, not rounded,
+    and so is anything over MAX_AMOUNT."""
+    raw = str(value).strip()
+    if len(raw) > 40:
+        raise InvalidRequestError(param, f"{shown(value)} is too long for an amount")
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(raw)
     except InvalidOperation:
-        raise InvalidRequestError(param, f"{value!r} is not a number") from None
+        raise InvalidRequestError(param, f"{shown(value)} is not a number") from None
     if not amount.is_finite():
-        raise InvalidRequestError(param, f"{value!r} is not a finite number")
+        raise InvalidRequestError(param, f"{shown(value)} is not a finite number")
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidRequestError(param, f"{shown(value)} is over the maximum, {MAX_AMOUNT}")
     micros = amount * MICROS
     if micros != micros.to_integral_value():
         raise InvalidRequestError(param, f"{value!r} has more than 6 decimal places")

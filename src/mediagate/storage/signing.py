@@ -39,7 +39,7 @@ class UrlSigner:
     def verify(self, key: str, sig: str, exp: str | None, now: float | None = None) -> bool:
         expiry: int | None = None
         if exp is not None:
-            if not exp.isdigit():
+            if not (0 < len(exp) <= 12 and exp.isascii() and exp.isdigit()):
                 return False
             expiry = int(exp)
             if expiry < (now or time.time()):

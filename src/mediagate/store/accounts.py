@@ -10,8 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.core.accounts import Account, Entry, Hold, LedgerProblem, LimitsUpdate, UsageRow
-from mediagate.core.errors import InsufficientBalanceError, NotFoundError, PermissionDeniedError
-from mediagate.core.money import text
+from mediagate.core.errors import (
+    InsufficientBalanceError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from mediagate.core.money import MAX_BALANCE_MICROS, text
 from mediagate.core.tasks import TERMINAL, Charge, Status
 from mediagate.store.db import Database
 from mediagate.store.schema import accounts, ledger, tasks
@@ -217,7 +222,11 @@ class AccountRepository:
         async with self._db.write() as conn:
             res = await conn.execute(
                 accounts.update()
-                .where(accounts.c.id == account_id, accounts.c.balance_micros + amount >= 0)
+                .where(
+                    accounts.c.id == account_id,
+                    accounts.c.balance_micros + amount >= 0,
+                    accounts.c.balance_micros + amount <= MAX_BALANCE_MICROS,
+                )
                 .values(balance_micros=accounts.c.balance_micros + amount)
             )
             if not res.rowcount:
@@ -226,6 +235,11 @@ class AccountRepository:
                 ).first()
                 if exists is None:
                     raise NotFoundError(f"account {account_id!r} not found")
+                if amount > 0:
+                    raise InvalidRequestError(
+                        "amount",
+                        f"would take the balance over the maximum, {text(MAX_BALANCE_MICROS)}",
+                    )
                 raise InsufficientBalanceError(
                     f"an adjustment of {text(amount)} would take the balance below zero"
                 )
