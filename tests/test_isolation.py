@@ -36,6 +36,16 @@ def test_a_key_cannot_touch_another_keys_task_in_any_dialect(
         assert made not in resp.text or "not found" in resp.text
     listed = requests.get(server.url + "/v1/videos", headers=theirs, timeout=10).json()
     assert made not in [v["id"] for v in listed["data"]]
+    # A list cursor resolves among the caller's own tasks only: another tenant's id reads
+    # exactly as an id that never existed.
+    missing = made[:-4] + ("0000" if made[-4:] != "0000" else "1111")
+    answers = [
+        requests.get(server.url + f"/v1/videos?after={cursor}", headers=theirs, timeout=10)
+        for cursor in (made, missing)
+    ]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert answers[0].json()["error"]["param"] == "after"
+    assert answers[0].text.replace(made, "ID") == answers[1].text.replace(missing, "ID")
     # The owner still has it, untouched.
     mine = requests.get(
         server.url + f"/v1/videos/{made}", headers={"Authorization": key}, timeout=10

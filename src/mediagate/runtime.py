@@ -105,6 +105,7 @@ class Runtime:
             settings.prices,
             max_queued=settings.max_queued_per_key,
             callbacks_allow_private=settings.webhook_allow_private,
+            max_input_bytes=settings.input_max_bytes,
         )
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, policy(settings.input_allow_private)

@@ -4,10 +4,31 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 
 from mediagate.core.errors import InvalidRequestError
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+BLOB_REF = "blob:"  # an input kept in mediagate's storage: ``blob:in/<sha256>``
+
+
+def inline_image(ref: str, param: str, max_bytes: int) -> tuple[str, bytes] | None:
+    """For a data URL: (the storage key it is kept under, its bytes), checked; else None.
+    Keys are content hashes, so the same image gives the same key, seed and fingerprint."""
+    if not ref.startswith("data:"):
+        return None
+    header, sep, payload = ref.partition(",")
+    if not sep or not header.endswith(";base64"):
+        raise InvalidRequestError(param, "a data URL must be data:image/...;base64,<data>")
+    if len(payload) > max_bytes * 4 // 3 + 4:
+        raise InvalidRequestError(param, f"image is over {max_bytes} bytes")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequestError(param, "the data URL is not valid base64") from None
+    if sniff_image_type(data) is None:
+        raise InvalidRequestError(param, "is not an image", ["png", "jpeg", "webp", "gif"])
+    return f"in/{hashlib.sha256(data).hexdigest()}", data
 
 
 def sniff_image_type(data: bytes) -> str | None:

@@ -39,7 +39,7 @@ class TaskStore(Protocol):
 
     async def page(
         self, key_id: str, models: list[str], after: str | None, limit: int, newest_first: bool
-    ) -> TaskPage: ...
+    ) -> TaskPage | None: ...
 
     async def cancel(self, task_id: str, now: float, detail: str) -> Task | None:
         """Cancel if unfinished; the task as it now is, or None if it was already terminal."""
@@ -95,6 +95,8 @@ class AccountStore(Protocol):
 
 
 class MediaStore(Protocol):
+    async def put(self, key: str, data: bytes) -> object: ...
+
     async def delete(self, keys: list[str]) -> None: ...
 
 

@@ -20,6 +20,7 @@ from mediagate.core.errors import (
     TooManyRequestsError,
 )
 from mediagate.core.ids import is_task_id, new_task_id, seed_for
+from mediagate.core.images import BLOB_REF, inline_image
 from mediagate.core.keys import DEFAULT_ACCOUNT, KeyRecord, display_prefix, hash_key, new_key
 from mediagate.core.ports import (
     AccountStore,
@@ -146,7 +147,9 @@ class TaskService:
         watch: TaskWatch | None = None,
         max_queued: int = 0,
         callbacks_allow_private: bool = False,
+        max_input_bytes: int = 20 * 1024 * 1024,
     ) -> None:
+        self._max_input_bytes = max_input_bytes
         self._max_queued = max_queued
         self._callbacks_allow_private = callbacks_allow_private
         self.catalogue = catalogue
@@ -202,6 +205,7 @@ class TaskService:
                     retry_after=30,
                     code="queue_full",
                 )
+        params = await self._keep_inline_images(params)
         now = self._clock()
         hold = None
         price = 0
@@ -256,6 +260,20 @@ class TaskService:
         self._queue(task.id, now)
         return task
 
+    async def _keep_inline_images(self, params: GenerationParams) -> GenerationParams:
+        """Data URLs go to storage now, and the task keeps a short reference: a task row
+        stays small whatever the caller inlined, and lists stay fast."""
+        refs = list(params.images)
+        for i, ref in enumerate(refs):
+            found = inline_image(ref, f"images[{i}]", self._max_input_bytes)
+            if found is not None:
+                key, data = found
+                await self._media.put(key, data)
+                refs[i] = BLOB_REF + key
+        if refs == list(params.images):
+            return params
+        return msgspec.structs.replace(params, images=tuple(refs))
+
     async def get(self, key: KeyRecord, task_id: str) -> Task:
         """The task if it belongs to ``key``; another key's task is as good as absent."""
         task = await self._store.get(task_id) if is_task_id(task_id) else None
@@ -294,7 +312,10 @@ class TaskService:
         if after is not None and not is_task_id(after):
             raise InvalidRequestError("after", f"{after!r} is not a task id")
         models = [m.id for m in self.catalogue.models.values() if kind is None or m.kind is kind]
-        return await self._store.page(key.id, models, after, limit, newest_first)
+        found = await self._store.page(key.id, models, after, limit, newest_first)
+        if found is None:
+            raise InvalidRequestError("after", f"{after!r} is not a task of this key")
+        return found
 
     async def cancel(self, key: KeyRecord, task_id: str) -> Task:
         """Cancel a queued or running task (and, through a step, its upstream job). A task

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import aiohttp
 
 from mediagate.core.errors import InputError
+from mediagate.core.images import BLOB_REF
 from mediagate.jobs.netguard import (
     AddressPolicy,
     blocked_cause,
@@ -40,10 +41,12 @@ class InputResolver:
         """Each input, from storage if already fetched, else fetched and stored now."""
         images = []
         for i, ref in enumerate(refs):
-            key = f"in/{task_id}/{i}"
+            key = ref.removeprefix(BLOB_REF) if ref.startswith(BLOB_REF) else f"in/{task_id}/{i}"
             try:
                 data = await self._blobs.read(key)
             except BlobNotFound:
+                if ref.startswith(BLOB_REF):
+                    raise InputError(f"images[{i}]: the stored input is gone") from None
                 data = await self._obtain(f"images[{i}]", ref)
                 await self._blobs.put(key, data)
             public = (

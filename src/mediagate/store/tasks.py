@@ -129,18 +129,25 @@ class TaskRepository(LeaseQueries):
 
     async def page(
         self, key_id: str, models: list[str], after: str | None, limit: int, newest_first: bool
-    ) -> TaskPage:
-        """A key's tasks of the given models in creation order, after the cursor task."""
+    ) -> TaskPage | None:
+        """A key's tasks of the given models in creation order, after the cursor task; None
+        when the cursor is not one of the key's tasks."""
         query = sa.select(tasks).where(
             tasks.c.key_id == key_id, tasks.c.deleted_at.is_(None), tasks.c.model.in_(models)
         )
         async with self._db.read() as conn:
             if after is not None:
+                # The cursor is looked up among this key's tasks only: another tenant's id
+                # reads exactly as an id that does not exist.
                 at = (
-                    await conn.execute(sa.select(tasks.c.created_at).where(tasks.c.id == after))
+                    await conn.execute(
+                        sa.select(tasks.c.created_at).where(
+                            tasks.c.id == after, tasks.c.key_id == key_id
+                        )
+                    )
                 ).scalar()
                 if at is None:
-                    return TaskPage(tasks=[], has_more=False)
+                    return None
                 if newest_first:
                     query = query.where(
                         sa.or_(
