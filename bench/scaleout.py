@@ -79,7 +79,7 @@ def main() -> None:
 def drain(api: Server, workers: int, tasks: int, tag: str) -> float:
     """Create ``tasks`` (a live key: they go to the fake Ark) with no worker running, then
     start ``workers`` and time the drain."""
-    key = api.cli("keys", "create", "--live").strip()
+    key = api.cli("keys", "create", "--live", "--account", "acct_default").strip()
     asyncio.run(create(api.url, key, tasks, tag))
     procs = [
         subprocess.Popen(

@@ -115,8 +115,9 @@ class Server:
         env = {k: v for k, v in self.env.items() if k.startswith("MEDIAGATE_")}
         return cli(*args, data_dir=self.data_dir, env=env)
 
-    def key(self, mode: str = "test") -> str:
-        return self.cli("keys", "create", f"--{mode}").strip()
+    def key(self, mode: str = "test", account: str | None = None) -> str:
+        extra = ("--account", account) if account else ()
+        return self.cli("keys", "create", f"--{mode}", *extra).strip()
 
     def funded_live_key(self, amount: float) -> str:
         """A live key on an account of its own holding ``amount``, made with the admin API."""

@@ -65,7 +65,7 @@ def test_500_tasks_through_faults_and_kills(tmp_path: Path) -> None:
     faults: Counter[str] = Counter()
     stop = threading.Event()
     try:
-        key = server.key("live")
+        key = server.key("live", account="acct_default")
         cli("accounts", "topup", "acct_default", str(TASKS * PRICE / 1e6), data_dir=server.data_dir)
         injector = threading.Thread(target=inject, args=(ark, stop, rng, faults), daemon=True)
         injector.start()

@@ -99,3 +99,28 @@ def test_request_ids_and_no_key_in_the_logs(tmp_path: Path) -> None:
     log = srv.log.read_text()
     assert "request_id=req-42" in log and "path=/v1/media/create" in log
     assert key not in log and key[8:] not in log
+
+
+def test_keys_made_without_an_account_do_not_share_one(server: Server) -> None:
+    """Two people's keys made with a bare `keys create` each get an account: neither sees
+    the other's key ids, usage or balance."""
+    first, second = server.key("test"), server.key("test")
+    for key in (first, second):
+        requests.post(
+            server.url + "/v1/media/create",
+            json={"model": "seedream-3", "prompt": "usage"},
+            headers={"Authorization": key},
+            timeout=10,
+        ).raise_for_status()
+    seen = []
+    for key in (first, second):
+        usage = requests.get(
+            server.url + "/v1/usage",
+            params={"group_by": "key"},
+            headers={"Authorization": key},
+            timeout=10,
+        ).json()
+        seen.append((usage["account_id"], [row["group"] for row in usage["data"]]))
+    (acct_a, keys_a), (acct_b, keys_b) = seen
+    assert acct_a != acct_b and acct_a != "acct_default"
+    assert len(keys_a) == 1 and len(keys_b) == 1 and keys_a != keys_b

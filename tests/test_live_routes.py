@@ -203,7 +203,7 @@ def test_routes_file_of_your_own(vendors: Vendors, tmp_path: Path) -> None:
         **{k: v for k, v in vendors.env().items() if "OPENAI" in k or "POLL" in k},
     ).start()
     try:
-        key = server.key("live")
+        key = server.key("live", account="acct_default")
         cli("accounts", "topup", "acct_default", "10", data_dir=server.data_dir)
         models = {
             m["id"]: m for m in requests.get(server.url + "/v1/models", timeout=10).json()["data"]

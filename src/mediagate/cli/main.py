@@ -12,7 +12,6 @@ from rich.table import Table
 from mediagate.cli import accounts as _accounts
 from mediagate.cli import webhooks as _webhooks
 from mediagate.cli.common import DataDir, err, out, run, settings_for
-from mediagate.core.keys import DEFAULT_ACCOUNT
 from mediagate.core.tasks import Mode
 
 if TYPE_CHECKING:
@@ -104,8 +103,12 @@ def keys_create(
     ] = False,
     name: Annotated[str, typer.Option(help="A label for the key")] = "",
     account: Annotated[
-        str, typer.Option(help="The account it spends from (see `accounts list`)")
-    ] = DEFAULT_ACCOUNT,
+        str | None,
+        typer.Option(
+            help="The account it spends from (see `accounts list`); "
+            "without it, a test or live key gets a new account of its own"
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Create a key and print it alone on stdout (it is shown only this once)."""
@@ -115,7 +118,9 @@ def keys_create(
     mode = Mode.TEST if test else Mode.LIVE if live else Mode.ADMIN
 
     async def go(rt: Runtime) -> str:
-        key, _ = await rt.keys.create(mode, name, account)
+        key, record = await rt.keys.create(mode, name, account)
+        if account is None and mode is not Mode.ADMIN:
+            err.print(f"on a new account of its own: {record.account_id}")
         return key
 
     typer.echo(run(data_dir, go))

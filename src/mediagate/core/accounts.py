@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 
 import msgspec
 
@@ -22,6 +23,10 @@ class Account(msgspec.Struct, frozen=True):
     monthly_limit_micros: int | None = None
     allowed_models: tuple[str, ...] | None = None  # None: every model
     disabled_at: float | None = None
+
+
+def new_account_id() -> str:
+    return f"acct_{secrets.token_hex(8)}"
 
 
 class LimitsUpdate(msgspec.Struct, frozen=True):

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import secrets
 import time
 from collections.abc import Callable
 
-from mediagate.core.accounts import Account, Entry, LedgerProblem, LimitsUpdate, UsageRow
+from mediagate.core.accounts import (
+    Account,
+    Entry,
+    LedgerProblem,
+    LimitsUpdate,
+    UsageRow,
+    new_account_id,
+)
 from mediagate.core.catalogue import Catalogue
 from mediagate.core.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from mediagate.core.keys import KeyRecord
@@ -46,7 +52,7 @@ class AccountService:
         if not name.strip():
             raise InvalidRequestError("name", "must be a non-empty string")
         account = Account(
-            id=f"acct_{secrets.token_hex(8)}",
+            id=new_account_id(),
             name=name.strip(),
             balance_micros=0,
             created_at=self._clock(),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from mediagate.core.accounts import Hold, price_micros
+from mediagate.core.accounts import Account, Hold, new_account_id, price_micros
 from mediagate.core.billing import AccountService, day_start, month_start
 from mediagate.core.catalogue import Catalogue, GenerationParams, Kind
 from mediagate.core.errors import (
@@ -85,13 +85,23 @@ class KeyService:
         return record
 
     async def create(
-        self, mode: Mode, name: str = "", account_id: str = DEFAULT_ACCOUNT
+        self, mode: Mode, name: str = "", account_id: str | None = None
     ) -> tuple[str, KeyRecord]:
         """Make a key; the plain key is returned once and never stored. Its webhook signing
-        secret is made too and shown by ``webhook_secret`` (once per rotation)."""
+        secret is made too and shown by ``webhook_secret`` (once per rotation).
+
+        Without ``account_id``, a test or live key gets an account of its own (empty), so
+        keys made for different people never see each other's usage; admin keys, which
+        never spend, go on the default account."""
+        key = new_key(mode)
+        if account_id is None and mode is not Mode.ADMIN:
+            label = name or f"key {display_prefix(key)}"
+            account = Account(new_account_id(), label, balance_micros=0, created_at=self._clock())
+            await self._accounts.insert(account)
+            account_id = account.id
+        account_id = account_id or DEFAULT_ACCOUNT
         if await self._accounts.get(account_id) is None:
             raise NotFoundError(f"account {account_id!r} not found")
-        key = new_key(mode)
         record = KeyRecord(
             id=new_task_id(self._clock()),
             prefix=display_prefix(key),
