@@ -306,3 +306,39 @@ def test_private_callback_urls_are_refused_at_create_in_each_dialect(
     assert "refused" in listed[0]["last_error"] and listed[0]["task_id"] == made["id"]
     assert listed[0]["status"] == "failed" and listed[0]["next_attempt_at"] is None
     assert receiver.got == []  # nothing private was ever contacted
+
+
+def test_hanging_receivers_of_one_key_do_not_delay_another_keys_delivery(
+    tmp_path: Path,
+) -> None:
+    """32 callbacks of one key hang; another key's delivery still arrives at once (it took
+    40 s when deliveries went in batches of 16 with a 15 s timeout each)."""
+    hanging, quick = Receiver(), Receiver()
+    hanging.hang_s = 20
+    srv = Server(tmp_path, latency=0.05).start()
+    try:
+        abuser, victim = srv.key(), srv.key()
+        for i in range(32):
+            requests.post(
+                srv.url + "/v1/media/create",
+                headers={"Authorization": abuser},
+                json={"model": "seedream-3", "prompt": f"h{i}", "callback_url": hanging.url},
+                timeout=10,
+            ).raise_for_status()
+        hanging.wait(4, timeout=30)  # the abuser's deliveries are hanging now
+        made = requests.post(
+            srv.url + "/v1/media/create",
+            headers={"Authorization": victim},
+            json={"model": "seedream-3", "prompt": "v", "callback_url": quick.url},
+            timeout=10,
+        ).json()
+        started = time.monotonic()
+        quick.wait(1, timeout=30)
+        took = time.monotonic() - started
+        assert made["id"].encode() in quick.got[0][1]
+        assert took < 5, f"the other key's delivery took {took:.1f} s"
+        assert len(hanging.got) <= 4  # one key never has more than its share in flight
+    finally:
+        srv.stop()
+        hanging.http.shutdown()
+        quick.http.shutdown()

@@ -1,6 +1,10 @@
 """The webhook sender: a loop of its own, so deliveries never hold up task processing. It
-claims due deliveries, POSTs them signed through the same SSRF guard as image inputs, and
-records every attempt; failures retry with backoff and jitter for up to a day."""
+claims due deliveries, POSTs each on its own through the same SSRF guard as image inputs,
+and records every attempt; failures retry with backoff and jitter for up to a day.
+
+Fair to every key: at most PER_KEY deliveries of one key are in flight at once (its other
+deliveries are not even claimed), out of MAX_IN_FLIGHT in all, so a key whose receivers hang
+holds PER_KEY slots for at most the timeout and never delays another key's deliveries."""
 
 from __future__ import annotations
 
@@ -29,7 +33,8 @@ from mediagate.store.webhooks import WebhookRepository
 log = structlog.get_logger("mediagate.webhooks")
 Renderer = Callable[[Task], bytes]
 LEASE_S = 60.0
-BATCH = 16
+MAX_IN_FLIGHT = 64
+PER_KEY = 4
 TIMEOUT = aiohttp.ClientTimeout(total=15, sock_connect=5)
 REFUSED = "refused: the callback URL is not a public address"
 
@@ -58,6 +63,8 @@ class WebhookSender:
         self._session: aiohttp.ClientSession | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._in_flight: dict[str, int] = {}  # key id -> deliveries being sent
+        self._sends: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -68,10 +75,12 @@ class WebhookSender:
         self._loop_task = asyncio.create_task(self._run(), name="mediagate-webhooks")
 
     async def stop(self) -> None:
-        if self._loop_task is not None:
-            self._loop_task.cancel()
+        tasks = [t for t in (self._loop_task, *self._sends) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+                await task
         if self._session is not None:
             await self._session.close()
 
@@ -91,7 +100,7 @@ class WebhookSender:
         self._wake.clear()
         wait = self._idle_s
         try:
-            due = await self._repo.next_due()
+            due = await self._repo.next_due(self._clock(), self._full_keys())
         except Exception:
             log.exception("webhook look-ahead failed")
             due = None
@@ -100,10 +109,40 @@ class WebhookSender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), wait)
 
+    def _full_keys(self) -> list[str]:
+        return [key for key, n in self._in_flight.items() if n >= PER_KEY]
+
     async def run_due(self) -> int:
-        due = await self._repo.claim_due(self._clock(), LEASE_S, BATCH)
-        await asyncio.gather(*(self._send(d) for d in due))
-        return len(due)
+        """Start sending what is due, as far as the in-flight caps allow; how many started."""
+        free = MAX_IN_FLIGHT - len(self._sends)
+        if free <= 0:
+            return 0
+        due = await self._repo.claim_due(self._clock(), LEASE_S, free, self._full_keys())
+        spare = []
+        for delivery in due:
+            if self._in_flight.get(delivery.key_id, 0) >= PER_KEY:
+                spare.append(delivery.id)  # claimed in the same round as its key's others
+                continue
+            self._in_flight[delivery.key_id] = self._in_flight.get(delivery.key_id, 0) + 1
+            send = asyncio.create_task(self._send_one(delivery), name=f"webhook-{delivery.id}")
+            self._sends.add(send)
+            send.add_done_callback(self._sends.discard)
+        if spare:
+            await self._repo.release(spare)
+        return len(due) - len(spare)
+
+    async def _send_one(self, delivery: Delivery) -> None:
+        try:
+            await self._send(delivery)
+        except Exception:
+            log.exception("webhook send failed", delivery=delivery.id)  # the lease runs out
+        finally:
+            left = self._in_flight.get(delivery.key_id, 1) - 1
+            if left:
+                self._in_flight[delivery.key_id] = left
+            else:
+                self._in_flight.pop(delivery.key_id, None)
+            self._wake.set()  # a slot is free
 
     async def _send(self, delivery: Delivery) -> None:
         started = time.perf_counter()

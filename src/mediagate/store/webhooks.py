@@ -4,6 +4,7 @@ with a lease by the sender, every attempt recorded, replayable."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,18 +71,14 @@ class WebhookRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def claim_due(self, now: float, lease_s: float, limit: int) -> list[Delivery]:
-        """Take a lease on up to ``limit`` due deliveries."""
+    async def claim_due(
+        self, now: float, lease_s: float, limit: int, skip_keys: Collection[str] = ()
+    ) -> list[Delivery]:
+        """Take a lease on up to ``limit`` due deliveries, none of the keys in ``skip_keys``
+        (those the sender has its fill of in flight)."""
         due = (
             sa.select(webhook_deliveries.c.id)
-            .where(
-                webhook_deliveries.c.status == PENDING,
-                webhook_deliveries.c.next_attempt_at <= now,
-                sa.or_(
-                    webhook_deliveries.c.lease_until.is_(None),
-                    webhook_deliveries.c.lease_until < now,
-                ),
-            )
+            .where(*_claimable(now, skip_keys), webhook_deliveries.c.next_attempt_at <= now)
             .order_by(webhook_deliveries.c.next_attempt_at)
             .limit(limit)
         )
@@ -168,11 +165,31 @@ class WebhookRepository:
             await notify(conn, WEBHOOKS_CHANNEL)
         return None if row is None else _delivery(row)
 
-    async def next_due(self) -> float | None:
-        """When the soonest pending delivery is due (None: nothing is pending)."""
+    async def release(self, ids: list[str]) -> None:
+        """Give back leases taken but not used: the deliveries are claimable again at once."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                webhook_deliveries.update()
+                .where(webhook_deliveries.c.id.in_(ids))
+                .values(lease_until=None)
+            )
+
+    async def next_due(self, now: float, skip_keys: Collection[str] = ()) -> float | None:
+        """When the soonest claimable delivery is due (None: nothing is)."""
         query = sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
-            webhook_deliveries.c.status == PENDING
+            *_claimable(now, skip_keys)
         )
         async with self._db.read() as conn:
             value = (await conn.execute(query)).scalar()
         return None if value is None else float(value)
+
+
+def _claimable(now: float, skip_keys: Collection[str]) -> list[Any]:
+    """Pending, not leased by a live sender, and not of a key in ``skip_keys``."""
+    where: list[Any] = [
+        webhook_deliveries.c.status == PENDING,
+        sa.or_(webhook_deliveries.c.lease_until.is_(None), webhook_deliveries.c.lease_until < now),
+    ]
+    if skip_keys:
+        where.append(webhook_deliveries.c.key_id.not_in(list(skip_keys)))
+    return where
