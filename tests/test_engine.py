@@ -53,6 +53,9 @@ class ScriptedRunner:
     def coalesced(self, task: Task) -> bool:
         return False
 
+    async def prepare(self, task: Task) -> TaskUpdate | None:
+        return None
+
     async def run(self, task: Task) -> TaskUpdate:
         self.calls[task.id] += 1
         self.running[task.provider] += 1

@@ -1,8 +1,14 @@
-"""Input images: fetched once at submit (with an SSRF guard), kept as blobs, re-read later."""
+"""Input images: fetched once, before the submit step (with an SSRF guard), kept as blobs,
+re-read later.
+
+Downloads run in a bounded pool of their own (``FetchSlots``), outside the provider's step
+slots, with a per-key share and a minimum transfer rate: a tenant whose inputs drip a byte a
+second fails its own tasks in seconds and never takes the capacity others need."""
 
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -23,6 +29,41 @@ from mediagate.storage.blobs import BlobNotFound, BlobStore
 from mediagate.storage.signing import FILES_PREFIX, UrlSigner
 
 MAX_REDIRECTS = 3
+MIN_RATE = 16 * 1024  # bytes/s an input download must average once GRACE_S have passed
+GRACE_S = 5.0
+TOTAL_S = 30.0
+
+
+class FetchSlots:
+    """How many input downloads run at once: ``capacity`` in all, ``per_key`` for one key.
+    A key with none running may always start one (up to twice ``capacity``), so a full pool
+    never shuts a quiet tenant out. Never waits: a refused step is tried again shortly."""
+
+    def __init__(self, capacity: int = 32, per_key: int = 4) -> None:
+        self._capacity = capacity
+        self._per_key = per_key
+        self._running: dict[str, int] = {}
+        self._total = 0
+
+    def take(self, key_id: str) -> bool:
+        mine = self._running.get(key_id, 0)
+        if mine >= self._per_key:
+            return False
+        if self._total >= self._capacity and (mine or self._total >= 2 * self._capacity):
+            return False
+        self._running[key_id] = mine + 1
+        self._total += 1
+        return True
+
+    def give(self, key_id: str) -> None:
+        left = self._running.get(key_id, 1) - 1
+        if left > 0:
+            self._running[key_id] = left
+        else:
+            self._running.pop(key_id, None)
+        self._total -= 1
+
+
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
@@ -36,6 +77,13 @@ class InputResolver:
         self._signer = signer
         self._max = max_bytes
         self._allow = allow
+        self.slots = FetchSlots()
+
+    def remote(self, refs: tuple[str, ...]) -> bool:
+        """True when some input must be downloaded from somewhere else (it may be already)."""
+        return any(
+            ref.startswith(("http://", "https://")) and not self._own_file(ref) for ref in refs
+        )
 
     async def load(self, task_id: str, refs: tuple[str, ...]) -> tuple[InputImage, ...]:
         """Each input, from storage if already fetched, else fetched and stored now."""
@@ -80,7 +128,7 @@ class InputResolver:
 
     async def _download(self, param: str, url: str) -> bytes:
         connector = guarded_connector(self._allow)
-        timeout = aiohttp.ClientTimeout(total=30, sock_connect=10)
+        timeout = aiohttp.ClientTimeout(total=TOTAL_S, sock_connect=GRACE_S, sock_read=GRACE_S)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             for _ in range(MAX_REDIRECTS + 1):
                 self._check_literal(param, url)
@@ -123,10 +171,17 @@ class InputResolver:
         if resp.content_length is not None and resp.content_length > self._max:
             raise InputError(f"{param}: image is over {self._max} bytes")
         buf = bytearray()
+        started = time.monotonic()
         async for chunk in resp.content.iter_chunked(64 * 1024):
             buf += chunk
             if len(buf) > self._max:
                 raise InputError(f"{param}: image is over {self._max} bytes")
+            elapsed = time.monotonic() - started
+            if elapsed > GRACE_S and len(buf) < MIN_RATE * elapsed:
+                raise InputError(
+                    f"{param}: {url} sent {len(buf)} bytes in {elapsed:.0f} s, under the "
+                    f"minimum of {MIN_RATE // 1024} KiB/s"
+                )
         return bytes(buf)
 
 

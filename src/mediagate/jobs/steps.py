@@ -37,6 +37,7 @@ log = structlog.get_logger("mediagate.steps")
 MAX_ATTEMPTS = 5  # transient failures of one step before the task fails
 ROUTE_ATTEMPTS = 3  # ...or before it moves to the next route, when there is one
 SLOT_WAIT_S = 1.0  # how often a task waiting for a running slot looks again
+FETCH_WAIT_S = 0.5  # ...or for a download slot for its inputs
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
 EXT = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "video/mp4": "mp4"}
@@ -76,6 +77,25 @@ class StepRunner:
         if task.step is not Step.POLL:
             return False
         return hasattr(self._providers.get(task.provider), "poll_many")
+
+    async def prepare(self, task: Task) -> TaskUpdate | None:
+        """Download a submit step's remote inputs in the fetch pool, before the step takes a
+        provider slot. None: go on to ``run``; else the update to commit instead (try again
+        shortly when the key has its share of downloads running, or failed)."""
+        refs = task.params.images
+        if task.step is not Step.SUBMIT or not refs or not self._inputs.remote(refs):
+            return None
+        if not self._inputs.slots.take(task.key_id):
+            return TaskUpdate(
+                status=task.status, step=Step.SUBMIT, next_run_at=self._clock() + FETCH_WAIT_S
+            )
+        try:
+            await self._inputs.load(task.id, refs)
+        except ProviderError as exc:
+            return _failed(exc)
+        finally:
+            self._inputs.slots.give(task.key_id)
+        return None
 
     async def run(self, task: Task) -> TaskUpdate:
         now = self._clock()

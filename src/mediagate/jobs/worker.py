@@ -252,12 +252,15 @@ class WorkerPool:
 
     async def _run(self, task: Task, bounded: bool) -> None:
         try:
-            async with self._provider_sem(task.provider) if bounded else _NO_LIMIT:
-                try:
-                    update = await self._runner.run(task)
-                except Exception as exc:
-                    log.exception("step raised", task_id=task.id, step=task.step)
-                    update = self._after_crash(task, exc)
+            try:
+                # Inputs download outside the provider's slots, in their own bounded pool.
+                update = await self._runner.prepare(task)
+                if update is None:
+                    async with self._provider_sem(task.provider) if bounded else _NO_LIMIT:
+                        update = await self._runner.run(task)
+            except Exception as exc:
+                log.exception("step raised", task_id=task.id, step=task.step)
+                update = self._after_crash(task, exc)
             self.stats["steps"] += 1
             await self._settle(task, update)
         except asyncio.CancelledError:
