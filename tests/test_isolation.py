@@ -88,6 +88,13 @@ def test_request_ids_and_no_key_in_the_logs(tmp_path: Path) -> None:
             timeout=10,
         )
         assert given.headers["x-request-id"] == "req-42"
+        for _ in range(3):  # polls: at debug, so an info log is not flooded by them
+            requests.get(
+                srv.url + "/v1/media/result",
+                params={"task_id": given.json()["id"]},
+                headers={"Authorization": key},
+                timeout=10,
+            ).raise_for_status()
         made = requests.get(srv.url + "/v1/models", headers={"X-Request-Id": "bad id!"}, timeout=10)
         assert len(made.headers["x-request-id"]) == 32  # a sane one is made instead
         refused = requests.get(
@@ -98,6 +105,7 @@ def test_request_ids_and_no_key_in_the_logs(tmp_path: Path) -> None:
         srv.stop()
     log = srv.log.read_text()
     assert "request_id=req-42" in log and "path=/v1/media/create" in log
+    assert "path=/v1/media/result" not in log
     assert key not in log and key[8:] not in log
 
 

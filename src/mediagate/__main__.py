@@ -1,5 +1,5 @@
 """``python -m mediagate`` runs the CLI."""
 
-from mediagate.cli.main import app
+from mediagate.cli.main import main
 
-app()
+main()

@@ -74,6 +74,12 @@ class MediaTask(msgspec.Struct, omit_defaults=True):
     provider: str | None = None  # which upstream served it ("sandbox" for test keys)
 
 
+class TaskList(msgspec.Struct):
+    object: str
+    data: list[MediaTask]
+    has_more: bool
+
+
 class ErrorDetail(msgspec.Struct):
     message: str
     type: str
@@ -189,6 +195,17 @@ async def cancel(
     return render_task(request, task)
 
 
+@get("/v1/media/tasks", summary="List this key's tasks, newest first (mediagate extension)")
+async def list_tasks(
+    request: Request[Any, Any, Any],
+    limit: int = Parameter(query="limit", default=20, ge=1, le=100),
+    after: str | None = Parameter(query="after", default=None),
+) -> TaskList:
+    """Images and videos alike; ``after`` is the last id of the previous page."""
+    page = await runtime_of(request).tasks.page(api_key(request), None, after, limit)
+    return TaskList("list", [render_task(request, t) for t in page.tasks], page.has_more)
+
+
 def _error(
     status: int, code: int, kind: str, err: str, message: str, param: str | None
 ) -> Response[ErrorBody]:
@@ -218,4 +235,6 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Er
     return Response(body, status_code=info.status, headers=info.headers)
 
 
-router = dialect_router([create, result_get, result_post, cancel], handle_error, "gptunnel")
+router = dialect_router(
+    [create, result_get, result_post, cancel, list_tasks], handle_error, "gptunnel"
+)

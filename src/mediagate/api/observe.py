@@ -16,6 +16,16 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 log = structlog.get_logger("mediagate.access")
 SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 QUIET = ("/healthz", "/docs/assets/")
+# Status polls come many times a second; they log at debug, so info shows what happened.
+POLLS = re.compile(r"^/v1/(media/result|video/generations/[^/]+|videos/[^/]+)$")
+
+
+def is_poll(method: str, path: str) -> bool:
+    return (
+        method in ("GET", "POST")
+        and bool(POLLS.match(path))
+        and (method == "GET" or path == "/v1/media/result")
+    )
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -45,9 +55,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             if not path.startswith(QUIET):
                 state: Any = scope.get("state") or {}
                 key = state.get("api_key") if isinstance(state, dict) else None
-                log.info(
+                method = str(scope.get("method"))
+                emit = log.debug if is_poll(method, path) and status < 400 else log.info
+                emit(
                     "request",
-                    method=scope.get("method"),
+                    method=method,
                     path=path,
                     status=status,
                     ms=round((time.perf_counter() - started) * 1000, 1),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+import typer.core
 from rich.console import Console
 
 from mediagate.core.errors import MediagateError
@@ -18,7 +20,24 @@ if TYPE_CHECKING:
     from mediagate.settings import Settings
 
 T = TypeVar("T")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages are read by scripts and logs too
+_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH"}
+
+
+def _plain_type(self: Any, ctx: Any) -> str | None:
+    """Help shows what an option takes as click does (TEXT, INTEGER, PATH) and nothing for a
+    flag, not typer 0.29's ``<bool>``/``<str>`` tags."""
+    if getattr(self, "is_flag", False) or getattr(self, "count", False):
+        return None
+    if getattr(self, "metavar", None) is not None:
+        return str(self.metavar)
+    shown = str(self.display_type(ctx)).strip("<>").removeprefix("list[").rstrip("]")
+    return _METAVARS.get(shown.split()[0], shown.upper())
+
+
+for _cls in ("TyperOption", "TyperArgument"):
+    if hasattr(typer.core, _cls):
+        getattr(typer.core, _cls).display_type_rich = _plain_type
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory [env: MEDIAGATE_DATA_DIR]")
@@ -30,13 +49,34 @@ def out() -> Console:
     return Console(width=None if sys.stdout.isatty() else 240)
 
 
-def settings_for(data_dir: Path | None = None, **overrides: object) -> Settings:
+def settings_for(
+    data_dir: Path | None = None, create: bool = False, **overrides: object
+) -> Settings:
+    """The settings for a command, checked: a bad value is a message, not a traceback, and a
+    data dir named explicitly (flag or MEDIAGATE_DATA_DIR) must exist unless ``create``, so a
+    typo never quietly starts an empty deployment. The default, ./data, is made on first use."""
+    from pydantic import ValidationError
+
     from mediagate.settings import Settings
 
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for problem in exc.errors():
+            field = ".".join(str(p) for p in problem["loc"])
+            err.print(f"[red]{field}: {problem['msg']} (got {problem.get('input')!r})[/red]")
+        raise typer.Exit(2) from None
+    explicit = data_dir is not None or "MEDIAGATE_DATA_DIR" in os.environ
+    if explicit and not create and not settings.data_dir.is_dir():
+        err.print(
+            f"[red]the data dir {settings.data_dir} does not exist (a typo?). To start a new "
+            f"deployment there: mediagate init --data-dir {settings.data_dir}[/red]"
+        )
+        raise typer.Exit(2)
+    return settings
 
 
 def run(data_dir: Path | None, fn: Callable[[Runtime], Awaitable[T]]) -> T:

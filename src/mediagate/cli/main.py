@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from mediagate.cli import accounts as _accounts
+from mediagate.cli import client as _client
 from mediagate.cli import webhooks as _webhooks
 from mediagate.cli.common import DataDir, err, out, run, settings_for
 from mediagate.core.tasks import Mode
@@ -17,7 +17,10 @@ from mediagate.core.tasks import Mode
 if TYPE_CHECKING:
     from mediagate.runtime import Runtime
 
-app = typer.Typer(help="mediagate: a self-hosted gateway for AI image and video generation.")
+app = typer.Typer(
+    help="mediagate: a self-hosted gateway for AI image and video generation.",
+    rich_markup_mode="markdown",
+)
 keys_app = typer.Typer(help="Create, list and revoke API keys.")
 app.add_typer(keys_app, name="keys")
 
@@ -25,7 +28,9 @@ app.add_typer(keys_app, name="keys")
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [env: MEDIAGATE_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [env: MEDIAGATE_PORT]")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port [env: MEDIAGATE_PORT]")
+    ] = None,
     data_dir: DataDir = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="API processes (on PostgreSQL, or SQLite)")
@@ -43,9 +48,11 @@ def serve(
     import uvicorn
 
     settings = settings_for(data_dir, host=host, port=port)
+    where = settings.data_dir.resolve()
     err.print(
-        f"mediagate serving on http://{settings.host}:{settings.port} "
-        f"(data in {settings.data_dir.resolve()}). Make a key: mediagate keys create --test"
+        f"mediagate starting on http://{settings.host}:{settings.port} (data in {where})\n"
+        f"  make a key:  mediagate keys create --test --data-dir {where}\n"
+        f"  check it:    curl http://{settings.host}:{settings.port}/healthz"
     )
     # Child processes read their settings from the environment, so pass the flags on.
     os.environ["MEDIAGATE_DATA_DIR"] = str(settings.data_dir)
@@ -59,6 +66,28 @@ def serve(
         workers=workers if workers > 1 else None,
         log_level="warning",
         proxy_headers=True,
+    )
+
+
+@app.command()
+def init(data_dir: DataDir = None) -> None:
+    """Make a new deployment: the data dir, its database and signing secret."""
+    from mediagate.runtime import Runtime
+
+    settings = settings_for(data_dir, create=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def go() -> None:
+        rt = await Runtime.open(settings)
+        await rt.close()
+
+    import asyncio
+
+    asyncio.run(go())
+    where = settings.data_dir.resolve()
+    err.print(
+        f"ready in {where}\n  serve it:    mediagate serve --data-dir {where}\n"
+        f"  make a key:  mediagate keys create --test --data-dir {where}"
     )
 
 
@@ -153,72 +182,21 @@ def keys_revoke(key_id: str, data_dir: DataDir = None) -> None:
     err.print(f"revoked {key_id}")
 
 
-@app.command()
-def generate(
-    model: Annotated[str, typer.Option("-m", "--model", help="Model id, see /v1/models")],
-    prompt: Annotated[str, typer.Option("-p", "--prompt")],
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="File to write, or a directory for several")
-    ] = Path("."),
-    ar: Annotated[str | None, typer.Option("--ar", help="Aspect ratio, e.g. 16:9")] = None,
-    image: Annotated[
-        list[str] | None, typer.Option("--image", help="Input image URL or data URL")
-    ] = None,
-    duration: Annotated[int | None, typer.Option("--duration", help="Video seconds")] = None,
-    samples: Annotated[int | None, typer.Option("-n", "--samples", help="How many")] = None,
-    base_url: Annotated[str, typer.Option(envvar="MEDIAGATE_BASE_URL")] = "http://127.0.0.1:8000",
-    api_key: Annotated[str | None, typer.Option(envvar="MEDIAGATE_API_KEY")] = None,
-    timeout: Annotated[float, typer.Option(help="Give up waiting after this many seconds")] = 1800,
-) -> None:
-    """Submit a task to mediagate (or any gptunnel-compatible server), follow it with a
-    progress bar, and download the results. Built on ``mediagate.client``."""
-    from mediagate.client import Client, MediagateError, Task
-
-    key = api_key or os.environ.get("GPTUNNEL_API_KEY")
-    if not key:
-        err.print("[red]no API key: pass --api-key or set MEDIAGATE_API_KEY[/red]")
-        raise typer.Exit(2)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-    )
-    try:
-        with Client(base_url, key) as client, Progress(*columns, console=err) as progress:
-            bar = progress.add_task("submitting", total=100)
-            dl = progress.add_task("download", total=None, visible=False)
-
-            def on_task(t: Task) -> None:
-                progress.update(bar, completed=t.progress, description=f"{t.id} {t.status}")
-
-            def on_bytes(done: int, total: int | None) -> None:
-                progress.update(dl, completed=done, total=total, visible=True)
-
-            result = client.generate(
-                model,
-                prompt,
-                output=output,
-                timeout=timeout,
-                on_progress=on_task,
-                on_bytes=on_bytes,
-                ar=ar,
-                images=image or None,
-                duration_seconds=duration,
-                sample_count=samples,
-            )
-    except MediagateError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    for path in result.files:
-        err.print(f"saved {path} ({path.stat().st_size} bytes)")
-    err.print(f"task {result.task.id}: {result.task.url}")
-
-
 _accounts.register(app)
+_client.register(app)
 _webhooks.register(app)
 
+
+def main() -> None:
+    """The ``mediagate`` command: a mistake in what was typed is a message, not a traceback."""
+    from mediagate.core.errors import MediagateError
+
+    try:
+        app()
+    except MediagateError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

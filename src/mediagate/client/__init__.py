@@ -26,7 +26,7 @@ from mediagate.client._errors import (
     TaskTimeoutError,
     ValidationError,
 )
-from mediagate.client._types import Generation, Model, Task
+from mediagate.client._types import Generation, Model, Task, TaskPage
 from mediagate.client.async_ import AsyncClient
 from mediagate.client.sync import Client
 from mediagate.client.webhooks import WebhookVerificationError, verify_webhook
@@ -48,6 +48,7 @@ __all__ = [
     "ServerError",
     "Task",
     "TaskFailedError",
+    "TaskPage",
     "TaskTimeoutError",
     "ValidationError",
     "WebhookVerificationError",

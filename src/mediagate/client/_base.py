@@ -3,6 +3,7 @@ timing, file naming. Each client only sends what this builds and sleeps what it 
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 import httpx2
 
 from mediagate.client._errors import ServerError, TaskFailedError, error_for_status
-from mediagate.client._types import Model, Task
+from mediagate.client._types import Model, Task, TaskPage
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 EXTENSIONS = {".webp", ".mp4", ".png", ".jpg", ".jpeg"}
@@ -99,6 +100,13 @@ class Core:
         return Request("POST", "/v1/media/cancel", json={"task_id": task_id})
 
     @staticmethod
+    def list_request(limit: int, after: str | None) -> Request:
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        return Request("GET", "/v1/media/tasks", params=params)
+
+    @staticmethod
     def models_request() -> Request:
         return Request("GET", "/v1/models")
 
@@ -138,6 +146,11 @@ class Core:
         return Task.from_json(body)
 
     @staticmethod
+    def page(body: dict[str, Any]) -> TaskPage:
+        tasks = [Task.from_json(t) for t in body.get("data") or []]
+        return TaskPage(tasks=tasks, has_more=bool(body.get("has_more")))
+
+    @staticmethod
     def models(body: dict[str, Any]) -> list[Model]:
         return [Model.from_json(m) for m in body.get("data") or []]
 
@@ -173,18 +186,43 @@ class Core:
     # --- files ----------------------------------------------------------------------------
 
     @staticmethod
+    def check_output(output: Path | str | None, count: int) -> None:
+        """ValueError, before anything is submitted (and paid for), when ``count`` results
+        could not be written to ``output``: a missing directory, one file for several."""
+        out = Path(output) if output is not None else Path.cwd()
+        folder = out
+        if out.suffix.lower() in EXTENSIONS:
+            if count > 1:
+                raise ValueError(
+                    f"{out} names one file, but {count} results were asked for: give a directory"
+                )
+            folder = out.parent
+        elif out.exists() and not out.is_dir():
+            raise ValueError(
+                f"{out} is a file; give a directory or a file name with .webp/.png/..."
+            )
+        if not folder.is_dir():
+            raise ValueError(f"the directory {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise ValueError(f"cannot write in {folder}")
+
+    @staticmethod
     def output_paths(task: Task, output: Path | str | None) -> list[Path]:
         """Where ``generate`` writes each result: ``output`` itself for one file with an
-        extension, else ``<dir>/<task id>[-i].<ext>``."""
+        extension (``<name>-<i>.<ext>`` beside it if more came back), else
+        ``<dir>/<task id>[-i].<ext>``."""
         out = Path(output) if output is not None else Path.cwd()
         urls = task.urls
-        if len(urls) == 1 and out.suffix.lower() in EXTENSIONS:
+        is_file = out.suffix.lower() in EXTENSIONS
+        if len(urls) == 1 and is_file:
             return [out]
         paths = []
         for i, url in enumerate(urls):
             ext = Path(url.split("?", 1)[0]).suffix or ".bin"
-            name = f"{task.id}{ext}" if len(urls) == 1 else f"{task.id}-{i}{ext}"
-            paths.append(out / name)
+            if is_file:
+                paths.append(out.with_name(f"{out.stem}-{i}{ext}"))
+            else:
+                paths.append(out / (f"{task.id}{ext}" if len(urls) == 1 else f"{task.id}-{i}{ext}"))
         return paths
 
 

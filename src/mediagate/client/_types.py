@@ -112,3 +112,11 @@ class Generation:
 
     task: Task
     files: list[Path]
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of ``list_tasks``: newest first; pass the last id as ``after`` for more."""
+
+    tasks: list[Task]
+    has_more: bool

@@ -14,7 +14,7 @@ import httpx2
 from mediagate.client._base import Core, Request, Settings
 from mediagate.client._errors import APIConnectionError, APIStatusError, APITimeoutError
 from mediagate.client._errors import TaskTimeoutError as TaskTimeoutError
-from mediagate.client._types import Generation, Model, Task
+from mediagate.client._types import Generation, Model, Task, TaskPage
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 ProgressFn = Callable[[Task], None]
@@ -110,6 +110,10 @@ class AsyncClient:
     async def cancel(self, task_id: str) -> Task:
         return self._core.task(await self._call(self._core.cancel_request(task_id)))
 
+    async def list_tasks(self, *, limit: int = 20, after: str | None = None) -> TaskPage:
+        """This key's tasks, newest first (a mediagate extension of the gptunnel API)."""
+        return self._core.page(await self._call(self._core.list_request(limit, after)))
+
     async def models(self) -> list[Model]:
         return self._core.models(await self._call(self._core.models_request()))
 
@@ -173,7 +177,9 @@ class AsyncClient:
         on_bytes: BytesFn | None = None,
         **params: Any,
     ) -> Generation:
-        """create, wait and download in one call; ``params`` are create()'s keywords."""
+        """create, wait and download in one call; ``params`` are create()'s keywords. The
+        output is checked first, so a result is never paid for and then lost."""
+        self._core.check_output(output, params.get("sample_count") or 1)
         task = await self.create(model, prompt, **params)
         task = await self.wait(task.id, timeout=timeout, on_progress=on_progress)
         paths = self._core.output_paths(task, output)
