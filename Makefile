@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 SYNCED := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest bench fuzz clean
+.PHONY: run test test-fast lint typecheck pytest bench fuzz clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,19 @@ pytest: $(SYNCED)
 
 test: lint typecheck pytest
 
+# The first two tiers (tests/unit: in-memory fakes, milliseconds; tests/integration: SQLite,
+# PostgreSQL, vendor fakes, in-process) without the end-to-end tier's server processes.
+test-fast: $(SYNCED)
+	scripts/ensure-postgres.sh
+	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration
+
 bench: $(SYNCED)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/creates.py
 
 # A longer schemathesis run than the one in `make test`.
 fuzz: $(SYNCED)
-	MEDIAGATE_FUZZ_EXAMPLES=$${MEDIAGATE_FUZZ_EXAMPLES:-200} $(BIN)/pytest -s tests/test_fuzz.py
+	MEDIAGATE_FUZZ_EXAMPLES=$${MEDIAGATE_FUZZ_EXAMPLES:-200} $(BIN)/pytest -s tests/e2e/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

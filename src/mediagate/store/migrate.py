@@ -1,7 +1,7 @@
 """Brings a database to the newest schema with Alembic, over mediagate's own engine.
 
 A database already at ``HEAD`` is left alone without importing Alembic at all (that import
-alone took 0.6 s of every start); ``tests/test_units.py`` checks ``HEAD`` against the
+alone took 0.6 s of every start); ``tests/unit/test_units.py`` checks ``HEAD`` against the
 newest migration file.
 """
 

@@ -20,7 +20,7 @@ from mediagate.store import migrate
 from mediagate.store.db import Database
 from mediagate.store.tasks import TaskRepository
 from tests.helpers import Server
-from tests.test_store import _task
+from tests.integration.test_store import _task
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ async def test_slots_are_only_counted_where_a_cap_applies(tmp_path: Path) -> Non
     rt.task_repo.take_slot = spy  # type: ignore[method-assign]
     slots = rt.workers._runner._slots  # the runner's slot check
     assert slots is not None
-    from tests.test_engine import _task
+    from tests.integration.test_engine import _task
 
     assert await slots(_task(1, provider="sandbox"))  # no cap: no query
     assert await slots(_task(2, provider="ark"))

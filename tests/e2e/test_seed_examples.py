@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import Server, wait_done
 
-SEEDS = sorted((Path(__file__).parent / "data" / "seeds").glob("00[0-3]_*.txt"))
+SEEDS = sorted((Path(__file__).parent.parent / "data" / "seeds").glob("00[0-3]_*.txt"))
 assert len(SEEDS) == 4, "the seed pages must ship with the tests (tests/data/seeds)"
 RESULT_KEYS = ["code", "id", "model", "prompt", "created_at", "status", "url"]
 

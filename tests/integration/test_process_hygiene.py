@@ -1,0 +1,35 @@
+"""The suite's own guard: a run whose tests leave a process behind fails, and the process is
+killed (tests/conftest.py). Checked by running pytest on a test that leaks one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import ROOT
+
+LEAKY = """
+import subprocess
+
+def test_leaves_a_process_behind() -> None:
+    subprocess.Popen(["sleep", "300"])
+"""
+HOOKS = "from tests.conftest import pytest_configure, pytest_sessionfinish  # noqa: F401\n"
+
+
+def test_a_run_that_leaks_a_process_fails_and_kills_it(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(HOOKS)
+    (tmp_path / "test_leaky.py").write_text(LEAKY)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "outlived the tests" in proc.stdout and "sleep 300" in proc.stdout
+    alive = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True)
+    assert alive.stdout.strip() == ""
