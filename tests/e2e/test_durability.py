@@ -134,8 +134,10 @@ def test_render_processes_die_with_a_killed_server(tmp_path: Path) -> None:
     (task_id,) = _create(srv, key, 1, "render")
     assert wait_done(srv.url, key, task_id)["status"] == "done"  # the pool has rendered
     assert srv.proc is not None
-    workers = [p for p in _children(srv.proc.pid) if "spawn_main" in _cmdline(p)]
+    kids = _children(srv.proc.pid)
+    workers = [p for p in kids if "spawn_main" in _cmdline(p)]
     assert workers, "the render pool should have started"
+    workers += [p for p in kids if "resource_tracker" in _cmdline(p)]  # the pool's tracker too
     srv.kill9()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
