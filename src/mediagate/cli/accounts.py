@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 import typer
-from rich.table import Table
 
-from mediagate.cli.common import DataDir, err, out, run
+from mediagate.cli.common import DataDir, err, new_table, out, run
 from mediagate.core.accounts import Account, LimitsUpdate, UsageRow
 from mediagate.core.billing import parse_time
 from mediagate.core.keys import DEFAULT_ACCOUNT
@@ -31,7 +30,7 @@ def _limit(value: str | None, param: str) -> int | msgspec.UnsetType | None:
 
 
 def _show(account: Account) -> None:
-    table = Table(
+    table = new_table(
         "id", "name", "balance", "held", "daily limit", "monthly limit", "models", "state"
     )
     table.add_row(
@@ -139,7 +138,7 @@ def usage(
         return rows, rt.settings.currency
 
     rows, currency = run(data_dir, go)
-    table = Table(
+    table = new_table(
         group_by, "tasks", "succeeded", "failed", f"charged ({currency})", "vendor cost", "margin"
     )
     for r in rows:

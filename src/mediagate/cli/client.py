@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from mediagate.cli.common import err, out
+from mediagate.cli.common import err, new_table, out
 
 if TYPE_CHECKING:
     from mediagate.client import Client, Task
@@ -180,7 +179,7 @@ def tasks_list(
             page = client.list_tasks(limit=limit, after=after)
         except MediagateError as exc:
             raise _fail(exc) from None
-    table = Table("id", "created", "model", "status", "progress", "result or error")
+    table = new_table("id", "created", "model", "status", "progress", "result or error")
     for t in page.tasks:
         when = dt.datetime.fromtimestamp(t.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         table.add_row(t.id, when, t.model, t.status, f"{t.progress}%", t.url or t.error or "")
@@ -239,7 +238,7 @@ def models(base_url: BaseUrl = DEFAULT_BASE) -> None:
         body = httpx2.get(base_url.rstrip("/") + "/v1/models", timeout=30).json()
     except (httpx2.HTTPError, ValueError) as exc:
         raise _fail(f"cannot read {base_url}/v1/models: {exc}") from None
-    table = Table("id", "kind", "aspect ratios", "durations (s)", "images in", "live")
+    table = new_table("id", "kind", "aspect ratios", "durations (s)", "images in", "live")
     for m in body.get("data") or []:
         durations = ", ".join(str(d) for d in m.get("durations") or []) or "-"
         table.add_row(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,8 @@ from rich.console import Console
 from mediagate.core.errors import MediagateError
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from mediagate.runtime import Runtime
     from mediagate.settings import Settings
 
@@ -42,6 +43,13 @@ for _cls in ("TyperOption", "TyperArgument"):
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory [env: MEDIAGATE_DATA_DIR]")
 ]
+
+
+def new_table(*columns: str) -> Table:
+    """A rich Table (imported on first use: ``--help`` starts faster without it)."""
+    from rich.table import Table
+
+    return Table(*columns)
 
 
 def out() -> Console:
@@ -92,6 +100,8 @@ def run(data_dir: Path | None, fn: Callable[[Runtime], Awaitable[T]]) -> T:
             await rt.close()
 
     try:
+        import asyncio
+
         return asyncio.run(go())
     except MediagateError as exc:
         err.print(f"[red]{exc.message}[/red]")

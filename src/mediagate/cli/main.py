@@ -6,12 +6,11 @@ import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from mediagate.cli import accounts as _accounts
 from mediagate.cli import client as _client
 from mediagate.cli import webhooks as _webhooks
-from mediagate.cli.common import DataDir, err, out, run, settings_for
+from mediagate.cli.common import DataDir, err, new_table, out, run, settings_for
 from mediagate.core.tasks import Mode
 
 if TYPE_CHECKING:
@@ -160,7 +159,7 @@ def keys_list(data_dir: DataDir = None) -> None:
     """List keys (prefixes only; keys are stored hashed)."""
 
     async def go(rt: Runtime) -> None:
-        table = Table("id", "prefix", "mode", "name", "account", "state")
+        table = new_table("id", "prefix", "mode", "name", "account", "state")
         for k in await rt.keys.list():
             state = "revoked" if k.revoked_at else "active"
             table.add_row(k.id, k.prefix + "…", k.mode.value, k.name, k.account_id, state)

@@ -7,12 +7,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from mediagate.cli.common import DataDir, err, out, run
-from mediagate.core.webhooks import Delivery
+from mediagate.cli.common import DataDir, err, new_table, out, run
 
 if TYPE_CHECKING:
+    from mediagate.core.webhooks import Delivery
     from mediagate.runtime import Runtime
 
 webhooks_app = typer.Typer(help="Webhook deliveries: list, replay, signing secrets.")
@@ -32,7 +31,7 @@ def list_deliveries(
     async def go(rt: Runtime) -> list[Delivery]:
         return await rt.webhook_repo.list_for(None, task)
 
-    table = Table("id", "task", "event", "status", "attempts", "last", "next", "url")
+    table = new_table("id", "task", "event", "status", "attempts", "last", "next", "url")
     for d in run(data_dir, go):
         last = str(d.last_status or d.last_error or "-")
         table.add_row(

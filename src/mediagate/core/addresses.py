@@ -6,8 +6,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-from yarl import URL
-
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _V4_COMPATIBLE = ipaddress.ip_network("::/96")
 
@@ -42,6 +40,8 @@ def literal_address(host: str) -> str | None:
     """The address ``host`` spells, in canonical form, after the normalisation aiohttp applies
     (IDNA: fullwidth and other Unicode digits and dots) and for the legacy IPv4 spellings that
     C resolvers accept (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``)."""
+    from yarl import URL  # on first use: the CLI imports this module and starts faster
+
     try:
         host = URL.build(scheme="http", host=host).host or host
     except (ValueError, TypeError, UnicodeError):
@@ -61,6 +61,8 @@ def literal_address(host: str) -> str | None:
 
 def url_host(url: str) -> str | None:
     """The host aiohttp will connect to for ``url`` (normalised), or None if it has none."""
+    from yarl import URL
+
     try:
         return URL(url).host
     except (ValueError, TypeError, UnicodeError):
