@@ -74,7 +74,9 @@ def main() -> None:
         finally:
             server.stop()
     print(f"{args.creates} creates with a {len(png) / 1e6:.1f} MB data URL each")
-    print(f"RSS {before[0]:.0f} -> {after[0]:.0f} MB; database {before[1]:.1f} -> {after[1]:.1f} MB")
+    print(
+        f"RSS {before[0]:.0f} -> {after[0]:.0f} MB; database {before[1]:.1f} -> {after[1]:.1f} MB"
+    )
     print(f"GET /v1/videos?limit=100: {before[2]:.1f} -> {after[2]:.1f} ms")
 
 
