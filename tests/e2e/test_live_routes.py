@@ -5,6 +5,7 @@ by mediagate. A content rejection never moves to another route."""
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -222,6 +223,17 @@ def test_routes_file_of_your_own(vendors: Vendors, tmp_path: Path) -> None:
             {"group": "openai", "tasks": 1, "succeeded": 1, "failed": 0, "amount": 0.03,
              "amount_micros": 30_000, "cost_micros": 20_000, "margin_micros": 10_000}
         ]  # fmt: skip
+        # The answer describes the stored file as it is (the fake's PNG is 1/8 of the size
+        # asked for), not as the catalogue's usual webp at the catalogue's size.
+        image = requests.post(
+            server.url + "/v1/images/generations",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "seedream-3", "prompt": "a dog", "size": "1024x1024"},
+            timeout=30,
+        ).json()
+        png = probe(base64.b64decode(image["data"][0]["b64_json"]))
+        assert image["output_format"] == "png" and png.format == "png"
+        assert image["size"] == f"{png.width}x{png.height}" == "128x128"
         mine = requests.get(server.url + "/v1/usage", headers={"Authorization": key}, timeout=10)
         assert "cost_micros" not in mine.json()["data"][0]  # vendor costs are the admin's
         refused = requests.post(

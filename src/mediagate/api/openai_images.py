@@ -29,7 +29,7 @@ from mediagate.api.openai_shared import (
 from mediagate.core.catalogue import Kind
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
-from mediagate.core.tasks import Status
+from mediagate.core.tasks import Status, format_of
 
 NO_CALLBACKS = (
     "is not taken here: the images endpoints answer with the images themselves; for a webhook, "
@@ -134,7 +134,7 @@ async def _generate(
         created=int(task.created_at),
         data=data,
         size=f"{first.width}x{first.height}",
-        output_format=spec.format,
+        output_format=format_of(task.outputs, spec.format),
     )
     return Response(body, headers={"x-mediagate-task-id": task.id})
 

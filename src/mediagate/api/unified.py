@@ -35,7 +35,7 @@ from mediagate.api.common import (
 from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
-from mediagate.core.tasks import Status, Task
+from mediagate.core.tasks import Status, Task, format_of
 
 STATUS_NAMES = {
     Status.QUEUED: "queued",
@@ -156,7 +156,7 @@ def render_with(spec: ModelSpec, task: Task, urls: list[str]) -> VideoTask:
         status=STATUS_NAMES[task.status],
         url=urls[0] if urls else None,
         urls=urls,
-        format=spec.format,
+        format=format_of(task.outputs, spec.format),
         progress=task.progress,
         metadata=Metadata(
             duration=float(

@@ -82,6 +82,15 @@ class Output(msgspec.Struct, frozen=True):
     fps: int | None = None
 
 
+FORMATS = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpeg", "video/mp4": "mp4"}
+
+
+def format_of(outputs: tuple[Output, ...], default: str) -> str:
+    """The stored file's format ("png" for an upstream PNG, whatever the catalogue's usual
+    format is); ``default`` before there is a file."""
+    return FORMATS.get(outputs[0].content_type, default) if outputs else default
+
+
 class TaskError(msgspec.Struct, frozen=True):
     code: str
     message: str

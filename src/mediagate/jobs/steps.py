@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import msgspec
 import structlog
@@ -16,6 +17,7 @@ from mediagate.core.errors import (
     UnavailableError,
     UpstreamTimeoutError,
 )
+from mediagate.core.images import sniff_image_type
 from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
 from mediagate.jobs.bulk import BulkPolls
 from mediagate.jobs.inputs import InputResolver
@@ -258,14 +260,17 @@ class StepRunner:
         outputs = []
         for index, media in enumerate(streams):
             key = f"t/{task.id}/{index}.{EXT.get(media.content_type, 'bin')}"
-            info = await self._blobs.put(key, media.chunks)
+            head = bytearray()
+            info = await self._blobs.put(key, _keep_head(media.chunks, head))
+            # An image's size is read from its own header, not assumed from the catalogue.
+            width, height = image_size(bytes(head)) or (media.width, media.height)
             outputs.append(
                 Output(
                     key=key,
                     content_type=media.content_type,
                     bytes=info.size,
-                    width=media.width,
-                    height=media.height,
+                    width=width,
+                    height=height,
                     duration_seconds=media.duration_seconds,
                     fps=media.fps,
                 )
@@ -279,6 +284,30 @@ class StepRunner:
             cost_micros=self._cost(task),
             detail=f"{len(outputs)} result(s) stored, {source}",
         )
+
+
+HEAD_BYTES = 256 * 1024  # enough for the header of any image format we store
+
+
+async def _keep_head(chunks: AsyncIterator[bytes], head: bytearray) -> AsyncIterator[bytes]:
+    """Pass ``chunks`` on, keeping their first HEAD_BYTES in ``head``."""
+    async for chunk in chunks:
+        if len(head) < HEAD_BYTES:
+            head += chunk[: HEAD_BYTES - len(head)]
+        yield chunk
+
+
+def image_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from an image file's first bytes; None for anything else."""
+    if sniff_image_type(head) is None:
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(head)) as img:
+            return int(img.width), int(img.height)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
 
 
 def _failed(exc: ProviderError) -> TaskUpdate:
