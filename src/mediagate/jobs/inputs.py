@@ -8,6 +8,7 @@ second fails its own tasks in seconds and never takes the capacity others need."
 from __future__ import annotations
 
 import base64
+import io
 import time
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -189,10 +190,10 @@ def sniff(param: str, data: bytes) -> str:
     """The image's MIME type, by decoding its header; anything else is an InputError."""
     from PIL import Image, UnidentifiedImageError  # imported on first use: a faster start
 
-    from mediagate.providers.sandbox.media import open_image
-
     try:
-        img: Image.Image = open_image(data)
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()  # the whole image decodes: a truncated or forged file fails here
+            kind = img.format or ""
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
         raise InputError(f"{param}: the data is not a readable image") from None
-    return _MIME.get(img.format or "", "application/octet-stream")
+    return _MIME.get(kind, "application/octet-stream")
