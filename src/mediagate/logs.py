@@ -1,4 +1,8 @@
-"""Structured logging (structlog) for the server and workers; keys are never logged."""
+"""Structured logging (structlog) for the server and workers; keys are never logged.
+
+One format from start-up on: the standard library's loggers (alembic, uvicorn, aiohttp,
+asyncio) go through the same renderer as mediagate's own, console lines or JSON
+(``MEDIAGATE_LOG_JSON``), so a log shipper reads one shape."""
 
 from __future__ import annotations
 
@@ -6,21 +10,38 @@ import logging
 
 import structlog
 
+# Chatty at info: mediagate logs requests and its own start-up itself.
+QUIET = {
+    "alembic.runtime.plugins": logging.WARNING,
+    "uvicorn.access": logging.WARNING,
+    "uvicorn.error": logging.WARNING,
+}
+
 
 def configure(level: str = "info", json: bool = False) -> None:
     lvl = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-    logging.basicConfig(level=lvl, format="%(message)s")
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso"),
+    ]
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(lvl)
+    for name, floor in QUIET.items():
+        logging.getLogger(name).setLevel(max(floor, lvl))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
         cache_logger_on_first_use=True,
     )

@@ -25,6 +25,7 @@ from mediagate.jobs.netguard import policy
 from mediagate.jobs.steps import StepRunner
 from mediagate.jobs.webhooks import WebhookSender
 from mediagate.jobs.worker import WorkerPool
+from mediagate.metrics import Metrics
 from mediagate.providers.build import live_providers
 from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
@@ -94,6 +95,8 @@ class Runtime:
             sandbox, routes=load_routes(settings.routes_file), sandbox_live=settings.sandbox_live
         )
         self.http: aiohttp.ClientSession | None = None
+        self.metrics = Metrics()
+        self.db.time_statements(self.metrics.statement)
         self.tasks = TaskService(
             self.catalogue,
             self.task_repo,
@@ -106,6 +109,7 @@ class Runtime:
             max_queued=settings.max_queued_per_key,
             callbacks_allow_private=settings.webhook_allow_private,
             max_input_bytes=settings.input_max_bytes,
+            observer=self.metrics,
         )
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, policy(settings.input_allow_private)
@@ -121,7 +125,15 @@ class Runtime:
                 return True
             return await repo.take_slot(task, per_key, cap)
 
-        runner = StepRunner(self.catalogue, self.providers, self.blobs, inputs, clock, slots=slots)
+        runner = StepRunner(
+            self.catalogue,
+            self.providers,
+            self.blobs,
+            inputs,
+            clock,
+            slots=slots,
+            observer=self.metrics,
+        )
         self.webhook_repo = WebhookRepository(self.db)
         self.webhooks = WebhookSender(
             self.webhook_repo,
@@ -130,6 +142,7 @@ class Runtime:
             clock,
             policy(settings.webhook_allow_private),
             first_retry_s=settings.webhook_first_retry_s,
+            observer=self.metrics,
         )
         self.tasks.on_webhook = self.webhooks.wake
         self.workers = WorkerPool(
@@ -140,6 +153,7 @@ class Runtime:
             per_provider=settings.provider_concurrency,
             sweep_s=settings.engine_sweep_s,
             on_commit=self._committed,
+            observer=self.metrics,
         )
 
     def _announce(self, task_id: str, due: float) -> None:

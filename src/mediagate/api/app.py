@@ -15,6 +15,7 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from mediagate import __version__
@@ -26,6 +27,7 @@ from mediagate.api import (
     models,
     openai_images,
     openai_videos,
+    ops,
     unified,
     webhooks,
 )
@@ -117,17 +119,36 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             models.router,
             docs_assets,
             healthz,
+            ops.livez,
+            ops.readyz,
+            ops.metrics,
             openapi_json,
         ],
         lifespan=[lifespan],
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         middleware=[request_id_middleware],
+        logging_config=None,  # mediagate.logs configured logging: one format for every logger
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="mediagate",
             version=__version__,
             path="/docs",
             description=DESCRIPTION,
+            # "Authorize" in /docs: the key raw (gptunnel's way) or as a Bearer token.
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="apiKey",
+                        name="Authorization",
+                        security_scheme_in="header",
+                        description="The key itself, as gptunnel sends it: mg_test_…",
+                    ),
+                    "bearer": SecurityScheme(
+                        type="http", scheme="bearer", description="Bearer mg_test_…"
+                    ),
+                }
+            ),
+            security=[{"apiKey": []}, {"bearer": []}],
             render_plugins=[
                 SwaggerRenderPlugin(
                     js_url=f"{ASSETS}/swagger-ui-bundle.js",

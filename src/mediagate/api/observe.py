@@ -52,6 +52,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
         finally:
             path: str = scope.get("path", "")
+            elapsed = time.perf_counter() - started
+            runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+            if runtime is not None:  # route templates, never raw paths: bounded cardinality
+                route = str(scope.get("path_template") or "unmatched")
+                runtime.metrics.request(route, path, str(scope.get("method")), status, elapsed)
             if not path.startswith(QUIET):
                 state: Any = scope.get("state") or {}
                 key = state.get("api_key") if isinstance(state, dict) else None
@@ -62,7 +67,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     method=method,
                     path=path,
                     status=status,
-                    ms=round((time.perf_counter() - started) * 1000, 1),
+                    ms=round(elapsed * 1000, 1),
                     key_id=getattr(key, "id", None),
                 )
             structlog.contextvars.unbind_contextvars("request_id")

@@ -53,8 +53,18 @@ def serve(
         f"  make a key:  mediagate keys create --test --data-dir {where}\n"
         f"  check it:    curl http://{settings.host}:{settings.port}/healthz"
     )
+    from mediagate.logs import configure
+
+    configure(settings.log_level, settings.log_json)
     # Child processes read their settings from the environment, so pass the flags on.
     os.environ["MEDIAGATE_DATA_DIR"] = str(settings.data_dir)
+    if workers > 1:  # one /metrics for all: prometheus-client's multiprocess mode
+        import shutil
+
+        metrics_dir = settings.data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     if not engine:
         os.environ["MEDIAGATE_ENGINE"] = "0"
     uvicorn.run(
@@ -63,7 +73,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=workers if workers > 1 else None,
-        log_level="warning",
+        log_config=None,  # uvicorn logs through mediagate.logs, in the one format
         proxy_headers=True,
     )
 

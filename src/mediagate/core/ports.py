@@ -9,7 +9,7 @@ import msgspec
 from mediagate.core.accounts import Account, Entry, Hold, LedgerProblem, LimitsUpdate, UsageRow
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.keys import KeyRecord
-from mediagate.core.tasks import Advance, Advanced, Mode, Task
+from mediagate.core.tasks import Advance, Advanced, Mode, Status, Task, TaskUpdate
 
 
 class IdempotencyHit(msgspec.Struct, frozen=True):
@@ -118,3 +118,38 @@ class RouteChooser(Protocol):
     def route(self, spec: ModelSpec, mode: Mode) -> tuple[str, int]:
         """(provider name, route index)."""
         ...
+
+
+class Observer(Protocol):
+    """What the services and the engine report as they work (metrics implement it)."""
+
+    def task_created(self, task: Task) -> None: ...
+
+    def task_finished(self, task: Task, status: Status) -> None: ...
+
+    def step_done(self, task: Task, update: TaskUpdate, seconds: float) -> None:
+        """A step's result, committed (or worth no write); counts the task's end if it is."""
+        ...
+
+    def upstream_error(self, provider: str, code: str) -> None: ...
+
+    def webhook_sent(self, delivered: bool, seconds: float) -> None: ...
+
+
+class NullObserver:
+    """Reports to nobody: the default where no metrics are wanted (tests, the CLI)."""
+
+    def task_created(self, task: Task) -> None:
+        return None
+
+    def task_finished(self, task: Task, status: Status) -> None:
+        return None
+
+    def step_done(self, task: Task, update: TaskUpdate, seconds: float) -> None:
+        return None
+
+    def upstream_error(self, provider: str, code: str) -> None:
+        return None
+
+    def webhook_sent(self, delivered: bool, seconds: float) -> None:
+        return None

@@ -26,6 +26,8 @@ from mediagate.core.ports import (
     AccountStore,
     KeyStore,
     MediaStore,
+    NullObserver,
+    Observer,
     RouteChooser,
     TaskPage,
     TaskStore,
@@ -158,8 +160,10 @@ class TaskService:
         max_queued: int = 0,
         callbacks_allow_private: bool = False,
         max_input_bytes: int = 20 * 1024 * 1024,
+        observer: Observer | None = None,
     ) -> None:
         self._max_input_bytes = max_input_bytes
+        self._observer: Observer = observer or NullObserver()
         self._max_queued = max_queued
         self._callbacks_allow_private = callbacks_allow_private
         self.catalogue = catalogue
@@ -268,6 +272,7 @@ class TaskService:
                 )
             return await self.get(key, hit.task_id)
         self._queue(task.id, now)
+        self._observer.task_created(task)
         return task
 
     async def _keep_inline_images(self, params: GenerationParams) -> GenerationParams:
@@ -336,6 +341,7 @@ class TaskService:
         cancelled = await self._store.cancel(task.id, self._clock(), "cancelled by the client")
         if cancelled is None:  # it finished in the meantime
             return await self.get(key, task_id)
+        self._observer.task_finished(cancelled, Status.CANCELLED)
         # Announced either way: an engine holding the task drops its copy, and a CANCEL
         # step is claimed to stop the upstream job.
         self._queue(task.id, self._clock())

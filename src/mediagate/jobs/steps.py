@@ -18,6 +18,7 @@ from mediagate.core.errors import (
     UpstreamTimeoutError,
 )
 from mediagate.core.images import sniff_image_type
+from mediagate.core.ports import NullObserver, Observer
 from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
 from mediagate.jobs.bulk import BulkPolls
 from mediagate.jobs.inputs import InputResolver
@@ -63,7 +64,9 @@ class StepRunner:
         clock: Callable[[], float],
         rng: random.Random | None = None,
         slots: Callable[[Task], Awaitable[bool]] | None = None,
+        observer: Observer | None = None,
     ) -> None:
+        self._observer: Observer = observer or NullObserver()
         self._slots = slots
         self._bulk = BulkPolls()
         self._catalogue = catalogue
@@ -114,6 +117,7 @@ class StepRunner:
         try:
             return await self._step(task, spec, now)
         except ProviderError as exc:
+            self._observer.upstream_error(task.provider, exc.code)
             moved = self._failover(task, exc, now)
             if moved is not None:
                 return moved

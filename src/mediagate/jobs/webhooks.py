@@ -17,6 +17,7 @@ from collections.abc import Callable
 import aiohttp
 import structlog
 
+from mediagate.core.ports import NullObserver, Observer
 from mediagate.core.tasks import Task
 from mediagate.core.webhooks import WINDOW_S, Attempt, Delivery, new_secret, retry_delay, sign
 from mediagate.jobs.netguard import (
@@ -50,7 +51,9 @@ class WebhookSender:
         idle_s: float = 30.0,
         rng: random.Random | None = None,
         first_retry_s: float = 5.0,
+        observer: Observer | None = None,
     ) -> None:
+        self._observer: Observer = observer or NullObserver()
         self._first_retry_s = first_retry_s
         self._repo = repo
         self._tasks = tasks
@@ -150,6 +153,7 @@ class WebhookSender:
         now = self._clock()
         attempt = Attempt(now, status, error, round((time.perf_counter() - started) * 1000, 1))
         delivered = status is not None and 200 <= status < 300
+        self._observer.webhook_sent(delivered, time.perf_counter() - started)
         next_at = None
         if not delivered and error != REFUSED:  # a refused address never becomes allowed
             candidate = now + retry_delay(delivery.attempts, self._rng, self._first_retry_s)

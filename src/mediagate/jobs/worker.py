@@ -27,11 +27,12 @@ import os
 import random
 import secrets
 import socket
+import time
 from collections.abc import Callable
 
 import structlog
 
-from mediagate.core.ports import EngineStore
+from mediagate.core.ports import EngineStore, NullObserver, Observer
 from mediagate.core.tasks import (
     Advance,
     Advanced,
@@ -98,6 +99,7 @@ class WorkerPool:
         claim_every_s: float = 1.0,
         max_held: int = 50_000,
         on_commit: Callable[[str, bool], None] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._repo = repo
         self._runner = runner
@@ -106,6 +108,7 @@ class WorkerPool:
         self._claim_every_s = claim_every_s
         self._max_held = max_held
         self._on_commit = on_commit
+        self._observer: Observer = observer or NullObserver()
         self._concurrency = asyncio.Semaphore(concurrency)
         self._limit = concurrency
         self._per_provider = dict(per_provider or {})
@@ -251,6 +254,7 @@ class WorkerPool:
                 await asyncio.wait_for(self._due_wake.wait(), wait)
 
     async def _run(self, task: Task, bounded: bool) -> None:
+        started = time.perf_counter()
         try:
             try:
                 # Inputs download outside the provider's slots, in their own bounded pool.
@@ -262,7 +266,7 @@ class WorkerPool:
                 log.exception("step raised", task_id=task.id, step=task.step)
                 update = self._after_crash(task, exc)
             self.stats["steps"] += 1
-            await self._settle(task, update)
+            await self._settle(task, update, time.perf_counter() - started)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -274,10 +278,11 @@ class WorkerPool:
             if bounded:
                 self._concurrency.release()
 
-    async def _settle(self, task: Task, update: TaskUpdate) -> None:
+    async def _settle(self, task: Task, update: TaskUpdate, seconds: float) -> None:
         if self.held.get(task.id) is not task:
             return  # dropped while running (a cancel): the new state is claimed afresh
         if changes_nothing(task, update) and update.next_run_at is not None:
+            self._observer.step_done(task, update, seconds)
             self.stats["skipped_writes"] += 1
             self._schedule(task.id, update.next_run_at)
             return
@@ -289,6 +294,7 @@ class WorkerPool:
         if not pending.result.committed:
             self.held.pop(task.id, None)
             return
+        self._observer.step_done(task, update, seconds)
         if self._on_commit is not None:
             self._on_commit(task.id, pending.result.webhook_queued)
         if update.step is None or update.next_run_at is None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -73,6 +74,27 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
             self.write_engine = self.engine
+
+    async def ping(self) -> None:
+        """Raises if the database cannot answer a trivial query."""
+        async with self.read() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    def time_statements(self, report: Callable[[bool, float], None]) -> None:
+        """Call ``report(is_write, seconds)`` after every statement (metrics)."""
+
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            conn.info["mg_started"] = time.perf_counter()
+
+        def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            started = conn.info.pop("mg_started", None)
+            if started is not None:
+                is_write = not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA"))
+                report(is_write, time.perf_counter() - started)
+
+        for engine in {id(e): e for e in (self.engine, self.write_engine)}.values():
+            event.listen(engine.sync_engine, "before_cursor_execute", before)
+            event.listen(engine.sync_engine, "after_cursor_execute", after)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -83,7 +83,7 @@ def task_from(m: Any) -> Task:
 INSERT_EVENT = task_events.insert()
 
 
-def _DUE(now: float) -> sa.ColumnElement[bool]:
+def DUE(now: float) -> sa.ColumnElement[bool]:
     """A task with work whose time has come and whose lease, if any, has run out."""
     return sa.and_(
         tasks.c.step.isnot(None),
@@ -167,7 +167,7 @@ class LeaseQueries:
             row = (
                 await conn.execute(
                     tasks.update()
-                    .where(tasks.c.id == task_id, _DUE(now))
+                    .where(tasks.c.id == task_id, DUE(now))
                     .values(lease_owner=owner, lease_until=now + lease_s)
                     .returning(*tasks.c)
                 )
@@ -177,7 +177,7 @@ class LeaseQueries:
     async def claim_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[Task]:
         """Take the lease on up to ``limit`` due tasks, soonest first, in one statement. On
         PostgreSQL rows another process is claiming are skipped (FOR UPDATE SKIP LOCKED)."""
-        due = sa.select(tasks.c.id).where(_DUE(now)).order_by(tasks.c.next_run_at).limit(limit)
+        due = sa.select(tasks.c.id).where(DUE(now)).order_by(tasks.c.next_run_at).limit(limit)
         if self._db.is_postgres:
             due = due.with_for_update(skip_locked=True)
         async with self._db.write() as conn:

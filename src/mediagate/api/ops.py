@@ -1,0 +1,74 @@
+"""For operators and their tools: /livez, /readyz and /metrics (Prometheus). No key needed;
+none of them says anything about any tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get
+
+from mediagate.metrics import CONTENT_TYPE_LATEST
+from mediagate.runtime import Runtime
+from mediagate.store import migrate
+from mediagate.store.gauges import read_gauges
+
+
+class Ready(msgspec.Struct):
+    ready: bool
+    checks: dict[str, str]
+
+
+def _runtime(request: Request[Any, Any, Any]) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+@get("/livez", include_in_schema=False)
+async def livez() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@get("/readyz", include_in_schema=False)
+async def readyz(request: Request[Any, Any, Any]) -> Response[Ready]:
+    """200 when the database answers, its schema is current and storage takes a write; 503
+    (with the failed check named) otherwise."""
+    rt = _runtime(request)
+    checks: dict[str, str] = {}
+    try:
+        await rt.db.ping()
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure is the answer, not a 500
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    revision = await migrate.current(rt.db)
+    checks["migrations"] = (
+        "ok" if revision == migrate.HEAD else f"at {revision}, not {migrate.HEAD}"
+    )
+    try:
+        await rt.blobs.put("health/probe", b"ok")
+        await rt.blobs.delete(["health/probe"])
+        checks["storage"] = "ok"
+    except Exception as exc:
+        checks["storage"] = f"not writable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return Response(Ready(ready, checks), status_code=200 if ready else 503)
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Prometheus text format. Gauges that come from the database are read now."""
+    rt = _runtime(request)
+    found = await read_gauges(rt.db, rt.clock())
+    m = rt.metrics
+    m.in_flight.set(len(rt.workers.held))
+    m.unfinished.set(found.unfinished)
+    m.due.set(found.due)
+    m.webhook_backlog.set(found.webhook_backlog)
+    m.money.labels("held").set(found.held_micros)
+    m.money.labels("charged").set(found.charged_micros)
+    body = m.render()
+    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+__all__ = ["livez", "metrics", "readyz"]
