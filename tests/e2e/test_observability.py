@@ -5,6 +5,7 @@ format from start-up on."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -178,3 +179,36 @@ def test_one_log_format_from_start_up(tmp_path: Path) -> None:
     alembic = [ln for ln in lines if "alembic" in ln]
     assert alembic and all(re.search(r'"level": "info"', ln) for ln in alembic)
     assert not re.search(r"^INFO - \d{4}-", srv.log.read_text(), re.M)  # Litestar's default
+
+
+def test_task_events_stream_progress_then_the_result(
+    server: Server, key: str, other_key: str
+) -> None:
+    made = requests.post(
+        server.url + "/v1/media/create",
+        headers={"Authorization": key},
+        json={"model": "veo-3.0-generate-preview", "prompt": "sse", "duration_seconds": 4},
+        timeout=10,
+    ).json()
+    events = []
+    with requests.get(
+        server.url + f"/v1/tasks/{made['id']}/events",
+        headers={"Authorization": key},
+        stream=True,
+        timeout=60,
+    ) as resp:
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        for line in resp.iter_lines(decode_unicode=True):
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    statuses = [e["status"] for e in events]
+    assert statuses[-1] == "done" and events[-1]["url"].startswith(server.url + "/v1/files/")
+    assert len(events) >= 2 and statuses[0] in ("idle", "processing")
+    progress = [e["progress"] for e in events]
+    assert progress == sorted(progress) and progress[-1] == 100  # it climbs, then the end
+    theirs = requests.get(
+        server.url + f"/v1/tasks/{made['id']}/events",
+        headers={"Authorization": other_key},
+        timeout=10,
+    )
+    assert theirs.status_code == 404 and theirs.json()["code"] != 0

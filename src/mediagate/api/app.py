@@ -22,6 +22,7 @@ from mediagate import __version__
 from mediagate.api import (
     account,
     admin,
+    events,
     files,
     gptunnel,
     models,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             openai_videos.router,
             account.router,
             webhooks.router,
+            events.router,
             admin.router,
             files.router,
             models.router,
