@@ -52,7 +52,9 @@ class Runtime:
         self.clock = clock
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
-        self.catalogue: Catalogue = default_catalogue()
+        self.catalogue: Catalogue = default_catalogue().with_aliases(settings.model_aliases)
+        for default in (settings.default_image_model, settings.default_video_model):
+            self.catalogue.get(default)  # a typo in the settings stops the start, clearly
         cache = settings.blob_cache_bytes
         if settings.s3_bucket:
             s3 = S3Settings(

@@ -61,6 +61,21 @@ class Settings(BaseSettings):
     sandbox_latency_s: float = Field(
         default=2.0, ge=0, description="How long a sandbox task stays processing"
     )
+    model_aliases: dict[str, str] = Field(
+        default_factory=lambda: {
+            "gpt-image-1": "seedream-3",
+            "dall-e-3": "google-imagen-3",
+            "dall-e-2": "google-imagen-3",
+            "sora-2": "veo-3.0-generate-preview",
+        },
+        description="Other names for catalogue models, JSON: OpenAI's names by default",
+    )
+    default_image_model: str = Field(
+        default="google-imagen-3", description="Used by /v1/images/* when model is omitted"
+    )
+    default_video_model: str = Field(
+        default="veo-3.0-generate-preview", description="Used by /v1/videos when model is omitted"
+    )
     input_max_bytes: int = Field(default=20 * 1024 * 1024, description="Cap on an input image")
     input_allow_private: bool = Field(
         default=False, description="Let input URLs reach private addresses (dev/test only)"

@@ -59,7 +59,7 @@ def test_images_generate_urls_and_n(client: openai.OpenAI) -> None:
         ({"model": "seedream-3", "size": "big"}, "size", "WIDTHxHEIGHT"),
         ({"model": "seedream-3", "n": 2}, "n", "1..1"),
         ({"model": VIDEO}, "model", "POST /v1/videos"),
-        ({"model": "dall-e-3"}, "model", "unknown model"),
+        ({"model": "dall-e-9"}, "model", "unknown model"),
         ({"model": "seedream-3", "response_format": "png"}, "response_format", "b64_json"),
     ],
 )
@@ -184,3 +184,54 @@ def test_auth_errors_and_models(server: Server, client: openai.OpenAI) -> None:
     models = {m.id: m for m in client.models.list()}
     assert {"seedream-3", "google-imagen-3", VIDEO} <= set(models)
     assert models["seedream-3"].owned_by == "byteplus" and models["seedream-3"].created > 0
+
+
+def test_openai_model_names_and_defaults(client: openai.OpenAI, server: Server, key: str) -> None:
+    """OpenAI's names are aliases of catalogue models; a call without a model gets the
+    default; models.retrieve answers for both, and 404s in OpenAI's shape."""
+    raw = client.images.with_raw_response.generate(
+        model="dall-e-3", prompt="a fox", size="1024x1024"
+    )
+    task_id = raw.headers["x-mediagate-task-id"]
+    stored = requests.get(
+        server.url + "/v1/media/result", params={"task_id": task_id},
+        headers={"Authorization": key}, timeout=10,
+    ).json()  # fmt: skip
+    assert stored["model"] == "google-imagen-3"  # the task records the catalogue's id
+    plain = requests.post(
+        server.url + "/v1/images/generations", headers={"Authorization": f"Bearer {key}"},
+        json={"prompt": "no model given"}, timeout=60,
+    )  # fmt: skip
+    assert plain.status_code == 200 and plain.json()["data"]
+    alias = client.models.retrieve("dall-e-3")
+    assert (
+        alias.id == "dall-e-3"
+        and alias.model_extra
+        and alias.model_extra["alias_of"] == "google-imagen-3"
+    )
+    assert client.models.retrieve(VIDEO).id == VIDEO
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.models.retrieve("no-such-model")
+    assert caught.value.code == "model_not_found"
+
+
+def test_openai_gaps_answer_clearly(client: openai.OpenAI) -> None:
+    """Streamed image generation, remix and unknown routes: a clear error in OpenAI's
+    shape, raised as the SDK's usual exception."""
+    with pytest.raises(openai.BadRequestError) as streamed:
+        client.images.generate(model="seedream-3", prompt="x", stream=True)
+    assert streamed.value.param == "stream"
+    video = client.videos.create_and_poll(model=VIDEO, prompt="still", seconds="4")
+    with pytest.raises(openai.BadRequestError) as remixed:
+        client.videos.remix(video.id, prompt="again")
+    assert "remix" in remixed.value.message
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.post("/no/such/route", cast_to=dict, body={})
+    assert unknown.value.code == "unknown_url"
+    thumb = client.videos.download_content(video.id, variant="thumbnail").read()
+    image = Image.open(io.BytesIO(thumb))
+    assert image.format == "JPEG" and max(image.size) <= 720 and image.size[0] > image.size[1]
+    again = client.videos.download_content(video.id, variant="thumbnail").read()
+    assert again == thumb  # made once, then kept
+    with pytest.raises(openai.BadRequestError):
+        client.videos.download_content(video.id, variant="spritesheet")

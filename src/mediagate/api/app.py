@@ -81,6 +81,15 @@ async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    path = request.url.path
+    if path.startswith("/v1/") and not path.startswith("/v1/files/"):
+        # A route nobody serves, under /v1/: OpenAI's shape, which every SDK reads.
+        message = f"Invalid URL ({request.method} {path})"
+        if exc.status_code == 405:
+            message = f"{request.method} is not allowed on {path}"
+        kind = "invalid_request_error"
+        error = {"message": message, "type": kind, "param": None, "code": "unknown_url"}
+        return Response({"error": error}, status_code=exc.status_code, headers=exc.headers)
     body = {"code": exc.status_code, "message": str(exc.detail)}
     return Response(body, status_code=exc.status_code, headers=exc.headers)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Router, get
+from litestar import Request, Response, Router, get
 
 from mediagate.api.common import runtime_of
+from mediagate.api.openai_shared import error_response
 from mediagate.core.catalogue import ModelSpec
+from mediagate.core.errors import InvalidRequestError
 
 
 class ModelEntry(msgspec.Struct):
@@ -78,4 +80,25 @@ async def list_models(request: Request[Any, Any, Any]) -> ModelList:
     return ModelList(object="list", data=data)
 
 
-router = Router(path="/", route_handlers=[list_models], tags=["models"])
+@get("/v1/models/{model_id:str}", summary="One model (OpenAI's models.retrieve)")
+async def retrieve_model(request: Request[Any, Any, Any], model_id: str) -> Response[Any]:
+    """By id or alias (``dall-e-3``); the answer carries the name asked for, and
+    ``alias_of`` names the catalogue model behind an alias."""
+    rt = runtime_of(request)
+    try:
+        spec = rt.catalogue.get(model_id)
+    except InvalidRequestError:
+        return error_response(
+            404,
+            "invalid_request_error",
+            "model_not_found",
+            f"The model {model_id!r} does not exist",
+        )
+    entry = msgspec.structs.replace(model_entry(spec, rt.providers.is_live(spec)), id=model_id)
+    body = msgspec.to_builtins(entry)
+    if model_id != spec.id:
+        body["alias_of"] = spec.id
+    return Response(body)
+
+
+router = Router(path="/", route_handlers=[list_models, retrieve_model], tags=["models"])

@@ -50,6 +50,8 @@ class GenerateBody(msgspec.Struct):
     response_format: str | None = None
     aspect_ratio: str | None = None  # mediagate extension: the catalogue ratio directly
     callback_url: str | None = None  # refused: these endpoints answer in the response
+    stream: bool | None = None  # refused: no partial images
+    partial_images: int | None = None
 
 
 class ImageRef(msgspec.Struct):
@@ -91,9 +93,7 @@ async def _generate(
 ) -> Response[Any]:
     rt = runtime_of(request)
     image_models = sorted(m.id for m in rt.catalogue.models.values() if m.kind is Kind.IMAGE)
-    if not model:
-        raise InvalidRequestError("model", "is required", image_models)
-    spec = rt.catalogue.get(model)
+    spec = rt.catalogue.get(model or rt.settings.default_image_model)
     if spec.kind is not Kind.IMAGE:
         raise InvalidRequestError(
             "model", f"{spec.id} makes video; use POST /v1/videos", image_models
@@ -145,6 +145,12 @@ async def generations(request: Request[Any, Any, Any], data: GenerateBody) -> Re
     (default) or ``url`` (a permanent mediagate link)."""
     if data.callback_url is not None:
         raise InvalidRequestError("callback_url", NO_CALLBACKS)
+    if data.stream or data.partial_images:
+        raise InvalidRequestError(
+            "stream",
+            "streaming partial images is not supported here; call without stream=True (the "
+            "answer comes when the images are done)",
+        )
     return await _generate(
         request,
         data.model,

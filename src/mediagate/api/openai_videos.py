@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import msgspec
@@ -31,6 +32,9 @@ from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.numbers import whole_number
 from mediagate.core.tasks import Status, Task
+from mediagate.runtime import Runtime
+from mediagate.storage.blobs import BlobNotFound
+from mediagate.storage.frames import first_frame_jpeg
 
 FIELD_NAMES = {
     "duration_seconds": "seconds",
@@ -45,6 +49,7 @@ STATUS_NAMES = {
     Status.FAILED: "failed",
     Status.CANCELLED: "failed",
 }
+VARIANTS = ["video", "thumbnail"]
 ORDERS = ["asc", "desc"]
 
 
@@ -182,9 +187,7 @@ async def create(request: Request[Any, Any, Any]) -> Response[Video]:
     rt = runtime_of(request)
     body = await _parse(request)
     videos = sorted(m.id for m in rt.catalogue.models.values() if m.kind is Kind.VIDEO)
-    if not body.model:
-        raise InvalidRequestError("model", "is required", videos)
-    spec = rt.catalogue.get(body.model)
+    spec = rt.catalogue.get(body.model or rt.settings.default_video_model)
     if spec.kind is not Kind.VIDEO:
         raise InvalidRequestError(
             "model", f"{spec.id} makes images; use POST /v1/images/generations", videos
@@ -218,10 +221,12 @@ async def content(
     variant: str = Parameter(query="variant", default="video"),
     index: int = Parameter(query="index", default=0, ge=0),
 ) -> Response[Any]:
-    """``variant=video`` only; ``index`` (an extension) picks one of several samples."""
-    if variant != "video":
-        raise InvalidRequestError("variant", f"{variant!r} is not available", ["video"])
-    task = await runtime_of(request).tasks.get(api_key(request), video_id)
+    """``variant=video`` (the MP4) or ``thumbnail`` (its first frame, JPEG); ``index`` (an
+    extension) picks one of several samples."""
+    if variant not in VARIANTS:
+        raise InvalidRequestError("variant", f"{variant!r} is not available", VARIANTS)
+    rt = runtime_of(request)
+    task = await rt.tasks.get(api_key(request), video_id)
     if task.status is not Status.DONE:
         raise InvalidRequestError(
             "video_id", f"video {video_id} is {STATUS_NAMES[task.status]}, not completed"
@@ -230,7 +235,33 @@ async def content(
         raise InvalidRequestError(
             "index", f"{index} is out of range", [f"0..{len(task.outputs) - 1}"]
         )
-    return await blob_response(request, task.outputs[index].key)
+    key = task.outputs[index].key
+    if variant == "thumbnail":
+        key = await _thumbnail(rt, key)
+    return await blob_response(request, key)
+
+
+async def _thumbnail(rt: Runtime, video_key: str) -> str:
+    """The stored still of a video, made on first request and kept beside it."""
+    key = video_key.rsplit(".", 1)[0] + ".thumb.jpg"
+    try:
+        await rt.blobs.size(key)
+    except BlobNotFound:
+        still = await asyncio.to_thread(first_frame_jpeg, await rt.blobs.read(video_key))
+        await rt.blobs.put(key, still)
+    return key
+
+
+@post("/v1/videos/{video_id:str}/remix", status_code=200, summary="Remix (not supported)")
+async def remix(request: Request[Any, Any, Any], video_id: str) -> Response[Video]:
+    """Answered with a clear error in OpenAI's shape (after the usual 404 for a video that
+    is not the caller's): mediagate's models make each video from its prompt."""
+    await runtime_of(request).tasks.get(api_key(request), video_id)
+    raise InvalidRequestError(
+        "video_id",
+        "remixing a video is not supported here; create a new video with POST /v1/videos and "
+        "the new prompt",
+    )
 
 
 @get("/v1/videos", summary="List videos (OpenAI format)")
@@ -264,4 +295,6 @@ async def remove(request: Request[Any, Any, Any], video_id: str) -> Deleted:
 
 _handle = make_handler(FIELD_NAMES)
 
-router = dialect_router([create, retrieve, content, list_videos, remove], _handle, "OpenAI videos")
+router = dialect_router(
+    [create, retrieve, content, list_videos, remove, remix], _handle, "OpenAI videos"
+)

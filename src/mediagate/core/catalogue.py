@@ -76,21 +76,34 @@ class GenerationParams(msgspec.Struct, frozen=True):
 class Catalogue:
     """All models this build knows, keyed by public model id."""
 
-    def __init__(self, models: dict[str, ModelSpec]) -> None:
+    def __init__(self, models: dict[str, ModelSpec], aliases: dict[str, str] | None = None) -> None:
         for name, spec in models.items():
             _check_entry(name, spec)
         self.models = {
             name: msgspec.structs.replace(spec, id=name) for name, spec in models.items()
         }
+        self.aliases: dict[str, str] = {}
+        for alias, target in (aliases or {}).items():
+            if target not in self.models:
+                raise ValueError(f"model alias {alias!r} names {target!r}, which is no model")
+            if alias in self.models:
+                raise ValueError(f"model alias {alias!r} would hide the model of that name")
+            self.aliases[alias] = target
+
+    def with_aliases(self, aliases: dict[str, str]) -> Catalogue:
+        """The same models, also known by other names (``gpt-image-1`` -> a model here)."""
+        return Catalogue(dict(self.models), aliases)
 
     @classmethod
     def from_toml(cls, text: bytes | str) -> Catalogue:
         return cls(msgspec.toml.decode(text, type=_CatalogueFile).models)
 
     def get(self, model: str) -> ModelSpec:
-        spec = self.models.get(model)
+        """The model by id or alias; a task always records the model's own id."""
+        spec = self.models.get(model) or self.models.get(self.aliases.get(model, ""))
         if spec is None:
-            raise InvalidRequestError("model", f"unknown model {model!r}", sorted(self.models))
+            allowed = sorted(self.models) + sorted(self.aliases)
+            raise InvalidRequestError("model", f"unknown model {model!r}", allowed)
         return spec
 
     def validate(
