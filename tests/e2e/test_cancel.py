@@ -12,9 +12,9 @@ import requests
 
 from mediagate.core.catalogue import default_catalogue
 from mediagate.core.errors import UnavailableError
+from mediagate.core.provider import GenerationRequest
 from mediagate.core.tasks import Status, Step, TaskUpdate
 from mediagate.jobs.steps import StepRunner
-from mediagate.providers.base import GenerationRequest
 from mediagate.providers.registry import ProviderRegistry
 from mediagate.store import migrate
 from mediagate.store.db import Database

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from mediagate.core.errors import ContentRejectedError, UnavailableError
+from mediagate.core.provider import Pending, Ready
 from mediagate.jobs.bulk import BulkPolls
-from mediagate.providers.base import Pending, Ready
 
 
 class Lister:

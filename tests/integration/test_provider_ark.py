@@ -24,8 +24,8 @@ from mediagate.core.errors import (
     RateLimitedError,
     UnavailableError,
 )
+from mediagate.core.provider import Finished, GenerationRequest, InputImage, Pending, Ready
 from mediagate.providers.ark import ArkProvider
-from mediagate.providers.base import Finished, GenerationRequest, InputImage, Pending, Ready
 from mediagate.providers.http import Credentials
 from tests.fakes.ark import FakeArk
 from tests.fakes.base import sample_image

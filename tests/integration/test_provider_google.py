@@ -20,7 +20,7 @@ from mediagate.core.errors import (
     ProviderAuthError,
     UnavailableError,
 )
-from mediagate.providers.base import Finished, GenerationRequest, InputImage, Pending, Ready
+from mediagate.core.provider import Finished, GenerationRequest, InputImage, Pending, Ready
 from mediagate.providers.google import GoogleProvider
 from mediagate.providers.http import Credentials
 from tests.fakes.base import sample_image

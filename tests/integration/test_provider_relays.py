@@ -19,7 +19,7 @@ from mediagate.core.errors import (
     UnavailableError,
     UpstreamInvalidRequest,
 )
-from mediagate.providers.base import Finished, GenerationRequest, InputImage, Pending, Ready
+from mediagate.core.provider import Finished, GenerationRequest, InputImage, Pending, Ready
 from mediagate.providers.http import Credentials
 from mediagate.providers.openai import OpenAIImagesProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider

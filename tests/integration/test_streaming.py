@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 from mediagate.core.catalogue import default_catalogue
 from mediagate.providers.ark import ArkProvider
-from mediagate.providers.base import GenerationRequest
+from mediagate.core.provider import GenerationRequest
 from mediagate.providers.http import Credentials
 from mediagate.storage.blobs import BlobStore
 

@@ -18,14 +18,20 @@ from mediagate.core.errors import (
     NotFoundError,
 )
 from mediagate.core.keys import KeyRecord
+from mediagate.core.provider import (
+    GenerationRequest,
+    MediaStream,
+    Pending,
+    Ready,
+    Submitted,
+    chunks_of,
+)
 from mediagate.core.tasks import Mode, Status, Step, Task, TaskUpdate
 from mediagate.core.webhooks import Callback
 from mediagate.jobs.inputs import InputResolver
 from mediagate.jobs.netguard import is_public_address
 from mediagate.jobs.steps import StepRunner
 from mediagate.jobs.worker import WorkerPool
-from mediagate.providers.base import GenerationRequest, MediaStream, Pending, Ready, Submitted
-from mediagate.providers.http import inline
 from mediagate.providers.registry import ProviderRegistry
 from mediagate.storage.blobs import BlobStore
 from mediagate.storage.signing import UrlSigner
@@ -148,7 +154,7 @@ class Scripted:
         return Pending(progress=1, poll_after=0.0)  # nothing new since the submit
 
     async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
-        return MediaStream("image/png", inline(PNG), 8, 8)
+        return MediaStream("image/png", chunks_of(PNG), 8, 8)
 
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 import msgspec
@@ -10,6 +11,7 @@ from mediagate.core.accounts import Account, Entry, Hold, LedgerProblem, LimitsU
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.keys import KeyRecord
 from mediagate.core.tasks import Advance, Advanced, Mode, Status, Task, TaskUpdate
+from mediagate.core.webhooks import Attempt, Delivery
 
 
 class IdempotencyHit(msgspec.Struct, frozen=True):
@@ -108,6 +110,30 @@ class KeyStore(Protocol):
     async def list(self) -> list[KeyRecord]: ...
 
     async def revoke(self, key_id_or_prefix: str, now: float) -> bool: ...
+
+    async def set_webhook_secret(self, key_id: str, secret: str) -> bool: ...
+
+
+class WebhookStore(Protocol):
+    """What the webhook sender needs of the deliveries table."""
+
+    async def claim_due(
+        self, now: float, lease_s: float, limit: int, skip_keys: Collection[str] = ()
+    ) -> list[Delivery]: ...
+
+    async def release(self, ids: list[str]) -> None: ...
+
+    async def next_due(self, now: float, skip_keys: Collection[str] = ()) -> float | None: ...
+
+    async def record(
+        self, delivery: Delivery, attempt: Attempt, delivered: bool, next_at: float | None
+    ) -> None: ...
+
+
+class WebhookSecrets(Protocol):
+    """Each key's signing secret."""
+
+    async def webhook_secret(self, key_id: str) -> str | None: ...
 
     async def set_webhook_secret(self, key_id: str, secret: str) -> bool: ...
 

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from mediagate.core.errors import ProviderError
-from mediagate.providers.base import BulkPoller, Pending, Ready
+from mediagate.core.provider import BulkPoller, Pending, Ready
 
 Single = Callable[[], Awaitable[Pending | Ready]]
 

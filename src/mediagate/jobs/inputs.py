@@ -17,6 +17,7 @@ import aiohttp
 
 from mediagate.core.errors import InputError
 from mediagate.core.images import BLOB_REF
+from mediagate.core.provider import InputImage
 from mediagate.jobs.netguard import (
     AddressPolicy,
     blocked_cause,
@@ -25,7 +26,6 @@ from mediagate.jobs.netguard import (
     local_name,
     url_host,
 )
-from mediagate.providers.base import InputImage
 from mediagate.storage.blobs import BlobNotFound, BlobStore
 from mediagate.storage.signing import FILES_PREFIX, UrlSigner
 

@@ -19,10 +19,7 @@ from mediagate.core.errors import (
 )
 from mediagate.core.images import sniff_image_type
 from mediagate.core.ports import NullObserver, Observer
-from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
-from mediagate.jobs.bulk import BulkPolls
-from mediagate.jobs.inputs import InputResolver
-from mediagate.providers.base import (
+from mediagate.core.provider import (
     Finished,
     GenerationRequest,
     InputImage,
@@ -30,8 +27,11 @@ from mediagate.providers.base import (
     Provider,
     Ready,
     Result,
+    chunks_of,
 )
-from mediagate.providers.http import inline
+from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
+from mediagate.jobs.bulk import BulkPolls
+from mediagate.jobs.inputs import InputResolver
 from mediagate.providers.registry import ProviderRegistry
 from mediagate.storage.blobs import BlobStore
 
@@ -245,7 +245,7 @@ class StepRunner:
         if result.data is not None:
             return MediaStream(
                 content_type=result.content_type,
-                chunks=inline(result.data),
+                chunks=chunks_of(result.data),
                 width=width,
                 height=height,
             )

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import aiohttp
 import structlog
 
-from mediagate.core.ports import NullObserver, Observer
+from mediagate.core.ports import NullObserver, Observer, TaskStore, WebhookSecrets, WebhookStore
 from mediagate.core.tasks import Task
 from mediagate.core.webhooks import WINDOW_S, Attempt, Delivery, new_secret, retry_delay, sign
 from mediagate.jobs.netguard import (
@@ -27,9 +27,6 @@ from mediagate.jobs.netguard import (
     literal_address,
     url_host,
 )
-from mediagate.store.keys import KeyRepository
-from mediagate.store.tasks import TaskRepository
-from mediagate.store.webhooks import WebhookRepository
 
 log = structlog.get_logger("mediagate.webhooks")
 Renderer = Callable[[Task], bytes]
@@ -43,9 +40,9 @@ REFUSED = "refused: the callback URL is not a public address"
 class WebhookSender:
     def __init__(
         self,
-        repo: WebhookRepository,
-        tasks: TaskRepository,
-        keys: KeyRepository,
+        repo: WebhookStore,
+        tasks: TaskStore,
+        keys: WebhookSecrets,
         clock: Callable[[], float],
         allow: AddressPolicy,
         idle_s: float = 30.0,

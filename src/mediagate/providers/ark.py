@@ -16,7 +16,7 @@ from mediagate.core.errors import (
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
 )
-from mediagate.providers.base import (
+from mediagate.core.provider import (
     Clock,
     Finished,
     GenerationRequest,

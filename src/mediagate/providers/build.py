@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 
+from mediagate.core.provider import Clock, Provider
 from mediagate.providers.ark import ArkProvider
-from mediagate.providers.base import Clock, Provider
 from mediagate.providers.google import GoogleProvider
 from mediagate.providers.http import Credentials
 from mediagate.providers.openai import OpenAIImagesProvider

@@ -26,7 +26,7 @@ from mediagate.core.errors import (
     UnavailableError,
     UpstreamInvalidRequest,
 )
-from mediagate.providers.base import (
+from mediagate.core.provider import (
     Clock,
     Finished,
     GenerationRequest,

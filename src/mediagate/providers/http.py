@@ -22,7 +22,7 @@ from mediagate.core.errors import (
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
 )
-from mediagate.providers.base import MediaStream
+from mediagate.core.provider import MediaStream, chunks_of
 
 CHUNK = 256 * 1024
 MAX_JSON_BYTES = 64 * 1024 * 1024  # inline base64 images can be large; more is an attack
@@ -216,6 +216,4 @@ def decode_b64(name: str, text: str) -> bytes:
         raise UnavailableError(f"{name}: the inline media is not valid base64") from None
 
 
-async def inline(data: bytes) -> AsyncIterator[bytes]:
-    for i in range(0, len(data), CHUNK):
-        yield data[i : i + CHUNK]
+inline = chunks_of  # the name adapters have used

@@ -9,7 +9,7 @@ import aiohttp
 
 from mediagate.core.catalogue import Kind
 from mediagate.core.errors import ModelNotFoundError, UnavailableError
-from mediagate.providers.base import (
+from mediagate.core.provider import (
     Clock,
     Finished,
     GenerationRequest,

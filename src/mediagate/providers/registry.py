@@ -10,8 +10,8 @@ import msgspec
 
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import NotConfiguredError
+from mediagate.core.provider import Provider
 from mediagate.core.tasks import Mode
-from mediagate.providers.base import Provider
 
 SANDBOX_ROUTE = -1  # the route index of a task on the sandbox
 

@@ -26,7 +26,7 @@ from mediagate.core.errors import (
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
 )
-from mediagate.providers.base import (
+from mediagate.core.provider import (
     Clock,
     GenerationRequest,
     MediaStream,

@@ -1,4 +1,5 @@
-"""The adapter protocol every provider implements: submit, poll, fetch and cancel, all typed.
+"""The provider contract (in core: the engine depends on it, adapters implement it): the
+adapter protocol every provider implements: submit, poll, fetch and cancel, all typed.
 
 An adapter translates between mediagate's request and one upstream API. It gets its I/O
 (HTTP session, credentials, clock) injected, never sleeps, never reads the environment,
@@ -115,3 +116,12 @@ class BulkPoller(Protocol):
         """State per upstream id (a failed job as its error); ids left out are polled
         one by one."""
         ...
+
+
+CHUNK = 256 * 1024
+
+
+async def chunks_of(data: bytes) -> AsyncIterator[bytes]:
+    """Bytes already in memory as a MediaStream's chunks."""
+    for i in range(0, len(data), CHUNK):
+        yield data[i : i + CHUNK]
