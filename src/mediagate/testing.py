@@ -351,6 +351,9 @@ class SandboxRoutes:
     def route(self, spec: ModelSpec, mode: Mode) -> tuple[str, int]:
         return ("sandbox", -1) if mode is Mode.TEST else (self._live, 0)
 
+    def name_of(self, model: str, index: int) -> str:
+        return "" if index < 0 else f"{self._live}/{model}"
+
 
 class InMemoryStores:
     """Every port's fake on one clock, and services wired to them."""

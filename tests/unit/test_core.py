@@ -26,6 +26,7 @@ from mediagate.core.provider import (
     Submitted,
     chunks_of,
 )
+from mediagate.core.services import TaskService
 from mediagate.core.tasks import Mode, Status, Step, Task, TaskUpdate
 from mediagate.core.webhooks import Callback
 from mediagate.jobs.inputs import InputResolver
@@ -136,11 +137,14 @@ class Scripted:
 
     name = "live"
 
-    def __init__(self, pending_polls: int = 1) -> None:
+    def __init__(self, pending_polls: int = 1, name: str = "live") -> None:
         self.polls: dict[str, int] = {}
         self.pending_polls = pending_polls
+        self.name = name
+        self.submitted: list[str] = []  # upstream model ids
 
     async def submit(self, request: GenerationRequest) -> Submitted:
+        self.submitted.append(request.upstream_model)
         if "[fail]" in request.prompt:
             from mediagate.core.errors import ContentRejectedError
 
@@ -246,3 +250,27 @@ async def test_input_downloads_wait_for_their_keys_share(stores: InMemoryStores)
     assert update is not None and update.step is Step.SUBMIT and update.status is task.status
     assert not slots.take(key.id)  # the key's share is full...
     assert slots.take("another key")  # ...and another key is not kept out
+
+
+async def test_a_running_task_keeps_its_route_when_the_routes_file_is_reordered() -> None:
+    from mediagate.providers.registry import Route
+
+    stores = InMemoryStores()
+    key = await _live_key(stores, 1_000_000)
+    a, b = Scripted(name="a"), Scripted(name="b")
+    before = {"seedream-3": [Route(provider="a", model="m-a"), Route(provider="b", model="m-b")]}
+    registry = ProviderRegistry(a, {"a": a, "b": b}, before)  # type: ignore[arg-type]
+    accounts = stores.task_service(CATALOGUE)._accounts
+    tasks = TaskService(
+        CATALOGUE, stores.tasks, lambda *_: None, registry, stores.clock, stores.media, accounts
+    )
+    task = await tasks.create(key, "seedream-3", "x")
+    assert (task.provider, task.route, task.route_name) == ("a", 0, "a/m-a")
+    after = {"seedream-3": [Route(provider="b", model="m-b"), Route(provider="a", model="m-a")]}
+    edited = ProviderRegistry(a, {"a": a, "b": b}, after)  # type: ignore[arg-type]
+    blobs = BlobStore(MemoryStore())
+    inputs = InputResolver(blobs, UrlSigner(b"k" * 32), 1 << 20, is_public_address)
+    runner = StepRunner(CATALOGUE, edited, blobs, inputs, time.time)
+    update = await runner.run(task)
+    assert a.submitted == ["m-a"] and b.submitted == []  # by name, not by position
+    assert update.step is Step.POLL

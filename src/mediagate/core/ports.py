@@ -145,6 +145,10 @@ class RouteChooser(Protocol):
         """(provider name, route index)."""
         ...
 
+    def name_of(self, model: str, index: int) -> str:
+        """The route's stable name ("" on the sandbox)."""
+        ...
+
 
 class Observer(Protocol):
     """What the services and the engine report as they work (metrics implement it)."""

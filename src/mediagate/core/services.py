@@ -251,6 +251,7 @@ class TaskService:
             price_micros=price,
             charge=Charge.HELD if hold else Charge.NONE,
             route=route,
+            route_name=self._router.name_of(spec.id, route),
             callback_url=(
                 check_callback_url(callback.url, self._callbacks_allow_private)
                 if callback

@@ -120,11 +120,12 @@ class Task(msgspec.Struct, frozen=True):
     account_id: str = ""
     price_micros: int = 0
     charge: Charge = Charge.NONE
-    route: int = -1  # index in the model's routes list; -1 on the sandbox
+    route: int = -1  # index in the model's routes list when set; -1 on the sandbox
     cost_micros: int = 0  # what the serving route's vendor charged, per the routes file
     callback_url: str | None = None  # webhooks: where, in which dialect, with which links
     dialect: str = ""
     public_base: str = ""
+    route_name: str = ""  # the route's stable name: found again after the file is edited
 
 
 class TaskUpdate(msgspec.Struct, frozen=True):
@@ -141,6 +142,7 @@ class TaskUpdate(msgspec.Struct, frozen=True):
     detail: str = ""
     provider: str | None = None  # failover: the task moves to another route...
     route: int | None = None
+    route_name: str | None = None
     clear_upstream: bool = False  # ...and forgets the old route's upstream id
     cost_micros: int | None = None
 
@@ -163,7 +165,16 @@ def applied(task: Task, update: TaskUpdate, now: float) -> Task:
     """The task as it is once ``update`` is committed: what an engine that keeps holding a
     task carries on with, without reading the row back."""
     changes: dict[str, object] = {"status": update.status, "step": update.step, "updated_at": now}
-    for name in ("progress", "attempts", "upstream_id", "outputs", "error", "provider", "route"):
+    for name in (
+        "progress",
+        "attempts",
+        "upstream_id",
+        "outputs",
+        "error",
+        "provider",
+        "route",
+        "route_name",
+    ):
         value = getattr(update, name)
         if value is not None:
             changes[name] = value
@@ -189,6 +200,7 @@ def changes_nothing(task: Task, update: TaskUpdate) -> bool:
         and update.error is None
         and update.provider in (None, task.provider)
         and update.route in (None, task.route)
+        and update.route_name in (None, task.route_name)
         and update.cost_micros is None
         and not update.clear_upstream
         and not update.detail

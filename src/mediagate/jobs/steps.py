@@ -141,7 +141,8 @@ class StepRunner:
             return None
         if exc.retryable and task.attempts + 1 < ROUTE_ATTEMPTS:
             return None
-        found = self._providers.next_route(task.model, task.route)
+        current, _ = self._providers.locate(task.model, task.route, task.route_name)
+        found = self._providers.next_route(task.model, current)
         if found is None:
             return None
         index, route = found
@@ -153,6 +154,7 @@ class StepRunner:
             attempts=0,
             provider=route.provider,
             route=index,
+            route_name=route.key,
             clear_upstream=True,
             detail=f"failover from {task.provider} to {route.provider} after {exc.code}: "
             f"{exc.message}",
@@ -161,7 +163,7 @@ class StepRunner:
     def _request(
         self, task: Task, spec: ModelSpec, images: tuple[InputImage, ...]
     ) -> GenerationRequest:
-        route = self._providers.route_at(task.model, task.route)
+        _, route = self._providers.locate(task.model, task.route, task.route_name)
         return GenerationRequest(
             task_id=task.id,
             spec=spec,
@@ -252,7 +254,7 @@ class StepRunner:
         return await provider.open(request, result)
 
     def _cost(self, task: Task) -> int:
-        route = self._providers.route_at(task.model, task.route)
+        _, route = self._providers.locate(task.model, task.route, task.route_name)
         if route is None:
             return 0
         return price_micros(self._catalogue.get(task.model), task.params, route.cost)

@@ -21,6 +21,12 @@ class Route(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     model: str
     image_model: str = ""
     cost: str = "0"  # what the vendor charges, per image or second like the price
+    name: str = ""  # a stable name; by default "<provider>/<model>"
+
+    @property
+    def key(self) -> str:
+        """What a task records: the route stays the same when the file is reordered."""
+        return self.name or f"{self.provider}/{self.model}"
 
     def upstream_model(self, has_images: bool) -> str:
         return self.image_model if has_images and self.image_model else self.model
@@ -87,6 +93,22 @@ class ProviderRegistry:
     def route_at(self, model: str, index: int) -> Route | None:
         routes = self._routes.get(model, [])
         return routes[index] if 0 <= index < len(routes) else None
+
+    def name_of(self, model: str, index: int) -> str:
+        """The stable name of a route ("" for the sandbox or an unknown index)."""
+        route = self.route_at(model, index)
+        return route.key if route is not None else ""
+
+    def locate(self, model: str, index: int, name: str) -> tuple[int, Route | None]:
+        """Where a task's route is in the routes as they are now: found by its stable name
+        when the task has one (the file may have been edited since), else by index. A
+        route that is gone is (its old index, None)."""
+        if name:
+            for i, route in enumerate(self._routes.get(model, [])):
+                if route.key == name:
+                    return i, route
+            return index, None
+        return index, self.route_at(model, index)
 
     def get(self, name: str) -> Provider:
         return self._by_name[name]

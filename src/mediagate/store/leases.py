@@ -71,6 +71,7 @@ def task_from(m: Any) -> Task:
         price_micros=m["price_micros"],
         charge=Charge(m["charge"]),
         route=m["route"],
+        route_name=m["route_name"],
         cost_micros=m["cost_micros"],
         callback_url=m["callback_url"],
         dialect=m["dialect"],
@@ -111,6 +112,8 @@ def _update_values(task: Task, update: TaskUpdate, now: float) -> dict[str, obje
         values["provider"] = update.provider
     if update.route is not None:
         values["route"] = update.route
+    if update.route_name is not None:
+        values["route_name"] = update.route_name
     if update.status is Status.QUEUED and update.step is Step.SUBMIT:
         values["slot"] = 0  # back to waiting (a retry or a failover): the slot is freed
     if update.cost_micros is not None:

@@ -80,6 +80,7 @@ tasks = sa.Table(
     sa.Column("price_micros", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("charge", sa.String(10), nullable=False, server_default="none"),
     sa.Column("route", sa.Integer, nullable=False, server_default="-1"),
+    sa.Column("route_name", sa.Text, nullable=False, server_default=""),
     sa.Column("cost_micros", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("callback_url", sa.Text, nullable=True),
     sa.Column("dialect", sa.String(16), nullable=False, server_default=""),

@@ -95,6 +95,7 @@ class TaskRepository(LeaseQueries):
                     price_micros=task.price_micros,
                     charge=(Charge.HELD if hold is not None else Charge.NONE).value,
                     route=task.route,
+                    route_name=task.route_name,
                     callback_url=task.callback_url,
                     dialect=task.dialect,
                     public_base=task.public_base,
