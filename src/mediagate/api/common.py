@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -77,6 +78,21 @@ def urls_at(rt: Runtime, root: str, task: Task) -> list[str]:
     if task.status is not Status.DONE:
         return []
     return [rt.link(root, out.key) for out in task.outputs]
+
+
+WebhookBody = Callable[[Runtime, Task], bytes]
+WEBHOOK_BODIES: dict[str, WebhookBody] = {}  # dialect -> its webhook body (see register)
+
+
+def webhook_body(dialect: str) -> Callable[[WebhookBody], WebhookBody]:
+    """Registers a dialect's webhook body: a task created in that dialect is delivered in
+    its shape. A dialect module registers its own; nothing else needs to know it."""
+
+    def register(fn: WebhookBody) -> WebhookBody:
+        WEBHOOK_BODIES[dialect] = fn
+        return fn
+
+    return register
 
 
 MSG_UTF8 = "body: is not valid UTF-8; send JSON and form fields in UTF-8"

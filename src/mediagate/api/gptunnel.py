@@ -17,9 +17,12 @@ from mediagate.api.common import (
     output_urls,
     poll_after_ms,
     runtime_of,
+    urls_at,
+    webhook_body,
 )
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.tasks import Status, Task
+from mediagate.runtime import Runtime
 
 # gptunnel's numeric error codes on `code` (0 is success).
 CODE_UNAUTHORIZED = 1
@@ -99,6 +102,11 @@ def echo_prompt(task: Task) -> str:
 
 def render_task(request: Request[Any, Any, Any], task: Task) -> MediaTask:
     return render_with(task, output_urls(request, task))
+
+
+@webhook_body("gptunnel")
+def webhook(rt: Runtime, task: Task) -> bytes:
+    return msgspec.json.encode(render_with(task, urls_at(rt, task.public_base, task)))
 
 
 def render_with(task: Task, urls: list[str]) -> MediaTask:

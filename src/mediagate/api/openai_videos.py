@@ -17,6 +17,7 @@ from mediagate.api.common import (
     idempotency_key,
     poll_after_ms,
     runtime_of,
+    webhook_body,
 )
 from mediagate.api.files import blob_response
 from mediagate.api.openai_shared import (
@@ -105,6 +106,11 @@ class Deleted(msgspec.Struct):
 
 def render(request: Request[Any, Any, Any], task: Task) -> Video:
     return render_with(runtime_of(request).catalogue.get(task.model), task)
+
+
+@webhook_body("openai")
+def webhook(rt: Runtime, task: Task) -> bytes:
+    return msgspec.json.encode(render_with(rt.catalogue.get(task.model), task))
 
 
 def render_with(spec: ModelSpec, task: Task) -> Video:

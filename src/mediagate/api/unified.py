@@ -31,11 +31,14 @@ from mediagate.api.common import (
     output_urls,
     poll_after_ms,
     runtime_of,
+    urls_at,
+    webhook_body,
 )
 from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
 from mediagate.core.tasks import Status, Task, format_of
+from mediagate.runtime import Runtime
 
 STATUS_NAMES = {
     Status.QUEUED: "queued",
@@ -141,6 +144,12 @@ def render(request: Request[Any, Any, Any], task: Task) -> VideoTask:
     return render_with(
         runtime_of(request).catalogue.get(task.model), task, output_urls(request, task)
     )
+
+
+@webhook_body("unified")
+def webhook(rt: Runtime, task: Task) -> bytes:
+    data = render_with(rt.catalogue.get(task.model), task, urls_at(rt, task.public_base, task))
+    return msgspec.json.encode(Envelope(code="success", message="", data=data))
 
 
 def render_with(spec: ModelSpec, task: Task, urls: list[str]) -> VideoTask:

@@ -8,8 +8,9 @@ import msgspec
 from litestar import Request, get, post
 from litestar.params import Parameter
 
-from mediagate.api import gptunnel, openai_videos, unified
-from mediagate.api.common import api_key, dialect_router, runtime_of, urls_at
+# Every dialect registers its webhook body on import: `mediagate worker` imports only this.
+from mediagate.api import gptunnel, openai_videos, unified  # noqa: F401
+from mediagate.api.common import WEBHOOK_BODIES, api_key, dialect_router, runtime_of
 from mediagate.core.errors import NotFoundError
 from mediagate.core.tasks import Task
 from mediagate.core.webhooks import Attempt, Delivery
@@ -32,17 +33,12 @@ class SecretBody(msgspec.Struct):
 
 
 def renderer(rt: Runtime) -> Any:
-    """Bodies in the dialect each task was created in, with links under its public base."""
+    """Bodies in the dialect each task was created in (each dialect module registers its
+    own with ``webhook_body``), gptunnel's for tasks from before dialects were recorded."""
 
     def render(task: Task) -> bytes:
-        spec = rt.catalogue.get(task.model)
-        urls = urls_at(rt, task.public_base, task)
-        if task.dialect == "unified":
-            data = unified.render_with(spec, task, urls)
-            return msgspec.json.encode(unified.Envelope(code="success", message="", data=data))
-        if task.dialect == "openai":
-            return msgspec.json.encode(openai_videos.render_with(spec, task))
-        return msgspec.json.encode(gptunnel.render_with(task, urls))
+        body = WEBHOOK_BODIES.get(task.dialect) or WEBHOOK_BODIES["gptunnel"]
+        return body(rt, task)
 
     return render
 
