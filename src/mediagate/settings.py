@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     )
     # Upstream credentials: a provider is live when its key is set. Base URLs are settings
     # too, so a deployment can point at a proxy (or tests at a fake).
+    credentials: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='Secrets per provider, JSON: {"ark": {"api_key": "...", "base_url": "..."}, '
+        '"kling": {"access_key": "...", "secret_key": "..."}}; over the single settings below',
+    )
     gemini_api_key: str | None = None
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
     vertex_access_token: str | None = None

@@ -232,3 +232,37 @@ def test_every_dialect_registers_its_webhook_body_for_a_worker_process() -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['gptunnel', 'openai', 'unified']"
+
+
+def test_credentials_are_a_named_set_of_secrets_per_provider() -> None:
+    from mediagate.core.errors import ProviderAuthError
+    from mediagate.providers.build import credentials_for
+    from mediagate.settings import Settings
+
+    settings = Settings(
+        ark_api_key="single",
+        credentials={
+            "ark": {"base_url": "http://ark.internal/api/v3"},
+            "kling": {
+                "api_key": "-",
+                "base_url": "http://k",
+                "access_key": "ak",
+                "secret_key": "sk",
+            },
+        },
+    )
+    ark = credentials_for(settings, "ark")
+    assert ark is not None and (ark.api_key, ark.base_url) == (
+        "single",
+        "http://ark.internal/api/v3",
+    )
+    kling = credentials_for(settings, "kling")
+    assert (
+        kling is not None
+        and kling.secret("access_key") == "ak"
+        and kling.secret("secret_key") == "sk"
+    )
+    with pytest.raises(ProviderAuthError, match="token"):
+        kling.secret("token")
+    assert credentials_for(settings, "openai") is None  # no key: not built
+    assert credentials_for(Settings(newapi_api_key="k"), "newapi") is None  # no base URL

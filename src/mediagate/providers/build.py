@@ -1,6 +1,13 @@
-"""Builds the live providers a deployment has credentials for, from Settings only."""
+"""Builds the live providers a deployment has credentials for, from Settings only.
+
+Each provider's credentials are a named set of secrets: the single settings
+(``MEDIAGATE_ARK_API_KEY``, ``MEDIAGATE_ARK_BASE_URL``, ...) and, over them, the provider's
+entry in ``MEDIAGATE_CREDENTIALS`` (JSON), which also takes any other secret an adapter
+reads by name (``Credentials.secret``), such as a JWT key pair."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import aiohttp
 
@@ -12,36 +19,59 @@ from mediagate.providers.openai import OpenAIImagesProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider
 from mediagate.settings import Settings
 
+NAMED = ("api_key", "base_url", "project", "location")
+
+
+def credentials_for(settings: Settings, name: str) -> Credentials | None:
+    """The provider's credentials, or None without an API key (or a base URL)."""
+    s = settings
+    single: dict[str, str | None] = {
+        "gemini": s.gemini_api_key,
+        "vertex": s.vertex_access_token,
+        "ark": s.ark_api_key,
+        "openai": s.openai_api_key,
+        "gptunnel": s.gptunnel_api_key,
+        "newapi": s.newapi_api_key,
+    }
+    bases: dict[str, str | None] = {
+        "gemini": s.gemini_base_url,
+        "vertex": s.vertex_base_url or f"https://{s.vertex_location}-aiplatform.googleapis.com",
+        "ark": s.ark_base_url,
+        "openai": s.openai_base_url,
+        "gptunnel": s.gptunnel_base_url,
+        "newapi": s.newapi_base_url,
+    }
+    values: dict[str, str] = {"api_key": single.get(name) or "", "base_url": bases.get(name) or ""}
+    if name == "vertex":
+        values.update(project=s.vertex_project, location=s.vertex_location)
+    values.update(s.credentials.get(name, {}))
+    if not values["api_key"] or not values["base_url"]:
+        return None
+    return Credentials(
+        api_key=values["api_key"],
+        base_url=values["base_url"],
+        project=values.get("project", ""),
+        location=values.get("location", ""),
+        secrets={k: v for k, v in values.items() if k not in NAMED},
+    )
+
 
 def live_providers(
     settings: Settings, session: aiohttp.ClientSession, clock: Clock
 ) -> dict[str, Provider]:
     """Provider name (as the routes file says it) -> adapter, for each configured vendor."""
-    s = settings
-    poll = s.upstream_poll_s
+    poll = settings.upstream_poll_s
+    makers: dict[str, Callable[[Credentials], Provider]] = {
+        "gemini": lambda c: GoogleProvider(session, c, clock, poll_s=poll),
+        "vertex": lambda c: GoogleProvider(session, c, clock, vertex=True, poll_s=poll),
+        "ark": lambda c: ArkProvider(session, c, clock, poll_s=poll),
+        "openai": lambda c: OpenAIImagesProvider(session, c, clock),
+        "gptunnel": lambda c: GptunnelProvider(session, c, clock, poll_s=poll),
+        "newapi": lambda c: NewApiProvider(session, c, clock, poll_s=poll),
+    }
     found: dict[str, Provider] = {}
-    if s.gemini_api_key:
-        found["gemini"] = GoogleProvider(
-            session, Credentials(s.gemini_api_key, s.gemini_base_url), clock, poll_s=poll
-        )
-    if s.vertex_access_token and s.vertex_project:
-        base = s.vertex_base_url or f"https://{s.vertex_location}-aiplatform.googleapis.com"
-        creds = Credentials(s.vertex_access_token, base, s.vertex_project, s.vertex_location)
-        found["vertex"] = GoogleProvider(session, creds, clock, vertex=True, poll_s=poll)
-    if s.ark_api_key:
-        found["ark"] = ArkProvider(
-            session, Credentials(s.ark_api_key, s.ark_base_url), clock, poll_s=poll
-        )
-    if s.openai_api_key:
-        found["openai"] = OpenAIImagesProvider(
-            session, Credentials(s.openai_api_key, s.openai_base_url), clock
-        )
-    if s.gptunnel_api_key:
-        found["gptunnel"] = GptunnelProvider(
-            session, Credentials(s.gptunnel_api_key, s.gptunnel_base_url), clock, poll_s=poll
-        )
-    if s.newapi_api_key and s.newapi_base_url:
-        found["newapi"] = NewApiProvider(
-            session, Credentials(s.newapi_api_key, s.newapi_base_url), clock, poll_s=poll
-        )
+    for name, make in makers.items():
+        creds = credentials_for(settings, name)
+        if creds is not None and (name != "vertex" or creds.project):
+            found[name] = make(creds)
     return found

@@ -31,12 +31,21 @@ DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=3600, sock_connect=10, sock_read=
 
 
 class Credentials(msgspec.Struct, frozen=True):
-    """What one provider instance needs to call its vendor; built from settings only."""
+    """What one provider instance needs to call its vendor; built from settings only.
+    ``secrets`` holds any others by name (a JWT key pair: ``access_key``, ``secret_key``)."""
 
     api_key: str
     base_url: str
     project: str = ""
     location: str = ""
+    secrets: dict[str, str] = msgspec.field(default_factory=dict)
+
+    def secret(self, name: str) -> str:
+        """A named secret; ProviderAuthError (never a KeyError) when it was not set."""
+        value = self.secrets.get(name)
+        if not value:
+            raise ProviderAuthError(f"the credential {name!r} is not set for this provider")
+        return value
 
 
 def retry_after(headers: Any) -> float | None:
