@@ -219,7 +219,10 @@ class TaskService:
                     retry_after=30,
                     code="queue_full",
                 )
-        params = await self._keep_inline_images(params)
+        callback_url = (
+            check_callback_url(callback.url, self._callbacks_allow_private) if callback else None
+        )
+        params = await self._keep_inline_images(params)  # once every check has passed
         now = self._clock()
         hold = None
         price = 0
@@ -252,11 +255,7 @@ class TaskService:
             charge=Charge.HELD if hold else Charge.NONE,
             route=route,
             route_name=self._router.name_of(spec.id, route),
-            callback_url=(
-                check_callback_url(callback.url, self._callbacks_allow_private)
-                if callback
-                else None
-            ),
+            callback_url=callback_url,
             dialect=callback.dialect if callback else "",
             public_base=callback.base_url if callback else "",
         )

@@ -70,7 +70,7 @@ class WebhookSender:
         self._wake.set()
 
     async def start(self) -> None:
-        connector = guarded_connector(self._allow, limit=50)
+        connector = guarded_connector(self._allow, limit=MAX_IN_FLIGHT)
         self._session = aiohttp.ClientSession(connector=connector, timeout=TIMEOUT)
         self._loop_task = asyncio.create_task(self._run(), name="mediagate-webhooks")
 
