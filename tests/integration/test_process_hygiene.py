@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
 
 LEAKY = """
@@ -33,3 +35,16 @@ def test_a_run_that_leaks_a_process_fails_and_kills_it(tmp_path: Path) -> None:
     assert "outlived the tests" in proc.stdout and "sleep 300" in proc.stdout
     alive = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True)
     assert alive.stdout.strip() == ""
+
+
+def test_a_server_that_does_not_come_up_in_time_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Server.start() gives up after START_TIMEOUT_S and leaves no server behind."""
+    from tests import helpers
+
+    monkeypatch.setattr(helpers, "START_TIMEOUT_S", 0.05)  # far less than a start takes
+    srv = helpers.Server(tmp_path)
+    with pytest.raises(RuntimeError, match="did not start"):
+        srv.start()
+    assert srv.proc is not None and srv.proc.poll() is not None  # it was stopped
