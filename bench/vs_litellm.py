@@ -137,6 +137,8 @@ def main() -> None:
             for target in (a, b):  # warm both up
                 asyncio.run(load(*target, conc=4, seconds=1.5))
             balance0 = requests.get(mg.url + "/v1/balance", headers=a[1], timeout=10).json()
+            stored = tmpdir / "mg" / "media" / "t"
+            files0 = len(list(stored.glob("*/*")))  # the warm-up's, not counted below
             print(
                 f"{'conc':>4} {'mediagate req/s':>16} {'LiteLLM req/s':>14} {'ratio':>6}"
                 f" {'p50 mg ms':>10} {'p50 LL ms':>10}"
@@ -158,7 +160,7 @@ def main() -> None:
                 )
             balance1 = requests.get(mg.url + "/v1/balance", headers=a[1], timeout=10).json()
             spent = balance0["balance_micros"] - balance1["balance_micros"]
-            files = len(list((tmpdir / "mg" / "media" / "t").glob("*/*")))
+            files = len(list(stored.glob("*/*"))) - files0
             print(
                 f"mediagate stored {files} images and charged {spent // PRICE} of them "
                 f"(held now: {balance1['held_micros']})"
