@@ -64,10 +64,14 @@ def test_bad_amounts_and_limits_are_messages(tmp_path: Path) -> None:
         ["accounts", "set", "acct_default", "--daily-limit", "abc"],
         ["accounts", "create", "x", "--monthly-limit", "1e5000"],
         ["accounts", "topup", "acct_default", "-5"],
+        ["accounts", "topup", "acct_default", "[/x]"],  # text, not a rich markup tag
     ):
         proc = run_cli(*args, data_dir=tmp_path)
         assert proc.returncode != 0 and "Traceback" not in proc.stderr, (args, proc.stderr)
         assert "limit" in proc.stderr or "amount" in proc.stderr, proc.stderr
+    assert run_cli("accounts", "create", "[/bold]", data_dir=tmp_path).returncode == 0
+    listed = run_cli("accounts", "list", data_dir=tmp_path)
+    assert listed.returncode == 0 and "[/bold]" in listed.stdout, listed.stderr
 
 
 def test_a_mistyped_data_dir_is_refused_and_init_makes_one(tmp_path: Path) -> None:

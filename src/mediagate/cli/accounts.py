@@ -175,7 +175,7 @@ def check(data_dir: DataDir = None) -> None:
 
     problems = run(data_dir, go)
     for line in problems:
-        err.print(f"[red]{line}[/red]")
+        err.print(f"{line}", style="red")
     if problems:
         raise typer.Exit(1)
     err.print("ledger OK: every balance equals the sum of its ledger")

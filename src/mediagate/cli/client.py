@@ -46,13 +46,13 @@ def _client(base_url: str, api_key: str | None) -> Client:
 
     key = api_key or os.environ.get("GPTUNNEL_API_KEY")
     if not key:
-        err.print("[red]no API key: pass --api-key or set MEDIAGATE_API_KEY[/red]")
+        err.print("no API key: pass --api-key or set MEDIAGATE_API_KEY", style="red")
         raise typer.Exit(2)
     return Client(base_url, key)
 
 
 def _fail(message: object, code: int = 1) -> typer.Exit:
-    err.print(f"[red]{message}[/red]")
+    err.print(f"{message}", style="red")
     return typer.Exit(code)
 
 
@@ -95,12 +95,12 @@ def _follow(client: Client, task: Task, output: Path, timeout: float) -> None:
         )
         raise typer.Exit(130) from None
     except TaskTimeoutError as exc:
-        err.print(f"[yellow]{exc}[/yellow]; it goes on. Resume: {_resume_hint(task.id, output)}")
+        err.print(f"{exc}; it goes on. Resume: {_resume_hint(task.id, output)}", style="yellow")
         raise typer.Exit(1) from None
     except TaskFailedError as exc:
         raise _fail(exc) from None
     except MediagateError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"{exc}", style="red")
         raise _fail(f"task {task.id} goes on. Resume: {_resume_hint(task.id, output)}") from None
     _download(client, task, output)
 
@@ -115,7 +115,7 @@ def _download(client: Client, task: Task, output: Path) -> None:
             client.download(url, path)
             err.print(f"saved {path} ({path.stat().st_size} bytes)")
     except (MediagateError, OSError) as exc:
-        err.print(f"[red]could not save the result: {exc}[/red]")
+        err.print(f"could not save the result: {exc}", style="red")
         for url in task.urls:
             typer.echo(url)
         raise _fail(f"task {task.id} is done; its links are above (and on stdout)") from None

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from mediagate.settings import Settings
 
 T = TypeVar("T")
-err = Console(stderr=True, soft_wrap=True)  # messages are read by scripts and logs too
+# Messages are read by scripts and logs too (no wrapping), and carry what people typed: no
+# markup is interpreted in them ("[/x]" in an amount is text, not a broken style tag).
+err = Console(stderr=True, soft_wrap=True, markup=False)
 _METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH"}
 
 
@@ -54,7 +56,7 @@ def new_table(*columns: str) -> Table:
 
 def out() -> Console:
     """Where tables go: the terminal's width, or wide enough not to cut ids when piped."""
-    return Console(width=None if sys.stdout.isatty() else 240)
+    return Console(width=None if sys.stdout.isatty() else 240, markup=False)
 
 
 def settings_for(
@@ -75,13 +77,14 @@ def settings_for(
     except ValidationError as exc:
         for problem in exc.errors():
             field = ".".join(str(p) for p in problem["loc"])
-            err.print(f"[red]{field}: {problem['msg']} (got {problem.get('input')!r})[/red]")
+            err.print(f"{field}: {problem['msg']} (got {problem.get('input')!r})", style="red")
         raise typer.Exit(2) from None
     explicit = data_dir is not None or "MEDIAGATE_DATA_DIR" in os.environ
     if explicit and not create and not settings.data_dir.is_dir():
         err.print(
-            f"[red]the data dir {settings.data_dir} does not exist (a typo?). To start a new "
-            f"deployment there: mediagate init --data-dir {settings.data_dir}[/red]"
+            f"the data dir {settings.data_dir} does not exist (a typo?). To start a new "
+            f"deployment there: mediagate init --data-dir {settings.data_dir}",
+            style="red",
         )
         raise typer.Exit(2)
     return settings
@@ -104,5 +107,5 @@ def run(data_dir: Path | None, fn: Callable[[Runtime], Awaitable[T]]) -> T:
 
         return asyncio.run(go())
     except MediagateError as exc:
-        err.print(f"[red]{exc.message}[/red]")
+        err.print(f"{exc.message}", style="red")
         raise typer.Exit(1) from None

@@ -151,7 +151,7 @@ def keys_create(
 ) -> None:
     """Create a key and print it alone on stdout (it is shown only this once)."""
     if sum((test, live, admin)) != 1:
-        err.print("[red]choose exactly one of --test, --live or --admin[/red]")
+        err.print("choose exactly one of --test, --live or --admin", style="red")
         raise typer.Exit(2)
     mode = Mode.TEST if test else Mode.LIVE if live else Mode.ADMIN
 
@@ -186,7 +186,7 @@ def keys_revoke(key_id: str, data_dir: DataDir = None) -> None:
         return await rt.keys.revoke(key_id)
 
     if not run(data_dir, go):
-        err.print(f"[red]no active key {key_id}[/red]")
+        err.print(f"no active key {key_id}", style="red")
         raise typer.Exit(1)
     err.print(f"revoked {key_id}")
 
@@ -203,7 +203,7 @@ def main() -> None:
     try:
         app()
     except MediagateError as exc:
-        err.print(f"[red]{exc.message}[/red]")
+        err.print(f"{exc.message}", style="red")
         raise SystemExit(1) from None
 
 

@@ -55,7 +55,7 @@ def replay(delivery_id: str, data_dir: DataDir = None) -> None:
         return await rt.webhook_repo.replay(delivery_id, None, rt.clock())
 
     if run(data_dir, go) is None:
-        err.print(f"[red]no delivery {delivery_id}[/red]")
+        err.print(f"no delivery {delivery_id}", style="red")
         raise typer.Exit(1)
     err.print(f"{delivery_id} queued again")
 

@@ -312,8 +312,8 @@ def image_size(head: bytes) -> tuple[int, int] | None:
     try:
         with Image.open(io.BytesIO(head)) as img:
             return int(img.width), int(img.height)
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+        return None  # the catalogue's size stands
 
 
 def _failed(exc: ProviderError) -> TaskUpdate:
