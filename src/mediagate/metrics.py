@@ -142,10 +142,13 @@ class Metrics:
     def statement(self, is_write: bool, seconds: float) -> None:
         self.db.labels("write" if is_write else "read").observe(seconds)
 
-    def render(self) -> bytes:
-        """The exposition text: this process's registry, or every process's files."""
+    def exposed(self) -> CollectorRegistry:
+        """What a scrape reads: this process's registry, or every process's files."""
         if self.multiprocess:
             registry = CollectorRegistry()
             _mp.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-            return generate_latest(registry)
-        return generate_latest(self.registry)
+            return registry
+        return self.registry
+
+    def render(self) -> bytes:
+        return generate_latest(self.exposed())

@@ -212,3 +212,31 @@ def test_task_events_stream_progress_then_the_result(
         timeout=10,
     )
     assert theirs.status_code == 404 and theirs.json()["code"] != 0
+
+
+def test_a_worker_serves_its_own_metrics(tmp_path: Path) -> None:
+    """`mediagate worker --metrics-port`: the steps it ran, on a port of its own."""
+    api = Server(tmp_path, latency=0.1, MEDIAGATE_ENGINE="0").start()
+    port = free_port()
+    env = {**api.env, "MEDIAGATE_LOG_LEVEL": "warning"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "mediagate", "worker", "--metrics-port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        key = api.key()
+        ids = [
+            requests.post(api.url + "/v1/media/create", headers={"Authorization": key},
+                          json={"model": "seedream-3", "prompt": f"w{i}"}, timeout=10).json()["id"]
+            for i in range(3)
+        ]  # fmt: skip
+        for task_id in ids:
+            assert wait_done(api.url, key, task_id)["status"] == "done"
+        found = samples(f"http://127.0.0.1:{port}")
+        assert value(found, "mediagate_tasks_finished_total", outcome="done") == 3
+        assert value(found, "mediagate_step_seconds_count", step="submit") == 3
+        assert value(found, "mediagate_tasks_in_flight") == 0
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        api.stop()

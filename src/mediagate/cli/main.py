@@ -101,7 +101,15 @@ def init(data_dir: DataDir = None) -> None:
 
 
 @app.command()
-def worker(data_dir: DataDir = None) -> None:
+def worker(
+    data_dir: DataDir = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port", min=1, max=65535, help="Serve Prometheus metrics on this port"
+        ),
+    ] = None,
+) -> None:
     """Run task steps and webhook deliveries only (no API), next to any number of servers
     and other workers that share the same database and storage."""
     import asyncio
@@ -122,6 +130,12 @@ def worker(data_dir: DataDir = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await rt.start(engine=True)
+        if metrics_port:  # steps, upstream errors and webhooks of this worker, on its own port
+            from prometheus_client import start_http_server
+
+            if not rt.metrics.multiprocess:
+                rt.metrics.in_flight.set_function(lambda: len(rt.workers.held))
+            start_http_server(metrics_port, addr=settings.host, registry=rt.metrics.exposed())
         where = settings.db_url.rpartition("@")[2]
         err.print(f"mediagate worker {rt.workers.owner} running on {where}")
         try:
