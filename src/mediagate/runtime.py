@@ -235,5 +235,9 @@ class Runtime:
         await self.webhooks.stop()
         if self.http is not None:
             await self.http.close()
-        self.render_pool.shutdown(wait=False, cancel_futures=True)
+        # Waited for (briefly, off the loop): a pool left to die with the process leaks its
+        # semaphores, and the resource tracker complains at every stop.
+        stopping = asyncio.to_thread(self.render_pool.shutdown, wait=True, cancel_futures=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping, 10)
         await self.db.dispose()

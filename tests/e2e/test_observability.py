@@ -81,6 +81,7 @@ def test_metrics_after_real_traffic(tmp_path: Path) -> None:
     finally:
         srv.stop()
         receiver.http.shutdown()
+    assert "leaked semaphore" not in srv.log.read_text()  # the render pool was shut down
     route = {"route": "/v1/media/create", "dialect": "gptunnel", "method": "POST"}
     assert value(found, "mediagate_http_request_seconds_count", status="2xx", **route) == 3
     assert value(found, "mediagate_http_request_seconds_count", status="4xx", **route) == 1
