@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -141,13 +142,19 @@ def test_ctrl_c_while_waiting_says_how_to_resume(tmp_path: Path) -> None:
              "-o", str(tmp_path)],
             env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
+        assert proc.stderr is not None
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.extend(proc.stderr or ()), daemon=True)
+        reader.start()
         deadline = time.monotonic() + 60
-        while task_count(server) == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        time.sleep(0.5)
+        while not any("submitted task" in line for line in seen):  # it is waiting now
+            assert time.monotonic() < deadline and proc.poll() is None, seen
+            time.sleep(0.05)
+        time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=30)
+        proc.wait(30)
+        reader.join(10)
+        stderr = "".join(seen)
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr and "Resume: mediagate tasks get" in stderr
         resume = stderr.split("Resume: ")[1].split()

@@ -158,6 +158,8 @@ def generate(
             )
         except MediagateError as exc:
             raise _fail(exc) from None
+        except KeyboardInterrupt:  # the create may have been made: say where to look
+            raise _fail("stopped while submitting; see mediagate tasks list", 130) from None
         err.print(f"submitted task {task.id}")
         _follow(client, task, output, timeout)
 
