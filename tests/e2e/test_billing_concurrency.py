@@ -95,7 +95,8 @@ def run_scenario(server: Server) -> None:
                     headers={"Authorization": key, "Idempotency-Key": f"race-{i}"},
                     timeout=30,
                 )
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                # The kill can land mid-answer too: retry with the same Idempotency-Key.
                 assert time.monotonic() < deadline, "server did not come back"
                 time.sleep(0.2)
                 continue
