@@ -104,8 +104,8 @@ def submit_all(server: Server, key: str, rng: random.Random) -> dict[int, str]:
                 with lock:
                     ids[i] = resp.json()["id"]
                 return
-            except requests.ConnectionError:
-                time.sleep(0.2)
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                time.sleep(0.2)  # killed before or during the answer: same key, once more
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         futures = [pool.submit(submit, i) for i in range(TASKS)]
