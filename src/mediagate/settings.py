@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     )
     # Upstream credentials: a provider is live when its key is set. Base URLs are settings
     # too, so a deployment can point at a proxy (or tests at a fake).
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, /metrics answers only 'Authorization: Bearer <token>' "
+        "(it shows totals of money held and charged)",
+    )
     credentials: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description='Secrets per provider, JSON: {"ark": {"api_key": "...", "base_url": "..."}, '

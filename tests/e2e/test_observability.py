@@ -241,3 +241,16 @@ def test_a_worker_serves_its_own_metrics(tmp_path: Path) -> None:
         worker.terminate()
         worker.wait(30)
         api.stop()
+
+
+def test_metrics_can_require_a_token(tmp_path: Path) -> None:
+    srv = Server(tmp_path, MEDIAGATE_METRICS_TOKEN="s3cret").start()
+    try:
+        assert requests.get(srv.url + "/metrics", timeout=10).status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert requests.get(srv.url + "/metrics", headers=wrong, timeout=10).status_code == 401
+        right = {"Authorization": "Bearer s3cret"}
+        got = requests.get(srv.url + "/metrics", headers=right, timeout=10)
+        assert got.status_code == 200 and "mediagate_tasks_unfinished" in got.text
+    finally:
+        srv.stop()

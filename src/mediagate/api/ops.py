@@ -1,8 +1,10 @@
-"""For operators and their tools: /livez, /readyz and /metrics (Prometheus). No key needed;
-none of them says anything about any tenant."""
+"""For operators and their tools: /livez, /readyz and /metrics (Prometheus). No API key
+needed and nothing about any one tenant; /metrics takes a bearer token when
+MEDIAGATE_METRICS_TOKEN is set (it shows totals of money held and charged)."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import msgspec
@@ -59,6 +61,11 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Ready]:
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Prometheus text format. Gauges that come from the database are read now."""
     rt = _runtime(request)
+    token = rt.settings.metrics_token
+    given = request.headers.get("authorization", "")
+    if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        body = b"metrics need 'Authorization: Bearer <MEDIAGATE_METRICS_TOKEN>'\n"
+        return Response(body, status_code=401, media_type="text/plain")
     found = await read_gauges(rt.db, rt.clock())
     m = rt.metrics
     m.in_flight.set(len(rt.workers.held))
