@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 
+from mediagate.api.common import runtime_of
 from mediagate.metrics import CONTENT_TYPE_LATEST
-from mediagate.runtime import Runtime
 from mediagate.store import migrate
 from mediagate.store.gauges import read_gauges
 
@@ -19,11 +19,6 @@ from mediagate.store.gauges import read_gauges
 class Ready(msgspec.Struct):
     ready: bool
     checks: dict[str, str]
-
-
-def _runtime(request: Request[Any, Any, Any]) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
 
 
 @get("/livez", include_in_schema=False)
@@ -36,7 +31,7 @@ async def livez() -> dict[str, str]:
 async def readyz(request: Request[Any, Any, Any]) -> Response[Ready]:
     """200 when the database answers, its schema is current and storage takes a write; 503
     (with the failed check named) otherwise."""
-    rt = _runtime(request)
+    rt = runtime_of(request)
     checks: dict[str, str] = {}
     try:
         await rt.db.ping()
@@ -60,7 +55,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Ready]:
 @get("/metrics", include_in_schema=False)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Prometheus text format. Gauges that come from the database are read now."""
-    rt = _runtime(request)
+    rt = runtime_of(request)
     token = rt.settings.metrics_token
     given = request.headers.get("authorization", "")
     if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):

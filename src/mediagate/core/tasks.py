@@ -161,25 +161,27 @@ class Advanced(msgspec.Struct, frozen=True):
     webhook_queued: bool = False
 
 
+# What an update sets as it is, when it sets it (None leaves the task's value): shared by
+# ``applied`` and the store's UPDATE, so the two never disagree.
+PLAIN_CHANGES = (
+    "progress",
+    "attempts",
+    "upstream_id",
+    "provider",
+    "route",
+    "route_name",
+    "cost_micros",
+)
+
+
 def applied(task: Task, update: TaskUpdate, now: float) -> Task:
     """The task as it is once ``update`` is committed: what an engine that keeps holding a
     task carries on with, without reading the row back."""
     changes: dict[str, object] = {"status": update.status, "step": update.step, "updated_at": now}
-    for name in (
-        "progress",
-        "attempts",
-        "upstream_id",
-        "outputs",
-        "error",
-        "provider",
-        "route",
-        "route_name",
-    ):
+    for name in (*PLAIN_CHANGES, "outputs", "error"):
         value = getattr(update, name)
         if value is not None:
             changes[name] = value
-    if update.cost_micros is not None:
-        changes["cost_micros"] = update.cost_micros
     if update.clear_upstream:
         changes["upstream_id"] = None
     if update.status in TERMINAL and task.status not in TERMINAL:

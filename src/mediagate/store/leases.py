@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.core.catalogue import GenerationParams
 from mediagate.core.tasks import (
+    PLAIN_CHANGES,
     TERMINAL,
     Advance,
     Advanced,
@@ -100,24 +101,14 @@ def _update_values(task: Task, update: TaskUpdate, now: float) -> dict[str, obje
         "next_run_at": update.next_run_at,
         "updated_at": now,
     }
-    if update.progress is not None:
-        values["progress"] = update.progress
-    if update.attempts is not None:
-        values["attempts"] = update.attempts
-    if update.upstream_id is not None:
-        values["upstream_id"] = update.upstream_id
+    for name in PLAIN_CHANGES:
+        value = getattr(update, name)
+        if value is not None:
+            values[name] = value
     if update.clear_upstream:
         values["upstream_id"] = None
-    if update.provider is not None:
-        values["provider"] = update.provider
-    if update.route is not None:
-        values["route"] = update.route
-    if update.route_name is not None:
-        values["route_name"] = update.route_name
     if update.status is Status.QUEUED and update.step is Step.SUBMIT:
         values["slot"] = 0  # back to waiting (a retry or a failover): the slot is freed
-    if update.cost_micros is not None:
-        values["cost_micros"] = update.cost_micros
     if update.outputs is not None:
         values["outputs"] = msgspec.json.encode(update.outputs).decode()
     if update.error is not None:
