@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _V4_COMPATIBLE = ipaddress.ip_network("::/96")
@@ -72,16 +73,23 @@ def url_host(url: str) -> str | None:
 LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa")
 
 
-def private_target(url: str) -> bool:
-    """True when ``url`` names a private place without any lookup: an address literal in any
-    spelling that is not public, or a name that is local by definition."""
+def spells_blocked_address(url: str, allow: Callable[[str], bool]) -> bool:
+    """True when ``url`` names, without any lookup, a place ``allow`` refuses: an address in
+    any spelling, or a name that is local by definition (taken as 127.0.0.1).
+
+    Checked before connecting as well as by the connector: aiohttp rejects the legacy IPv4
+    forms (``127.1``, ``2130706433``) as invalid URLs, which would otherwise read as a
+    network failure (and a webhook would be retried for a day) instead of a refusal."""
     host = url_host(url)
     if host is None:
         return False
-    literal = literal_address(host)
-    if literal is not None:
-        return not is_public_address(literal)
-    return local_name(host)
+    address = literal_address(host) or ("127.0.0.1" if local_name(host) else None)
+    return address is not None and not allow(address)
+
+
+def private_target(url: str) -> bool:
+    """True when ``url`` names a private place without any lookup (the create-time check)."""
+    return spells_blocked_address(url, is_public_address)
 
 
 def local_name(host: str) -> bool:

@@ -7,7 +7,6 @@ second fails its own tasks in seconds and never takes the capacity others need."
 
 from __future__ import annotations
 
-import base64
 import io
 import time
 from typing import Any
@@ -15,15 +14,14 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
 
-from mediagate.core.errors import InputError
-from mediagate.core.images import BLOB_REF
+from mediagate.core.errors import InputError, InvalidRequestError
+from mediagate.core.images import BLOB_REF, inline_image, sniff_image_type
 from mediagate.core.provider import InputImage
 from mediagate.jobs.netguard import (
     AddressPolicy,
     blocked_cause,
     guarded_connector,
-    literal_address,
-    local_name,
+    spells_blocked_address,
     url_host,
 )
 from mediagate.storage.blobs import BlobNotFound, BlobStore
@@ -87,33 +85,42 @@ class InputResolver:
         )
 
     async def load(self, task_id: str, refs: tuple[str, ...]) -> tuple[InputImage, ...]:
-        """Each input, from storage if already fetched, else fetched and stored now."""
+        """Each input, from storage if already fetched, else fetched and stored now. An image
+        is decoded in full once, when it is obtained; what was stored after that check is
+        only told apart by its magic bytes when read again (each step reads it)."""
         images = []
         for i, ref in enumerate(refs):
-            key = ref.removeprefix(BLOB_REF) if ref.startswith(BLOB_REF) else f"in/{task_id}/{i}"
+            param = f"images[{i}]"
+            inline = ref.startswith(BLOB_REF)  # kept at create, checked by magic bytes only
+            key = ref.removeprefix(BLOB_REF) if inline else f"in/{task_id}/{i}"
             try:
                 data = await self._blobs.read(key)
+                ctype = sniff(param, data) if inline else sniff_image_type(data)
             except BlobNotFound:
-                if ref.startswith(BLOB_REF):
-                    raise InputError(f"images[{i}]: the stored input is gone") from None
-                data = await self._obtain(f"images[{i}]", ref)
+                if inline:
+                    raise InputError(f"{param}: the stored input is gone") from None
+                data = await self._obtain(param, ref)
+                ctype = sniff(param, data)
                 await self._blobs.put(key, data)
             public = (
                 ref if ref.startswith(("http://", "https://")) and not self._own_file(ref) else None
             )
-            ctype = sniff(f"images[{i}]", data)
-            images.append(InputImage(data=data, content_type=ctype, source_url=public))
+            images.append(
+                InputImage(data=data, content_type=ctype or sniff(param, data), source_url=public)
+            )
         return tuple(images)
 
     async def _obtain(self, param: str, ref: str) -> bytes:
-        if ref.startswith("data:"):
-            data = base64.b64decode(ref.partition(",")[2])
-        else:
-            own = self._own_file(ref)
-            data = await self._blobs.read(own) if own else await self._download(param, ref)
+        if ref.startswith("data:"):  # a task from before inline images were kept at create
+            try:
+                found = inline_image(ref, param, self._max)
+            except InvalidRequestError as exc:
+                raise InputError(exc.describe(param)) from None
+            return found[1] if found else b""
+        own = self._own_file(ref)
+        data = await self._blobs.read(own) if own else await self._download(param, ref)
         if len(data) > self._max:
             raise InputError(f"{param}: image is over {self._max} bytes")
-        sniff(param, data)
         return data
 
     def _own_file(self, ref: str) -> str | None:
@@ -132,7 +139,7 @@ class InputResolver:
         timeout = aiohttp.ClientTimeout(total=TOTAL_S, sock_connect=GRACE_S, sock_read=GRACE_S)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             for _ in range(MAX_REDIRECTS + 1):
-                self._check_literal(param, url)
+                self._check_url(param, url)
                 try:
                     async with session.get(url, allow_redirects=False) as resp:
                         if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
@@ -149,18 +156,12 @@ class InputResolver:
                     raise InputError(f"{param}: could not fetch {url}: {reason}") from None
         raise InputError(f"{param}: more than {MAX_REDIRECTS} redirects")
 
-    def _check_literal(self, param: str, url: str) -> None:
-        parts = urlsplit(url)
-        hostname = url_host(url)
-        if parts.scheme not in ("http", "https") or not hostname:
+    def _check_url(self, param: str, url: str) -> None:
+        """http(s) only, and no spelling of a blocked address; names that resolve to one
+        are refused by the connector as it connects."""
+        if urlsplit(url).scheme not in ("http", "https") or not url_host(url):
             raise InputError(f"{param}: only http(s) URLs can be fetched, got {url}")
-        host = literal_address(hostname)
-        if host is None:
-            if local_name(hostname):
-                host = "127.0.0.1"  # what it means, whatever this machine's resolver says
-            else:
-                return  # a name: the connector checks what it resolves to
-        if not self._allow(host):
+        if spells_blocked_address(url, self._allow):
             raise InputError(f"{param}: refused to fetch {url}: not a public address")
 
     async def _body(self, param: str, url: str, resp: Any) -> bytes:

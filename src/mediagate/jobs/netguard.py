@@ -17,7 +17,12 @@ from typing import Any
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from mediagate.core.addresses import is_public_address, literal_address, local_name, url_host
+from mediagate.core.addresses import (
+    is_public_address,
+    local_name,
+    spells_blocked_address,
+    url_host,
+)
 
 __all__ = [
     "AddressPolicy",
@@ -27,9 +32,9 @@ __all__ = [
     "blocked_cause",
     "guarded_connector",
     "is_public_address",
-    "literal_address",
     "local_name",
     "policy",
+    "spells_blocked_address",
     "url_host",
 ]
 

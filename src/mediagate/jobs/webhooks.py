@@ -24,8 +24,7 @@ from mediagate.jobs.netguard import (
     AddressPolicy,
     blocked_cause,
     guarded_connector,
-    literal_address,
-    url_host,
+    spells_blocked_address,
 )
 
 log = structlog.get_logger("mediagate.webhooks")
@@ -169,8 +168,7 @@ class WebhookSender:
 
     async def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
         assert self._session is not None and self.render is not None
-        literal = literal_address(url_host(delivery.url) or "")
-        if literal is not None and not self._allow(literal):
+        if spells_blocked_address(delivery.url, self._allow):
             return None, REFUSED
         task = await self._tasks.get(delivery.task_id)
         if task is None:
