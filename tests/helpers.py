@@ -180,3 +180,23 @@ def wait_done(url: str, key: str, task_id: str, timeout: float = 60) -> dict[str
             return body
         assert time.monotonic() < deadline, f"task {task_id} still {body.get('status')}"
         time.sleep(0.05)
+
+
+def create_through_outage(
+    server: Server, key: str, body: dict[str, Any], idempotency_key: str, within_s: float = 120
+) -> requests.Response:
+    """``POST /v1/media/create`` as a careful client does while the server is killed and
+    restarted: the same Idempotency-Key again after a refused connection or an answer cut
+    mid-body, until an answer arrives."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return requests.post(
+                server.url + "/v1/media/create",
+                json=body,
+                headers={"Authorization": key, "Idempotency-Key": idempotency_key},
+                timeout=30,
+            )
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+            assert time.monotonic() < deadline, "server did not come back"
+            time.sleep(0.2)

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from tests.helpers import Server
+from tests.helpers import Server, create_through_outage
 
 CREATES = 1000
 PRICE = 30_000  # seedream-3: 0.03 per image
@@ -86,29 +86,16 @@ def run_scenario(server: Server) -> None:
         """One client: retries through the outage with the same Idempotency-Key."""
         nonlocal sent
         prompt = f"fox {i}" + (" [sandbox:content-rejected]" if i % FAILING_EVERY == 0 else "")
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                resp = requests.post(
-                    server.url + "/v1/media/create",
-                    json={"model": "seedream-3", "prompt": prompt},
-                    headers={"Authorization": key, "Idempotency-Key": f"race-{i}"},
-                    timeout=30,
-                )
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
-                # The kill can land mid-answer too: retry with the same Idempotency-Key.
-                assert time.monotonic() < deadline, "server did not come back"
-                time.sleep(0.2)
-                continue
-            with lock:
-                sent += 1
-                if resp.status_code == 200:
-                    accepted[i] = resp.json()["id"]
-                else:
-                    assert resp.status_code == 402, resp.text
-                    assert resp.json()["error"]["type"] == "insufficient_balance_error"
-                    refused.add(i)
-            return
+        body = {"model": "seedream-3", "prompt": prompt}
+        resp = create_through_outage(server, key, body, f"race-{i}")
+        with lock:
+            sent += 1
+            if resp.status_code == 200:
+                accepted[i] = resp.json()["id"]
+            else:
+                assert resp.status_code == 402, resp.text
+                assert resp.json()["error"]["type"] == "insufficient_balance_error"
+                refused.add(i)
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=32) as pool:

@@ -19,7 +19,7 @@ import requests
 
 from tests.fakes.ark import FakeArk
 from tests.fakes.relays import FakeGptunnel
-from tests.helpers import Server, cli
+from tests.helpers import Server, cli, create_through_outage
 
 TASKS = 500
 KILLS = 3
@@ -92,20 +92,11 @@ def submit_all(server: Server, key: str, rng: random.Random) -> dict[int, str]:
         prompt = f"task {i}" + (
             " [fake:rejected]" if kind == 0 else " [fake:internal]" if kind == 1 else ""
         )
-        while True:
-            try:
-                resp = requests.post(
-                    server.url + "/v1/media/create",
-                    json={"model": "seedance-1-lite-480P-5s", "prompt": prompt},
-                    headers={"Authorization": key, "Idempotency-Key": f"fault-{i}"},
-                    timeout=30,
-                )
-                assert resp.status_code == 200, resp.text
-                with lock:
-                    ids[i] = resp.json()["id"]
-                return
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
-                time.sleep(0.2)  # killed before or during the answer: same key, once more
+        body = {"model": "seedance-1-lite-480P-5s", "prompt": prompt}
+        resp = create_through_outage(server, key, body, f"fault-{i}")
+        assert resp.status_code == 200, resp.text
+        with lock:
+            ids[i] = resp.json()["id"]
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         futures = [pool.submit(submit, i) for i in range(TASKS)]

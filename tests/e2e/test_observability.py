@@ -130,7 +130,10 @@ def test_one_metrics_view_across_worker_processes(tmp_path: Path) -> None:
                 fresh.headers["Connection"] = "close"
                 fresh.post(url + "/v1/media/create", headers={"Authorization": key},
                            json={"model": "seedream-3", "prompt": f"m{i}"}, timeout=10)  # fmt: skip
-        # Whichever process answers the scrape, it counts every process's creates.
+        # Both processes record into the shared directory (one file set per process id)...
+        pids = {f.stem.rsplit("_", 1)[-1] for f in (tmp_path / "metrics").glob("*.db")}
+        assert len(pids) >= 2, pids
+        # ...and whichever process answers the scrape, it counts every process's creates.
         for _ in range(4):
             got = samples(url)
             assert value(got, "mediagate_tasks_created_total") == 12

@@ -12,6 +12,7 @@ from obstore.store import MemoryStore
 
 from mediagate.core.catalogue import default_catalogue
 from mediagate.core.errors import (
+    AuthenticationError,
     ConflictError,
     InsufficientBalanceError,
     InvalidRequestError,
@@ -119,7 +120,7 @@ async def test_keys_without_an_account_get_their_own_and_revoke_is_immediate(
     assert len({a.account_id, b.account_id, admin.account_id}) == 3
     assert (await keys.authenticate(raw_a)).id == a.id
     assert await keys.revoke(a.id)
-    with pytest.raises(Exception, match=r"(?i)key"):
+    with pytest.raises(AuthenticationError, match=r"(?i)key"):
         await keys.authenticate(raw_a)
 
 
@@ -274,3 +275,16 @@ async def test_a_running_task_keeps_its_route_when_the_routes_file_is_reordered(
     update = await runner.run(task)
     assert a.submitted == ["m-a"] and b.submitted == []  # by name, not by position
     assert update.step is Step.POLL
+
+
+def test_a_full_download_pool_still_lets_a_quiet_key_start_one() -> None:
+    from mediagate.jobs.inputs import FetchSlots
+
+    slots = FetchSlots(capacity=8, per_key=4)
+    assert all(slots.take(k) for k in ("a", "b") for _ in range(4))  # the pool is full
+    assert not slots.take("a")  # a key at its share waits
+    assert slots.take("quiet") and not slots.take("quiet")  # one each, beyond capacity...
+    assert all(slots.take(f"k{i}") for i in range(7))  # ...up to twice the capacity
+    assert not slots.take("one too many")
+    slots.give("a")
+    assert slots.take("a") is False  # still over capacity, and "a" has downloads running
