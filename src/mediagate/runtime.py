@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
 import aiohttp
 import structlog
@@ -18,6 +19,7 @@ from mediagate.children import die_with_parent
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
 from mediagate.core.limits import RateLimiter
+from mediagate.core.ports import NullObserver, Observer
 from mediagate.core.services import KeyService, TaskService
 from mediagate.core.tasks import Task
 from mediagate.jobs.inputs import InputResolver
@@ -25,7 +27,6 @@ from mediagate.jobs.netguard import policy
 from mediagate.jobs.steps import StepRunner
 from mediagate.jobs.webhooks import WebhookSender
 from mediagate.jobs.worker import WorkerPool
-from mediagate.metrics import Metrics
 from mediagate.providers.build import live_providers
 from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
@@ -41,13 +42,18 @@ from mediagate.store.listen import Listener
 from mediagate.store.tasks import TaskRepository
 from mediagate.store.webhooks import WebhookRepository
 
+if TYPE_CHECKING:
+    from mediagate.metrics import Metrics
+
 log = structlog.get_logger("mediagate.runtime")
 
 
 class Runtime:
     """Everything a process needs. Build with ``await Runtime.open(settings)``."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: Settings, clock: Callable[[], float] = time.time, observe: bool = True
+    ) -> None:
         self.settings = settings
         self.clock = clock
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -97,8 +103,14 @@ class Runtime:
             sandbox, routes=load_routes(settings.routes_file), sandbox_live=settings.sandbox_live
         )
         self.http: aiohttp.ClientSession | None = None
-        self.metrics = Metrics()
-        self.db.time_statements(self.metrics.statement)
+        # Metrics for servers and workers; a CLI command does without (and without the import).
+        self.metrics: Metrics | None = None
+        observer: Observer = NullObserver()
+        if observe:
+            from mediagate.metrics import Metrics
+
+            self.metrics = observer = Metrics()
+            self.db.time_statements(self.metrics.statement)
         self.tasks = TaskService(
             self.catalogue,
             self.task_repo,
@@ -111,7 +123,7 @@ class Runtime:
             max_queued=settings.max_queued_per_key,
             callbacks_allow_private=settings.webhook_allow_private,
             max_input_bytes=settings.input_max_bytes,
-            observer=self.metrics,
+            observer=observer,
         )
         inputs = InputResolver(
             self.blobs, self.signer, settings.input_max_bytes, policy(settings.input_allow_private)
@@ -134,7 +146,7 @@ class Runtime:
             inputs,
             clock,
             slots=slots,
-            observer=self.metrics,
+            observer=observer,
         )
         self.webhook_repo = WebhookRepository(self.db)
         self.webhooks = WebhookSender(
@@ -144,7 +156,7 @@ class Runtime:
             clock,
             policy(settings.webhook_allow_private),
             first_retry_s=settings.webhook_first_retry_s,
-            observer=self.metrics,
+            observer=observer,
         )
         self.tasks.on_webhook = self.webhooks.wake
         self.workers = WorkerPool(
@@ -155,7 +167,7 @@ class Runtime:
             per_provider=settings.provider_concurrency,
             sweep_s=settings.engine_sweep_s,
             on_commit=self._committed,
-            observer=self.metrics,
+            observer=observer,
         )
 
     def _announce(self, task_id: str, due: float) -> None:
@@ -177,8 +189,8 @@ class Runtime:
             self.webhooks.wake()
 
     @classmethod
-    async def open(cls, settings: Settings) -> Runtime:
-        runtime = cls(settings)
+    async def open(cls, settings: Settings, observe: bool = True) -> Runtime:
+        runtime = cls(settings, observe=observe)
         await migrate.upgrade(runtime.db)
         # One pooled HTTP session for every upstream call; adapters get it injected.
         runtime.http = aiohttp.ClientSession(

@@ -54,9 +54,10 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             path: str = scope.get("path", "")
             elapsed = time.perf_counter() - started
             runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
-            if runtime is not None:  # route templates, never raw paths: bounded cardinality
+            metrics = getattr(runtime, "metrics", None)
+            if metrics is not None:  # route templates, never raw paths: bounded cardinality
                 route = str(scope.get("path_template") or "unmatched")
-                runtime.metrics.request(route, path, str(scope.get("method")), status, elapsed)
+                metrics.request(route, path, str(scope.get("method")), status, elapsed)
             if not path.startswith(QUIET):
                 state: Any = scope.get("state") or {}
                 key = state.get("api_key") if isinstance(state, dict) else None

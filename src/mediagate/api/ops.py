@@ -63,6 +63,8 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
         return Response(body, status_code=401, media_type="text/plain")
     found = await read_gauges(rt.db, rt.clock())
     m = rt.metrics
+    if m is None:  # a runtime made without metrics (never the server's)
+        return Response(b"metrics are off\n", status_code=404, media_type="text/plain")
     m.in_flight.set(len(rt.workers.held))
     m.unfinished.set(found.unfinished)
     m.due.set(found.due)

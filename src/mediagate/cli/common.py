@@ -96,7 +96,7 @@ def run(data_dir: Path | None, fn: Callable[[Runtime], Awaitable[T]]) -> T:
     from mediagate.runtime import Runtime
 
     async def go() -> T:
-        rt = await Runtime.open(settings_for(data_dir))
+        rt = await Runtime.open(settings_for(data_dir), observe=False)
         try:
             return await fn(rt)
         finally:

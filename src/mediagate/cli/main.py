@@ -87,7 +87,7 @@ def init(data_dir: DataDir = None) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     async def go() -> None:
-        rt = await Runtime.open(settings)
+        rt = await Runtime.open(settings, observe=False)
         await rt.close()
 
     import asyncio
@@ -133,9 +133,11 @@ def worker(
         if metrics_port:  # steps, upstream errors and webhooks of this worker, on its own port
             from prometheus_client import start_http_server
 
-            if not rt.metrics.multiprocess:
-                rt.metrics.in_flight.set_function(lambda: len(rt.workers.held))
-            start_http_server(metrics_port, addr=settings.host, registry=rt.metrics.exposed())
+            metrics = rt.metrics
+            assert metrics is not None  # a worker observes
+            if not metrics.multiprocess:
+                metrics.in_flight.set_function(lambda: len(rt.workers.held))
+            start_http_server(metrics_port, addr=settings.host, registry=metrics.exposed())
         where = settings.db_url.rpartition("@")[2]
         err.print(f"mediagate worker {rt.workers.owner} running on {where}")
         try:
