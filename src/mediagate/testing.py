@@ -21,7 +21,7 @@ import msgspec
 
 from mediagate.core.accounts import Account, Entry, Hold, LedgerProblem, LimitsUpdate, UsageRow
 from mediagate.core.billing import AccountService
-from mediagate.core.catalogue import Catalogue, ModelSpec
+from mediagate.core.catalogue import Catalogue, GenerationParams, ModelSpec
 from mediagate.core.errors import InsufficientBalanceError, NotFoundError
 from mediagate.core.keys import DEFAULT_ACCOUNT, KeyRecord
 from mediagate.core.ports import IdempotencyHit, TaskPage
@@ -160,7 +160,7 @@ class InMemoryTasks:
     async def insert(
         self,
         task: Task,
-        next_run_at: float,
+        next_run_at: float | None,
         idempotency: tuple[str, str, float] | None = None,
         hold: Hold | None = None,
     ) -> IdempotencyHit | None:
@@ -221,6 +221,37 @@ class InMemoryTasks:
             for r in self.rows.values()
             if r.task.key_id == key_id and r.task.status not in TERMINAL
         )
+
+    async def get_many(self, key_id: str, task_ids: list[str]) -> list[Task]:
+        wanted = set(task_ids)
+        found = [
+            r.task
+            for r in self.rows.values()
+            if r.task.id in wanted and r.task.key_id == key_id and not r.deleted
+        ]
+        return sorted(found, key=lambda t: t.id)
+
+    async def resume(
+        self, task: Task, params_json: str, now: float, hold: Hold | None = None
+    ) -> Task | None:
+        row = self.rows.get(task.id)
+        if row is None or row.task.status is not Status.WAITING:
+            return None
+        if hold is not None:
+            self._accounts.hold(hold)
+        params = msgspec.json.decode(params_json, type=GenerationParams)
+        row.task = msgspec.structs.replace(
+            row.task,
+            status=Status.QUEUED,
+            step=Step.SUBMIT,
+            params=params,
+            price_micros=hold.amount_micros if hold else 0,
+            charge=Charge.HELD if hold else Charge.NONE,
+            updated_at=now,
+        )
+        row.next_run_at = now
+        self.commits += 1
+        return row.task
 
     # -- EngineStore -------------------------------------------------------------------------
 

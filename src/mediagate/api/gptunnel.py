@@ -34,6 +34,7 @@ CODE_FORBIDDEN = 7
 CODE_INTERNAL = 9
 
 STATUS_NAMES = {
+    Status.WAITING: "idle",
     Status.QUEUED: "idle",
     Status.PROCESSING: "processing",
     Status.DONE: "done",

@@ -44,6 +44,7 @@ FIELD_NAMES = {
     "sample_count": "n",
 }
 STATUS_NAMES = {
+    Status.WAITING: "queued",
     Status.QUEUED: "queued",
     Status.PROCESSING: "in_progress",
     Status.DONE: "completed",

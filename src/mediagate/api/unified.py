@@ -41,6 +41,7 @@ from mediagate.core.tasks import Status, Task, format_of
 from mediagate.runtime import Runtime
 
 STATUS_NAMES = {
+    Status.WAITING: "queued",
     Status.QUEUED: "queued",
     Status.PROCESSING: "processing",
     Status.DONE: "succeeded",

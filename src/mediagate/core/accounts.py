@@ -76,7 +76,12 @@ class LedgerProblem(msgspec.Struct, frozen=True):
 
 
 def price_micros(spec: ModelSpec, params: GenerationParams, override: str | None = None) -> int:
-    """The task's price: per image, or per second of video, times the number of samples."""
+    """The task's price: per image, or per second of video, times the number of samples. An
+    action with a price of its own (a Midjourney upscale) costs that, once."""
+    action = spec.actions.get(params.action) if params.action else None
+    if action is not None and action.price is not None:
+        price = override if override is not None else action.price
+        return to_micros(price, f"price of {spec.id} {params.action}")
     unit = to_micros(override if override is not None else spec.price, f"price of {spec.id}")
     per_sample = unit * (params.duration_seconds or 0) if spec.price_unit == "second" else unit
     return per_sample * params.sample_count

@@ -13,6 +13,7 @@ import msgspec
 
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.money import to_micros
+from mediagate.core.params import ActionSpec, ParamSpec, Value, check_entry, check_options
 
 MAX_PROMPT_CHARS = 8000
 MAX_IMAGE_URL_CHARS = 4096
@@ -20,8 +21,16 @@ MAX_DATA_URL_BYTES = 10 * 1024 * 1024
 
 
 class Kind(enum.StrEnum):
+    """What a model makes (its main output); ``ModelSpec.outputs`` lists every kind."""
+
     IMAGE = "image"
     VIDEO = "video"
+    AUDIO = "audio"
+    TEXT = "text"
+
+
+# The roles an input image may play. A model lists the ones it takes in ``image_roles``.
+IMAGE_ROLES = ("first_frame", "last_frame", "reference", "edit", "mask", "face", "source")
 
 
 class ImageInput(enum.StrEnum):
@@ -49,11 +58,36 @@ class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     deadline_s: int = 600
     price: str = "0"
     price_unit: str = "image"
+    # The open part: a family (the dialect and sandbox renderer that know the model's
+    # ways), its own typed parameters, the roles its images may play, every kind of output
+    # it makes, the actions its results allow, how many files one task makes at most (0:
+    # sample_count) and the name the vendor's own wire format gives it.
+    family: str = ""
+    params: dict[str, ParamSpec] = {}
+    image_roles: list[str] = []
+    outputs: list[Kind] = []
+    actions: dict[str, ActionSpec] = {}
+    max_files: int = 0
+    wire_name: str = ""
+    max_prompt_chars: int = MAX_PROMPT_CHARS
+    prompt_required: bool = True
     id: str = ""
 
     @property
     def content_type(self) -> str:
         return f"{self.kind.value}/{self.format}"
+
+    @property
+    def output_kinds(self) -> list[Kind]:
+        return self.outputs or [self.kind]
+
+    def action(self, name: str) -> ActionSpec:
+        """The action by name, or InvalidRequestError listing this model's actions."""
+        found = self.actions.get(name)
+        if found is None:
+            allowed = sorted(self.actions) or ["none"]
+            raise InvalidRequestError("action", f"{name!r} is not an action of {self.id}", allowed)
+        return found
 
     def size_for(self, aspect_ratio: str) -> tuple[int, int]:
         return self.sizes[aspect_ratio]
@@ -71,6 +105,14 @@ class GenerationParams(msgspec.Struct, frozen=True):
     duration_seconds: int | None = None
     sample_count: int = 1
     ar_given: bool = False
+    # The open task model: the model's own parameters as one validated document, the role
+    # of each image (parallel to ``images``; empty: the model's default role), and for a
+    # follow-up, the action and the task it acts on (with that task's upstream job id).
+    options: dict[str, Value] = {}
+    roles: tuple[str, ...] = ()
+    action: str = ""
+    parent_id: str = ""
+    parent_upstream: str = ""
 
 
 class Catalogue:
@@ -115,12 +157,22 @@ class Catalogue:
         images: list[str] | None = None,
         duration_seconds: int | None = None,
         sample_count: int | None = None,
+        options: dict[str, object] | None = None,
+        roles: list[str] | None = None,
+        action: str = "",
+        prompt_required: bool | None = None,
     ) -> tuple[ModelSpec, GenerationParams]:
         """Check every rule of ``model``; raise InvalidRequestError naming the field."""
         spec = self.get(model)
-        _check_prompt(prompt)
+        if spec.actions or action:
+            spec.action(action)
+        _check_prompt(
+            spec, prompt, spec.prompt_required if prompt_required is None else prompt_required
+        )
         imgs = tuple(images or ())
         _check_images(spec, imgs)
+        role_list = _check_roles(spec, imgs, roles)
+        checked = check_options(spec.id, spec.params, options)
         if aspect_ratio is not None and aspect_ratio not in spec.aspect_ratios:
             raise InvalidRequestError(
                 "aspect_ratio",
@@ -141,6 +193,9 @@ class Catalogue:
             duration_seconds=duration,
             sample_count=samples,
             ar_given=aspect_ratio is not None,
+            options=checked,
+            roles=role_list,
+            action=action,
         )
         return spec, params
 
@@ -156,21 +211,41 @@ def _check_entry(name: str, spec: ModelSpec) -> None:
         raise ValueError(f"catalogue entry {name}: a video model needs durations")
     if spec.kind is Kind.VIDEO and spec.fps is None:
         raise ValueError(f"catalogue entry {name}: a video model needs fps")
-    if spec.image_input is ImageInput.NONE and spec.max_images:
+    if spec.image_input is ImageInput.NONE and spec.max_images and not spec.image_roles:
         raise ValueError(f"catalogue entry {name}: max_images without image_input")
+    unknown_roles = [r for r in spec.image_roles if r not in IMAGE_ROLES]
+    if unknown_roles:
+        raise ValueError(f"catalogue entry {name}: unknown image roles {unknown_roles}")
+    check_entry(name, spec.params, spec.actions)
 
 
-def _check_prompt(prompt: str) -> None:
-    if not prompt.strip():
+def _check_prompt(spec: ModelSpec, prompt: str, required: bool) -> None:
+    if required and not prompt.strip():
         raise InvalidRequestError("prompt", "must be a non-empty string")
-    if len(prompt) > MAX_PROMPT_CHARS:
+    if len(prompt) > spec.max_prompt_chars:
         raise InvalidRequestError(
-            "prompt", f"is {len(prompt)} characters; at most {MAX_PROMPT_CHARS}"
+            "prompt", f"is {len(prompt)} characters; at most {spec.max_prompt_chars}"
         )
 
 
+def _check_roles(
+    spec: ModelSpec, images: tuple[str, ...], roles: list[str] | None
+) -> tuple[str, ...]:
+    """Each image's role, if the caller names them: one per image, each one the model takes."""
+    if not roles:
+        return ()
+    if len(roles) != len(images):
+        raise InvalidRequestError("images", f"{len(images)} images but {len(roles)} roles")
+    for i, role in enumerate(roles):
+        if role not in spec.image_roles:
+            raise InvalidRequestError(
+                f"images[{i}]", f"{spec.id} takes no {role!r} image", spec.image_roles or ["none"]
+            )
+    return tuple(roles)
+
+
 def _check_images(spec: ModelSpec, images: tuple[str, ...]) -> None:
-    if images and spec.image_input is ImageInput.NONE:
+    if images and spec.image_input is ImageInput.NONE and not spec.image_roles:
         raise InvalidRequestError("images", f"{spec.id} takes no image input")
     if len(images) > spec.max_images:
         raise InvalidRequestError(
@@ -201,9 +276,11 @@ def check_image_ref(param: str, ref: str) -> None:
 
 
 def _check_duration(spec: ModelSpec, duration: int | None) -> int | None:
-    if spec.kind is Kind.IMAGE:
+    if spec.kind is not Kind.VIDEO:
         if duration is not None:
-            raise InvalidRequestError("duration_seconds", f"{spec.id} makes images, not video")
+            raise InvalidRequestError(
+                "duration_seconds", f"{spec.id} makes {spec.kind.value} output, not video"
+            )
         return None
     if duration is None:
         return spec.default_duration

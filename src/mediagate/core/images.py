@@ -44,6 +44,19 @@ def sniff_image_type(data: bytes) -> str | None:
     return None
 
 
+def sniff_audio_type(data: bytes) -> str | None:
+    """An audio MIME type from magic bytes (MP3 with or without an ID3 tag, WAV, Ogg, FLAC)."""
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "audio/wav"
+    if data[:4] == b"OggS":
+        return "audio/ogg"
+    if data[:4] == b"fLaC":
+        return "audio/flac"
+    return None
+
+
 def data_url(data: bytes, param: str) -> str:
     """An uploaded file as a data URL; refuses anything that is not an image."""
     kind = sniff_image_type(data)

@@ -30,7 +30,7 @@ class TaskStore(Protocol):
     async def insert(
         self,
         task: Task,
-        next_run_at: float,
+        next_run_at: float | None,
         idempotency: tuple[str, str, float] | None = None,
         hold: Hold | None = None,
     ) -> IdempotencyHit | None:
@@ -50,6 +50,16 @@ class TaskStore(Protocol):
     async def mark_deleted(self, task_id: str, now: float) -> None: ...
 
     async def unfinished_count(self, key_id: str) -> int: ...
+
+    async def get_many(self, key_id: str, task_ids: list[str]) -> list[Task]:
+        """The key's tasks among ``task_ids``, in creation order."""
+        ...
+
+    async def resume(
+        self, task: Task, params_json: str, now: float, hold: Hold | None = None
+    ) -> Task | None:
+        """Queue a waiting task with its input, holding its price; None if not waiting."""
+        ...
 
 
 class EngineStore(Protocol):

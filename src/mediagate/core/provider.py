@@ -7,6 +7,11 @@ holds no globals and raises only the ProviderError tree of ``mediagate.core.erro
 Synchronous upstreams (Imagen, Seedream, OpenAI images) fit the same protocol: their
 ``submit`` does the work and returns ``Finished`` with the results, which the engine stores
 in the same step (inline bytes, or links it streams through ``open``).
+
+A task makes files and text. ``Ready`` may carry text outputs (a describe's prompts, lyrics)
+and say there are no files at all; ``fetch`` is asked for file 0, 1, ... up to the model's
+``max_files`` (or ``sample_count``) and returns None past the last one, so a vendor that
+answers with two songs and their covers needs no count agreed in advance.
 """
 
 from __future__ import annotations
@@ -44,6 +49,20 @@ class GenerationRequest(msgspec.Struct, frozen=True):
     images: tuple[InputImage, ...] = ()
     upstream_model: str = ""  # the route's model id at the vendor
 
+    def image(self, role: str) -> InputImage | None:
+        """The first input image in ``role`` (roles as the task's params name them)."""
+        for i, r in enumerate(self.params.roles):
+            if r == role and i < len(self.images):
+                return self.images[i]
+        return None
+
+    def images_in(self, role: str) -> list[InputImage]:
+        return [
+            img
+            for i, img in enumerate(self.images)
+            if i < len(self.params.roles) and self.params.roles[i] == role
+        ]
+
 
 class Submitted(msgspec.Struct, frozen=True):
     upstream_id: str
@@ -55,8 +74,20 @@ class Pending(msgspec.Struct, frozen=True):
     poll_after: float
 
 
+class TextResult(msgspec.Struct, frozen=True):
+    """A text output: a describe's prompt, a song's lyrics, a shortened prompt."""
+
+    text: str
+    title: str = ""
+    role: str = ""
+
+
 class Ready(msgspec.Struct, frozen=True):
-    """The upstream has finished; results are fetched by index, one per sample."""
+    """The upstream has finished; files are fetched by index (``files`` False: it made none,
+    only ``texts``)."""
+
+    texts: tuple[TextResult, ...] = ()
+    files: bool = True
 
 
 class Result(msgspec.Struct, frozen=True):
@@ -72,6 +103,7 @@ class Finished(msgspec.Struct, frozen=True):
 
     upstream_id: str
     results: tuple[Result, ...]
+    texts: tuple[TextResult, ...] = ()
 
 
 class MediaStream(msgspec.Struct, frozen=True):
@@ -83,6 +115,8 @@ class MediaStream(msgspec.Struct, frozen=True):
     height: int
     duration_seconds: float | None = None
     fps: int | None = None
+    role: str = ""
+    title: str = ""
 
 
 class Provider(Protocol):
@@ -96,7 +130,9 @@ class Provider(Protocol):
 
     async def fetch(
         self, request: GenerationRequest, upstream_id: str, index: int
-    ) -> MediaStream: ...
+    ) -> MediaStream | None:
+        """File ``index`` of the finished job; None when it has no such file."""
+        ...
 
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None: ...
 

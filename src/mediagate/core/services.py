@@ -10,7 +10,7 @@ import msgspec
 
 from mediagate.core.accounts import Account, Hold, new_account_id, price_micros
 from mediagate.core.billing import AccountService, day_start, month_start
-from mediagate.core.catalogue import Catalogue, GenerationParams, Kind
+from mediagate.core.catalogue import Catalogue, GenerationParams, Kind, ModelSpec
 from mediagate.core.errors import (
     AuthenticationError,
     ConflictError,
@@ -39,6 +39,15 @@ from mediagate.core.webhooks import Callback, check_callback_url, new_secret
 IDEMPOTENCY_WINDOW_S = 24 * 3600
 MAX_IDEMPOTENCY_KEY = 255
 MAX_PAGE = 100
+MAX_MANY = 500
+
+
+def _seeded(params: GenerationParams) -> tuple[str, ...]:
+    """What besides prompt, ratio and images makes a task's media its own: its options, and
+    for a follow-up its action and parent (a reroll of the same prompt is a new picture)."""
+    if not (params.options or params.action or params.parent_id):
+        return ()  # a plain task's seed stays what it always was
+    return (msgspec.json.encode(params.options).decode(), params.action, params.parent_id)
 
 
 def fingerprint(model: str, prompt: str, params: GenerationParams) -> str:
@@ -189,11 +198,22 @@ class TaskService:
         sample_count: int | None = None,
         idempotency_key: str | None = None,
         callback: Callback | None = None,
+        options: dict[str, object] | None = None,
+        roles: list[str] | None = None,
+        action: str = "",
+        parent: Task | None = None,
+        prompt_required: bool | None = None,
+        waits: bool = False,
     ) -> Task:
         """Validate every rule, pick a provider, persist, then queue. Raises before any cost.
 
         With ``idempotency_key``, the same key and request within 24 hours return the first
-        task instead of a new one; the same key with another request is a ConflictError."""
+        task instead of a new one; the same key with another request is a ConflictError.
+
+        ``options`` are the model's own parameters (checked against its catalogue entry);
+        ``action`` and ``parent`` make a follow-up on a finished task (see
+        ``core.actions``), which runs where its parent ran. With ``waits`` the task is kept,
+        free, until the caller gives the rest of its input (``resume``)."""
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise InvalidRequestError(
                 "Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
@@ -205,10 +225,20 @@ class TaskService:
             images=images,
             duration_seconds=duration_seconds,
             sample_count=sample_count,
+            options=options,
+            roles=roles,
+            action=action,
+            prompt_required=prompt_required,
         )
         if key.mode is Mode.ADMIN:
             raise PermissionDeniedError("admin keys manage the gateway and cannot generate")
-        provider, route = self._router.route(spec, key.mode)
+        if parent is not None:  # a follow-up goes where its parent ran: the same upstream
+            provider, route = parent.provider, parent.route
+            params = msgspec.structs.replace(
+                params, parent_id=parent.id, parent_upstream=parent.upstream_id or ""
+            )
+        else:
+            provider, route = self._router.route(spec, key.mode)
         await self._accounts.check_access(key, spec.id)
         if self._max_queued:
             waiting = await self._store.unfinished_count(key.id)
@@ -226,17 +256,9 @@ class TaskService:
         now = self._clock()
         hold = None
         price = 0
-        if key.mode is Mode.LIVE:
-            price = price_micros(spec, params, self._prices.get(spec.id))
-            if price:
-                hold = Hold(
-                    account_id=key.account_id,
-                    key_id=key.id,
-                    model=spec.id,
-                    amount_micros=price,
-                    day_start=day_start(now),
-                    month_start=month_start(now),
-                )
+        if not waits:
+            hold = self.hold_for(key, spec, params, now)
+            price = hold.amount_micros if hold else 0
         task = Task(
             id=new_task_id(now),
             key_id=key.id,
@@ -245,16 +267,16 @@ class TaskService:
             params=params,
             mode=key.mode,
             provider=provider,
-            status=Status.QUEUED,
-            step=Step.SUBMIT,
+            status=Status.WAITING if waits else Status.QUEUED,
+            step=None if waits else Step.SUBMIT,
             created_at=now,
             updated_at=now,
-            seed=seed_for(prompt, spec.id, params.aspect_ratio, *params.images),
+            seed=seed_for(prompt, spec.id, params.aspect_ratio, *params.images, *_seeded(params)),
             account_id=key.account_id,
             price_micros=price,
             charge=Charge.HELD if hold else Charge.NONE,
             route=route,
-            route_name=self._router.name_of(spec.id, route),
+            route_name=parent.route_name if parent else self._router.name_of(spec.id, route),
             callback_url=callback_url,
             dialect=callback.dialect if callback else "",
             public_base=callback.base_url if callback else "",
@@ -263,7 +285,8 @@ class TaskService:
         if idempotency_key is not None:
             print_ = fingerprint(spec.id, prompt, params)
             idem = (f"{key.id}:{idempotency_key}", print_, now - IDEMPOTENCY_WINDOW_S)
-        hit = await self._store.insert(task, next_run_at=now, idempotency=idem, hold=hold)
+        due = None if waits else now
+        hit = await self._store.insert(task, next_run_at=due, idempotency=idem, hold=hold)
         if hit is not None:
             if idem is None or hit.fingerprint != idem[1]:
                 raise ConflictError(
@@ -271,9 +294,81 @@ class TaskService:
                     "request; send a new key for a new request"
                 )
             return await self.get(key, hit.task_id)
-        self._queue(task.id, now)
+        if not waits:
+            self._queue(task.id, now)
         self._observer.task_created(task)
         return task
+
+    def hold_for(
+        self, key: KeyRecord, spec: ModelSpec, params: GenerationParams, now: float
+    ) -> Hold | None:
+        """What a live key's task must hold: its price (an action's own price, or a price
+        set for ``model:action`` or ``model`` in MEDIAGATE_PRICES); None when free."""
+        if key.mode is not Mode.LIVE:
+            return None
+        override = self._prices.get(f"{spec.id}:{params.action}") if params.action else None
+        if override is None and not (params.action and params.action in spec.actions):
+            override = self._prices.get(spec.id)
+        price = price_micros(spec, params, override)
+        if not price:
+            return None
+        return Hold(
+            account_id=key.account_id,
+            key_id=key.id,
+            model=spec.id,
+            amount_micros=price,
+            day_start=day_start(now),
+            month_start=month_start(now),
+        )
+
+    async def resume(
+        self,
+        key: KeyRecord,
+        task_id: str,
+        options: dict[str, object],
+        images: list[str] | None = None,
+        roles: list[str] | None = None,
+        prompt: str | None = None,
+    ) -> Task:
+        """Give a waiting task the rest of its input (a Midjourney modal: the mask of Vary
+        Region, the zoom of Custom Zoom) and queue it; its price is held now."""
+        task = await self.get(key, task_id)
+        if task.status is not Status.WAITING:
+            raise InvalidRequestError(
+                "taskId", f"task {task_id} is {task.status.value}, not waiting for input"
+            )
+        merged = {**task.params.options, **options}
+        refs = [*task.params.images, *(images or [])]
+        all_roles = [*task.params.roles, *(roles or [])] if roles else list(task.params.roles)
+        spec, params = self.catalogue.validate(
+            task.model,
+            task.prompt if prompt is None else prompt,
+            aspect_ratio=task.params.aspect_ratio if task.params.ar_given else None,
+            images=refs,
+            options=merged,
+            roles=all_roles or None,
+            action=task.params.action,
+            prompt_required=False,
+        )
+        params = msgspec.structs.replace(
+            params, parent_id=task.params.parent_id, parent_upstream=task.params.parent_upstream
+        )
+        params = await self._keep_inline_images(params)
+        now = self._clock()
+        hold = self.hold_for(key, spec, params, now)
+        resumed = await self._store.resume(task, msgspec.json.encode(params).decode(), now, hold)
+        if resumed is None:
+            raise InvalidRequestError("taskId", f"task {task_id} is no longer waiting for input")
+        self._queue(task.id, now)
+        self.watch.notify(task.id)
+        return resumed
+
+    async def get_many(self, key: KeyRecord, task_ids: list[str]) -> list[Task]:
+        """The key's tasks among ``task_ids``; others' and unknown ids are left out."""
+        ids = [t for t in task_ids if is_task_id(t)]
+        if len(ids) > MAX_MANY:
+            raise InvalidRequestError("ids", f"{len(ids)} ids; at most {MAX_MANY} at once")
+        return await self._store.get_many(key.id, ids)
 
     async def _keep_inline_images(self, params: GenerationParams) -> GenerationParams:
         """Data URLs go to storage now, and the task keeps a short reference: a task row

@@ -10,6 +10,7 @@ from mediagate.core.catalogue import GenerationParams
 
 
 class Status(enum.StrEnum):
+    WAITING = "waiting"  # an action that needs the caller's input first (a modal); no step
     QUEUED = "queued"  # accepted, not yet sent upstream (gptunnel: "idle")
     PROCESSING = "processing"  # upstream has it
     DONE = "done"
@@ -25,6 +26,7 @@ TERMINAL = frozenset({Status.DONE, Status.FAILED, Status.CANCELLED})
 
 # Which status may follow which; anything else is a bug and is refused by the store.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.WAITING: frozenset({Status.WAITING, Status.QUEUED, Status.CANCELLED}),
     # QUEUED -> DONE: a synchronous upstream answers with the media at submit.
     Status.QUEUED: frozenset(
         {Status.QUEUED, Status.PROCESSING, Status.DONE, Status.FAILED, Status.CANCELLED}
@@ -71,7 +73,10 @@ class Charge(enum.StrEnum):
 
 
 class Output(msgspec.Struct, frozen=True):
-    """One stored result file."""
+    """One result: a stored file (``key``), or a text output (``text``, no key) such as a
+    describe prompt or lyrics. A file's size, duration and codec are probed from its bytes.
+    ``role`` says what it is in the family's terms ("clip", "cover", "grid"); ``title``
+    names it where the family does (a song's title)."""
 
     key: str
     content_type: str
@@ -80,15 +85,39 @@ class Output(msgspec.Struct, frozen=True):
     height: int
     duration_seconds: float | None = None
     fps: int | None = None
+    role: str = ""
+    title: str = ""
+    text: str | None = None
+    codec: str = ""
+
+    @property
+    def is_file(self) -> bool:
+        return bool(self.key)
 
 
-FORMATS = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpeg", "video/mp4": "mp4"}
+def files(outputs: tuple[Output, ...], role: str | None = None) -> list[Output]:
+    """The stored files among ``outputs`` (of one role, if given), in order."""
+    return [o for o in outputs if o.key and (role is None or o.role == role)]
+
+
+def texts(outputs: tuple[Output, ...]) -> list[Output]:
+    return [o for o in outputs if not o.key]
+
+
+FORMATS = {
+    "image/webp": "webp",
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "video/mp4": "mp4",
+    "audio/mpeg": "mp3",
+}
 
 
 def format_of(outputs: tuple[Output, ...], default: str) -> str:
     """The stored file's format ("png" for an upstream PNG, whatever the catalogue's usual
     format is); ``default`` before there is a file."""
-    return FORMATS.get(outputs[0].content_type, default) if outputs else default
+    found = files(outputs)
+    return FORMATS.get(found[0].content_type, default) if found else default
 
 
 class TaskError(msgspec.Struct, frozen=True):
@@ -126,6 +155,16 @@ class Task(msgspec.Struct, frozen=True):
     dialect: str = ""
     public_base: str = ""
     route_name: str = ""  # the route's stable name: found again after the file is edited
+
+    @property
+    def action(self) -> str:
+        """The action this task performs ("" for a plain create)."""
+        return self.params.action
+
+    @property
+    def parent_id(self) -> str:
+        """The task this one acts on ("" when it acts on none)."""
+        return self.params.parent_id
 
 
 class TaskUpdate(msgspec.Struct, frozen=True):

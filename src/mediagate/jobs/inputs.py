@@ -15,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import aiohttp
 
 from mediagate.core.errors import InputError, InvalidRequestError
-from mediagate.core.images import BLOB_REF, inline_image, sniff_image_type
+from mediagate.core.images import BLOB_REF, inline_image, sniff_audio_type, sniff_image_type
 from mediagate.core.provider import InputImage
 from mediagate.jobs.netguard import (
     AddressPolicy,
@@ -95,7 +95,12 @@ class InputResolver:
             key = ref.removeprefix(BLOB_REF) if inline else f"in/{task_id}/{i}"
             try:
                 data = await self._blobs.read(key)
-                ctype = sniff(param, data) if inline else sniff_image_type(data)
+                # Our own stored files may be audio too (a song to continue).
+                ctype = (
+                    (sniff_audio_type(data) or sniff(param, data))
+                    if inline
+                    else (sniff_image_type(data))
+                )
             except BlobNotFound:
                 if inline:
                     raise InputError(f"{param}: the stored input is gone") from None

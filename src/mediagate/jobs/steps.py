@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -17,7 +16,6 @@ from mediagate.core.errors import (
     UnavailableError,
     UpstreamTimeoutError,
 )
-from mediagate.core.images import sniff_image_type
 from mediagate.core.ports import NullObserver, Observer
 from mediagate.core.provider import (
     Finished,
@@ -27,11 +25,13 @@ from mediagate.core.provider import (
     Provider,
     Ready,
     Result,
+    TextResult,
     chunks_of,
 )
-from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate
+from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate, texts
 from mediagate.jobs.bulk import BulkPolls
 from mediagate.jobs.inputs import InputResolver
+from mediagate.jobs.probe import PROBE_BYTES, probe
 from mediagate.providers.registry import ProviderRegistry
 from mediagate.storage.blobs import BlobStore
 
@@ -43,7 +43,13 @@ SLOT_WAIT_S = 1.0  # how often a task waiting for a running slot looks again
 FETCH_WAIT_S = 0.5  # ...or for a download slot for its inputs
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
-EXT = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "video/mp4": "mp4"}
+EXT = {
+    "image/webp": "webp",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "video/mp4": "mp4",
+    "audio/mpeg": "mp3",
+}
 
 
 def backoff(attempt: int, retry_after: float | None, rng: random.Random) -> float:
@@ -197,7 +203,8 @@ class StepRunner:
             sub = await provider.submit(request)
             if isinstance(sub, Finished):  # a synchronous upstream: store the media now
                 streams = [await self._open(provider, request, r) for r in sub.results]
-                return await self._store(task, streams, f"answered by {provider.name}")
+                said = _texts(sub.texts)
+                return await self._store(task, streams, f"answered by {provider.name}", said)
             return TaskUpdate(
                 status=Status.PROCESSING,
                 step=Step.POLL,
@@ -217,6 +224,8 @@ class StepRunner:
                 )
             else:
                 state = await provider.poll(request, upstream_id)
+            if isinstance(state, Ready) and not state.files:  # text only: done now
+                return await self._store(task, [], f"from {provider.name}", _texts(state.texts))
             if isinstance(state, Ready):
                 return TaskUpdate(
                     status=Status.PROCESSING,
@@ -224,6 +233,7 @@ class StepRunner:
                     next_run_at=now,
                     progress=99,
                     attempts=0,
+                    outputs=_texts(state.texts) or None,
                     detail="upstream finished",
                 )
             return TaskUpdate(
@@ -233,11 +243,14 @@ class StepRunner:
                 progress=state.progress,
                 attempts=0,
             )
-        streams = [
-            await provider.fetch(request, upstream_id, index)
-            for index in range(task.params.sample_count)
-        ]
-        return await self._store(task, streams, f"from {provider.name}")
+        streams = []
+        for index in range(spec.max_files or task.params.sample_count):
+            media = await provider.fetch(request, upstream_id, index)
+            if media is None:  # the job made fewer files than it could
+                break
+            streams.append(media)
+        said = tuple(texts(task.outputs))  # committed when the upstream finished
+        return await self._store(task, streams, f"from {provider.name}", said)
 
     async def _open(
         self, provider: Provider, request: GenerationRequest, result: Result
@@ -259,26 +272,37 @@ class StepRunner:
             return 0
         return price_micros(self._catalogue.get(task.model), task.params, route.cost)
 
-    async def _store(self, task: Task, streams: list[MediaStream], source: str) -> TaskUpdate:
-        """Stream each result into storage (one chunk in memory at a time)."""
-        if not streams:
+    async def _store(
+        self,
+        task: Task,
+        streams: list[MediaStream],
+        source: str,
+        said: tuple[Output, ...] = (),
+    ) -> TaskUpdate:
+        """Stream each result into storage (one chunk in memory at a time); each file is
+        described from its own bytes. ``said``: the text outputs, kept before the files."""
+        if not streams and not said:
             raise UnavailableError("the upstream finished without any result")
-        outputs = []
+        outputs = list(said)
         for index, media in enumerate(streams):
             key = f"t/{task.id}/{index}.{EXT.get(media.content_type, 'bin')}"
             head = bytearray()
             info = await self._blobs.put(key, _keep_head(media.chunks, head))
-            # An image's size is read from its own header, not assumed from the catalogue.
-            width, height = image_size(bytes(head)) or (media.width, media.height)
+            found = await probe(bytes(head), info.size)
             outputs.append(
                 Output(
                     key=key,
                     content_type=media.content_type,
                     bytes=info.size,
-                    width=width,
-                    height=height,
-                    duration_seconds=media.duration_seconds,
-                    fps=media.fps,
+                    width=found.width if found else media.width,
+                    height=found.height if found else media.height,
+                    duration_seconds=(
+                        found.duration if found and found.duration else media.duration_seconds
+                    ),
+                    fps=found.fps if found and found.fps else media.fps,
+                    role=media.role,
+                    title=media.title,
+                    codec=found.codec if found else "",
                 )
             )
         return TaskUpdate(
@@ -292,28 +316,28 @@ class StepRunner:
         )
 
 
-HEAD_BYTES = 256 * 1024  # enough for the header of any image format we store
-
-
 async def _keep_head(chunks: AsyncIterator[bytes], head: bytearray) -> AsyncIterator[bytes]:
-    """Pass ``chunks`` on, keeping their first HEAD_BYTES in ``head``."""
+    """Pass ``chunks`` on, keeping their first PROBE_BYTES in ``head`` for ``probe``."""
     async for chunk in chunks:
-        if len(head) < HEAD_BYTES:
-            head += chunk[: HEAD_BYTES - len(head)]
+        if len(head) < PROBE_BYTES:
+            head += chunk[: PROBE_BYTES - len(head)]
         yield chunk
 
 
-def image_size(head: bytes) -> tuple[int, int] | None:
-    """Width and height from an image file's first bytes; None for anything else."""
-    if sniff_image_type(head) is None:
-        return None
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(head)) as img:
-            return int(img.width), int(img.height)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
-        return None  # the catalogue's size stands
+def _texts(results: tuple[TextResult, ...]) -> tuple[Output, ...]:
+    return tuple(
+        Output(
+            key="",
+            content_type="text/plain",
+            bytes=len(r.text.encode()),
+            width=0,
+            height=0,
+            role=r.role,
+            title=r.title,
+            text=r.text,
+        )
+        for r in results
+    )
 
 
 def _failed(exc: ProviderError) -> TaskUpdate:

@@ -37,6 +37,10 @@ async def _lock(conn: AsyncConnection, name: str) -> None:
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
 
 
+class _NotWaiting(Exception):
+    """Rolls a resume back: the task was no longer waiting."""
+
+
 _INSERT_TASK = tasks.insert()  # built once; each insert only binds its parameters
 _GET_SQL = "SELECT * FROM tasks WHERE id = ? AND deleted_at IS NULL"
 
@@ -48,7 +52,7 @@ class TaskRepository(LeaseQueries):
     async def insert(
         self,
         task: Task,
-        next_run_at: float,
+        next_run_at: float | None,
         idempotency: tuple[str, str, float] | None = None,
         hold: Hold | None = None,
     ) -> IdempotencyHit | None:
@@ -90,6 +94,7 @@ class TaskRepository(LeaseQueries):
                     provider=task.provider,
                     status=task.status.value,
                     step=task.step.value if task.step else None,
+                    upstream_id=task.upstream_id,
                     seed=task.seed,
                     account_id=task.account_id,
                     price_micros=task.price_micros,
@@ -127,6 +132,62 @@ class TaskRepository(LeaseQueries):
                 )
             ).first()
         return None if row is None else task_of(row)
+
+    async def get_many(self, key_id: str, task_ids: list[str]) -> list[Task]:
+        """The key's tasks among ``task_ids`` (others' and unknown ids are left out), in
+        creation order."""
+        if not task_ids:
+            return []
+        query = (
+            sa.select(tasks)
+            .where(
+                tasks.c.key_id == key_id,
+                tasks.c.deleted_at.is_(None),
+                tasks.c.id.in_(task_ids[:1000]),
+            )
+            .order_by(tasks.c.id)
+        )
+        async with self._db.read() as conn:
+            return [task_of(r) for r in (await conn.execute(query)).all()]
+
+    async def resume(
+        self, task: Task, params_json: str, now: float, hold: Hold | None = None
+    ) -> Task | None:
+        """A waiting task (a modal) gets the caller's input and is queued, its price held in
+        the same transaction. None if it is no longer waiting."""
+        try:
+            return await self._resume(task, params_json, now, hold)
+        except _NotWaiting:  # rolled back: nothing held for a task that is not waiting
+            return None
+
+    async def _resume(self, task: Task, params_json: str, now: float, hold: Hold | None) -> Task:
+        async with self._db.write() as conn:
+            if hold is not None:
+                await ledger_ops.hold(conn, hold, task.id, now)
+            row = (
+                await conn.execute(
+                    tasks.update()
+                    .where(tasks.c.id == task.id, tasks.c.status == Status.WAITING.value)
+                    .values(
+                        status=Status.QUEUED.value,
+                        step=Step.SUBMIT.value,
+                        params=params_json,
+                        price_micros=hold.amount_micros if hold else 0,
+                        charge=(Charge.HELD if hold else Charge.NONE).value,
+                        next_run_at=now,
+                        updated_at=now,
+                    )
+                    .returning(*tasks.c)
+                )
+            ).first()
+            if row is None:
+                raise _NotWaiting
+            await conn.execute(
+                INSERT_EVENT,
+                dict(task_id=task.id, at=now, status=Status.QUEUED.value, detail="input given"),
+            )
+            await notify(conn, TASKS_CHANNEL)
+        return task_of(row)
 
     async def page(
         self, key_id: str, models: list[str], after: str | None, limit: int, newest_first: bool

@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from functools import partial
+from importlib import import_module
 
 from mediagate.core.catalogue import ImageInput, Kind
 from mediagate.core.errors import (
@@ -35,6 +36,7 @@ from mediagate.core.provider import (
     Result,
     Submitted,
 )
+from mediagate.providers.sandbox.plan import PlanFn
 
 MAGIC_PROMPTS = {
     "[sandbox:content-rejected]": ContentRejectedError(
@@ -80,15 +82,38 @@ class SandboxProvider:
         for token, error in MAGIC_PROMPTS.items():
             if token in request.prompt:
                 raise type(error)(error.message)
+        if request.spec.family:
+            plan = _family(request.spec.family)(request)
+            return Ready(texts=plan.texts, files=bool(plan.files))
         return Ready()
 
-    async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
+    async def fetch(
+        self, request: GenerationRequest, upstream_id: str, index: int
+    ) -> MediaStream | None:
         from mediagate.providers.sandbox import media  # PyAV and numpy: loaded when first used
 
         spec, params = request.spec, request.params
+        loop = asyncio.get_running_loop()
+        if spec.family:
+            files = _family(spec.family)(request).files
+            if index >= len(files):
+                return None
+            f = files[index]
+            data = await loop.run_in_executor(self._executor, f.render)
+            return MediaStream(
+                f.content_type,
+                _chunks(data),
+                f.width,
+                f.height,
+                f.duration_seconds,
+                f.fps,
+                role=f.role,
+                title=f.title,
+            )
+        if index >= params.sample_count:
+            return None
         seed = request.seed + index
         base = request.images[0].data if request.images else None
-        loop = asyncio.get_running_loop()
         if spec.kind is Kind.IMAGE:
             ar = params.aspect_ratio
             if base is not None and spec.image_input is ImageInput.EDIT:
@@ -110,6 +135,13 @@ class SandboxProvider:
 
     async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
         raise UpstreamInvalidRequest("sandbox: results are never links")
+
+
+def _family(name: str) -> PlanFn:
+    """The family's renderer, ``mediagate.providers.sandbox.<name>.plan``."""
+    module = import_module(f"mediagate.providers.sandbox.{name}")
+    plan: PlanFn = module.plan
+    return plan
 
 
 def _ready_at(upstream_id: str) -> float:
