@@ -85,6 +85,7 @@ async def act(
         parent=parent,
         prompt_required=False,
         waits=rule.waits,
+        own_images=len(sources),
         callback=callback,
         idempotency_key=idempotency_key,
     )

@@ -18,6 +18,7 @@ from mediagate.core.params import ActionSpec, ParamSpec, Value, check_entry, che
 MAX_PROMPT_CHARS = 8000
 MAX_IMAGE_URL_CHARS = 4096
 MAX_DATA_URL_BYTES = 10 * 1024 * 1024
+BLOB_PREFIX = "blob:"  # core.images.BLOB_REF: our own stored file
 
 
 class Kind(enum.StrEnum):
@@ -161,16 +162,19 @@ class Catalogue:
         roles: list[str] | None = None,
         action: str = "",
         prompt_required: bool | None = None,
+        trusted: int = 0,
     ) -> tuple[ModelSpec, GenerationParams]:
         """Check every rule of ``model``; raise InvalidRequestError naming the field."""
         spec = self.get(model)
+        if spec.actions and not action:  # a plain create is the model's first action
+            action = next((n for n, a in spec.actions.items() if not a.after), "")
         if spec.actions or action:
             spec.action(action)
         _check_prompt(
             spec, prompt, spec.prompt_required if prompt_required is None else prompt_required
         )
         imgs = tuple(images or ())
-        _check_images(spec, imgs)
+        _check_images(spec, imgs, trusted)
         role_list = _check_roles(spec, imgs, roles)
         checked = check_options(spec.id, spec.params, options)
         if aspect_ratio is not None and aspect_ratio not in spec.aspect_ratios:
@@ -244,7 +248,9 @@ def _check_roles(
     return tuple(roles)
 
 
-def _check_images(spec: ModelSpec, images: tuple[str, ...]) -> None:
+def _check_images(spec: ModelSpec, images: tuple[str, ...], trusted: int = 0) -> None:
+    """``trusted``: how many leading images are our own stored files (``blob:`` refs that
+    only the service makes, for a follow-up's parent); a caller can never send one."""
     if images and spec.image_input is ImageInput.NONE and not spec.image_roles:
         raise InvalidRequestError("images", f"{spec.id} takes no image input")
     if len(images) > spec.max_images:
@@ -252,6 +258,8 @@ def _check_images(spec: ModelSpec, images: tuple[str, ...]) -> None:
             "images", f"{len(images)} given; {spec.id} takes at most {spec.max_images}"
         )
     for i, ref in enumerate(images):
+        if i < trusted and ref.startswith(BLOB_PREFIX):
+            continue
         check_image_ref(f"images[{i}]", ref)
 
 
@@ -295,6 +303,16 @@ def _check_duration(spec: ModelSpec, duration: int | None) -> int | None:
 
 @cache
 def default_catalogue() -> Catalogue:
-    """The catalogue shipped in the package."""
+    """The catalogue shipped in the package: ``core/catalogue.toml`` and each family's own
+    file in ``mediagate/models/`` (a family adds its rows there, touching nothing else)."""
     text = resources.files("mediagate.core").joinpath("catalogue.toml").read_bytes()
-    return Catalogue.from_toml(text)
+    models = dict(msgspec.toml.decode(text, type=_CatalogueFile).models)
+    folder = resources.files("mediagate.models")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            found = msgspec.toml.decode(entry.read_bytes(), type=_CatalogueFile).models
+            twice = sorted(set(found) & set(models))
+            if twice:
+                raise ValueError(f"{entry.name}: models already in the catalogue: {twice}")
+            models.update(found)
+    return Catalogue(models)

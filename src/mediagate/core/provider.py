@@ -12,6 +12,9 @@ A task makes files and text. ``Ready`` may carry text outputs (a describe's prom
 and say there are no files at all; ``fetch`` is asked for file 0, 1, ... up to the model's
 ``max_files`` (or ``sample_count``) and returns None past the last one, so a vendor that
 answers with two songs and their covers needs no count agreed in advance.
+
+Optional, found by name: ``poll_many`` (``BulkPoller``) and ``inputs_on_poll(spec)``, true
+when the adapter must see the task's inputs to report on it (the sandbox's describe).
 """
 
 from __future__ import annotations

@@ -204,6 +204,7 @@ class TaskService:
         parent: Task | None = None,
         prompt_required: bool | None = None,
         waits: bool = False,
+        own_images: int = 0,
     ) -> Task:
         """Validate every rule, pick a provider, persist, then queue. Raises before any cost.
 
@@ -229,6 +230,7 @@ class TaskService:
             roles=roles,
             action=action,
             prompt_required=prompt_required,
+            trusted=own_images if parent is not None else 0,
         )
         if key.mode is Mode.ADMIN:
             raise PermissionDeniedError("admin keys manage the gateway and cannot generate")
@@ -349,6 +351,7 @@ class TaskService:
             roles=all_roles or None,
             action=task.params.action,
             prompt_required=False,
+            trusted=len(task.params.images),
         )
         params = msgspec.structs.replace(
             params, parent_id=task.params.parent_id, parent_upstream=task.params.parent_upstream

@@ -26,6 +26,10 @@ MAX_RETRY_S = 3600.0
 MAX_URL = 2048
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 
+# Dialects whose callbacks hear of every status change, not only the end (Midjourney's
+# notifyHook). A dialect adds its own name here when it is imported.
+EVERY_CHANGE: set[str] = set()
+
 
 class Callback(msgspec.Struct, frozen=True):
     """Where and how to tell the caller about a task: the URL, the dialect to speak, and

@@ -196,7 +196,13 @@ class StepRunner:
             # mediagate's queue, and try again shortly (not an error, not an attempt).
             return TaskUpdate(status=task.status, step=Step.SUBMIT, next_run_at=now + SLOT_WAIT_S)
         provider = self._providers.get(task.provider)
-        needs_images = task.step in (Step.SUBMIT, Step.FETCH)
+        # A provider that reads its inputs to report (the sandbox describes an image as it
+        # finishes) says so with ``inputs_on_poll``; others' polls read no inputs.
+        needs_images = task.step in (Step.SUBMIT, Step.FETCH) or (
+            task.step is Step.POLL
+            and hasattr(provider, "inputs_on_poll")
+            and provider.inputs_on_poll(spec)
+        )
         images = await self._inputs.load(task.id, task.params.images) if needs_images else ()
         request = self._request(task, spec, images)
         if task.step is Step.SUBMIT:

@@ -26,6 +26,7 @@ from mediagate.core.tasks import (
     TaskUpdate,
     can_move,
 )
+from mediagate.core.webhooks import EVERY_CHANGE
 from mediagate.store import accounts as ledger_ops
 from mediagate.store import webhooks as webhook_ops
 from mediagate.store.db import Database
@@ -141,6 +142,8 @@ async def _advance_in(
     queued = False
     if update.status in TERMINAL and task.status not in TERMINAL:
         await ledger_ops.settle(conn, task.id, update.status, now)
+        queued = await webhook_ops.enqueue(conn, task.id, update.status, now)
+    elif update.status != task.status and task.callback_url and task.dialect in EVERY_CHANGE:
         queued = await webhook_ops.enqueue(conn, task.id, update.status, now)
     if update.status != task.status or update.detail:
         await conn.execute(

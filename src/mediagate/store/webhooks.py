@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.core.tasks import Status
-from mediagate.core.webhooks import Attempt, Delivery
+from mediagate.core.webhooks import EVERY_CHANGE, Attempt, Delivery
 from mediagate.store.db import WEBHOOKS_CHANNEL, Database, notify
 from mediagate.store.schema import tasks, webhook_attempts, webhook_deliveries
 
@@ -20,6 +20,7 @@ EVENTS = {
     Status.FAILED: "task.failed",
     Status.CANCELLED: "task.cancelled",
 }
+CHANGE_EVENTS = {Status.QUEUED: "task.queued", Status.PROCESSING: "task.processing"}
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
@@ -46,10 +47,17 @@ async def enqueue(conn: AsyncConnection, task_id: str, status: Status, now: floa
     True if one was queued."""
     row = (
         await conn.execute(
-            sa.select(tasks.c.key_id, tasks.c.callback_url).where(tasks.c.id == task_id)
+            sa.select(tasks.c.key_id, tasks.c.callback_url, tasks.c.dialect).where(
+                tasks.c.id == task_id
+            )
         )
     ).first()
-    if row is None or not row.callback_url or status not in EVENTS:
+    if row is None or not row.callback_url:
+        return False
+    event = EVENTS.get(status)
+    if event is None and row.dialect in EVERY_CHANGE:
+        event = CHANGE_EVENTS.get(status)
+    if event is None:
         return False
     await conn.execute(
         webhook_deliveries.insert().values(
@@ -57,7 +65,7 @@ async def enqueue(conn: AsyncConnection, task_id: str, status: Status, now: floa
             task_id=task_id,
             key_id=row.key_id,
             url=row.callback_url,
-            event=EVENTS[status],
+            event=event,
             status=PENDING,
             created_at=now,
             next_attempt_at=now,

@@ -19,7 +19,7 @@ def _palette(rng: np.random.Generator) -> NDArray[np.float32]:
     return rng.integers(0, 256, size=(4, 3)).astype(np.float32)
 
 
-def _canvas(width: int, height: int, seed: int) -> Frame:
+def canvas(width: int, height: int, seed: int) -> Frame:
     """A four-corner gradient with a few discs and bars, all chosen by ``seed``."""
     rng = np.random.default_rng(seed)
     c = _palette(rng)
@@ -62,7 +62,7 @@ def render_image(
     width: int, height: int, seed: int, fmt: str, base_data: bytes | None = None
 ) -> bytes:
     """An image of exactly width x height; with ``base_data`` the result is an edit of it."""
-    art = _canvas(width, height, seed)
+    art = canvas(width, height, seed)
     if base_data is not None:
         base = open_image(base_data)
         # An "edit": the input shows through, tinted by the prompt's palette.
@@ -107,7 +107,7 @@ def render_video(
     """
     if width % 2 or height % 2:
         raise ValueError("video sizes must be even")
-    scene = _to_yuv420(_canvas(width, height, seed))
+    scene = _to_yuv420(canvas(width, height, seed))
     start = None
     if first_frame is not None:
         start = _to_yuv420(cover(open_image(first_frame), width, height))

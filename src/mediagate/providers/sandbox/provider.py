@@ -20,7 +20,7 @@ from concurrent.futures import Executor
 from functools import partial
 from importlib import import_module
 
-from mediagate.core.catalogue import ImageInput, Kind
+from mediagate.core.catalogue import ImageInput, Kind, ModelSpec
 from mediagate.core.errors import (
     ContentRejectedError,
     UnavailableError,
@@ -56,6 +56,10 @@ class SandboxProvider:
     """Stateless: the upstream id carries the time the job is ready, so restarts are free."""
 
     name = "sandbox"
+
+    def inputs_on_poll(self, spec: ModelSpec) -> bool:
+        """A family's texts (Midjourney's describe) are read from its inputs as it ends."""
+        return bool(spec.family)
 
     def __init__(self, clock: Clock, latency_s: float, executor: Executor | None = None) -> None:
         self._clock = clock
