@@ -30,6 +30,7 @@ from mediagate.api import (
     openai_images,
     openai_videos,
     ops,
+    suno,
     unified,
     webhooks,
 )
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             openai_images.router,
             openai_videos.router,
             *midjourney.routers,
+            suno.router,
             account.router,
             webhooks.router,
             events.router,

@@ -62,7 +62,8 @@ def _container(data: bytes) -> Probed | None:
                     codec=v.codec_context.name,
                 )
             if box.streams.audio:
-                return Probed(duration=duration, codec=box.streams.audio[0].codec_context.name)
+                name = box.streams.audio[0].codec_context.name
+                return Probed(duration=duration, codec=name.removesuffix("float"))
     except (av.FFmpegError, ValueError, OSError):
         return None
     return None
