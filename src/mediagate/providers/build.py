@@ -15,15 +15,19 @@ from mediagate.core.provider import Clock, Provider
 from mediagate.providers.ark import ArkProvider
 from mediagate.providers.google import GoogleProvider
 from mediagate.providers.http import Credentials
+from mediagate.providers.mjproxy import MidjourneyProxyProvider
 from mediagate.providers.openai import OpenAIImagesProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider
+from mediagate.providers.sunoapi import SunoApiProvider
 from mediagate.settings import Settings
 
 NAMED = ("api_key", "base_url", "project", "location")
 
 
-def credentials_for(settings: Settings, name: str) -> Credentials | None:
-    """The provider's credentials, or None without an API key (or a base URL)."""
+def credentials_for(settings: Settings, name: str, also: str = "") -> Credentials | None:
+    """The provider's credentials, or None without an API key (or a base URL). ``also``: a
+    provider sharing ``name``'s key (new-api's /mj), whose own entry in
+    MEDIAGATE_CREDENTIALS overrides it."""
     s = settings
     single: dict[str, str | None] = {
         "gemini": s.gemini_api_key,
@@ -45,6 +49,8 @@ def credentials_for(settings: Settings, name: str) -> Credentials | None:
     if name == "vertex":
         values.update(project=s.vertex_project, location=s.vertex_location)
     values.update(s.credentials.get(name, {}))
+    if also:
+        values.update(s.credentials.get(also, {}))
     if not values["api_key"] or not values["base_url"]:
         return None
     return Credentials(
@@ -68,10 +74,17 @@ def live_providers(
         "openai": lambda c: OpenAIImagesProvider(session, c, clock),
         "gptunnel": lambda c: GptunnelProvider(session, c, clock, poll_s=poll),
         "newapi": lambda c: NewApiProvider(session, c, clock, poll_s=poll),
+        # Midjourney and Suno: a server of their own (credentials in MEDIAGATE_CREDENTIALS),
+        # or the new-api / GPTNB key, which serves /mj and /suno too.
+        "mjproxy": lambda c: MidjourneyProxyProvider(session, c, clock, poll_s=poll),
+        "newapi-mj": lambda c: MidjourneyProxyProvider(session, c, clock, "newapi-mj", poll),
+        "sunoapi": lambda c: SunoApiProvider(session, c, clock, poll_s=poll),
+        "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }
+    shares = {"newapi-mj": "newapi", "newapi-suno": "newapi"}  # the same key, another API
     found: dict[str, Provider] = {}
     for name, make in makers.items():
-        creds = credentials_for(settings, name)
+        creds = credentials_for(settings, shares.get(name, name), also=name)
         if creds is not None and (name != "vertex" or creds.project):
             found[name] = make(creds)
     return found

@@ -202,9 +202,9 @@ async def download(
         resp.release()
         raise error_for(name, resp.status, "result download failed", headers=resp.headers)
     ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip()
-    if content_type is None or ctype.startswith(("image/", "video/")):
+    if content_type is None or ctype.startswith(MEDIA_TYPES):
         content_type = ctype or "application/octet-stream"
-    if not content_type.startswith(("image/", "video/")):
+    if not content_type.startswith(MEDIA_TYPES):
         resp.release()
         raise UnavailableError(f"{name}: the result is {content_type}, not media")
     return MediaStream(
@@ -215,6 +215,9 @@ async def download(
         duration_seconds=duration_seconds,
         fps=fps,
     )
+
+
+MEDIA_TYPES = ("image/", "video/", "audio/")
 
 
 def decode_b64(name: str, text: str) -> bytes:

@@ -1,0 +1,170 @@
+"""Suno upstream: a Suno-API compatible server (new-api, GPTNB, a self-hosted Suno-API), the
+way new-api's Suno channel calls one. Suno has no official public API.
+
+``POST /suno/submit/music|lyrics`` answers ``{"code": "success", "data": "<task id>"}``;
+``POST /suno/fetch {"ids": [...]}`` reports many jobs at once (bulk polls); a job's
+``data`` is its clips (each with ``audio_url`` and ``image_url``) or, for lyrics,
+``{title, text}``. A continuation names the upstream's own clip id, read from the parent job.
+Files come as audio 0..n-1, then the covers, like the sandbox's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from mediagate.core.errors import (
+    ContentRejectedError,
+    ProviderError,
+    UnavailableError,
+    UpstreamInvalidRequest,
+)
+from mediagate.core.provider import (
+    Clock,
+    GenerationRequest,
+    MediaStream,
+    Pending,
+    Ready,
+    Result,
+    Submitted,
+    TextResult,
+)
+from mediagate.providers.http import Credentials, call_json, download, obj
+
+POLL_S = 5.0
+DONE, FAILED = "SUCCESS", "FAILURE"
+
+
+class SunoApiProvider:
+    name = "sunoapi"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        creds: Credentials,
+        clock: Clock,
+        name: str = "",
+        poll_s: float | None = None,
+    ) -> None:
+        self.name = name or self.name
+        self._session = session
+        self._creds = creds
+        self._clock = clock
+        self._poll_s = POLL_S if poll_s is None else poll_s
+
+    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+        url = self._creds.base_url.rstrip("/") + path
+        headers = {"Authorization": f"Bearer {self._creds.api_key}"}
+        answer = obj(
+            await call_json(self._session, self.name, method, url, headers=headers, json=body)
+        )
+        if answer.get("code") != "success":
+            raise UpstreamInvalidRequest(
+                f"{self.name}: {answer.get('code')}: {answer.get('message') or 'refused'}"
+            )
+        return answer.get("data")
+
+    async def _job(self, upstream_id: str) -> dict[str, Any]:
+        return obj(await self._call("GET", f"/suno/fetch/{upstream_id}"))
+
+    async def submit(self, request: GenerationRequest) -> Submitted:
+        params, opts = request.params, request.params.options
+        if params.action == "lyrics":
+            job = await self._call("POST", "/suno/submit/lyrics", {"prompt": request.prompt})
+        else:
+            body: dict[str, Any] = {
+                "prompt": request.prompt,
+                "mv": request.upstream_model or request.spec.wire_name,
+                "make_instrumental": bool(opts.get("make_instrumental", False)),
+            }
+            for name in ("title", "tags", "gpt_description_prompt"):
+                if opts.get(name):
+                    body[name] = opts[name]
+            if params.action == "continue":
+                body.update(
+                    task_id=params.parent_upstream,
+                    continue_clip_id=await self._upstream_clip(request),
+                    continue_at=opts.get("continue_at"),
+                )
+            job = await self._call("POST", "/suno/submit/music", body)
+        if not isinstance(job, str) or not job:
+            raise UnavailableError(f"{self.name}: the submit answer has no task id")
+        return Submitted(upstream_id=job, poll_after=self._poll_s)
+
+    async def _upstream_clip(self, request: GenerationRequest) -> str:
+        """Our clip id ``<task>-<i>`` is the parent job's i-th clip upstream."""
+        ours = str(request.params.options.get("continue_clip_id", ""))
+        index = int(ours.rsplit("-", 1)[1]) if ours[-2:-1] == "-" and ours[-1].isdigit() else 0
+        clips = (await self._job(request.params.parent_upstream)).get("data")
+        if not isinstance(clips, list) or index >= len(clips):
+            raise UpstreamInvalidRequest(f"{self.name}: the parent job has no clip {index}")
+        return str(obj(clips[index]).get("id") or "")
+
+    def _state(self, job: dict[str, Any]) -> Pending | Ready | ProviderError:
+        status = str(job.get("status") or "")
+        data = job.get("data")
+        if status == DONE:
+            if str(job.get("action") or "").upper() == "LYRICS":
+                d = obj(data)
+                return Ready(
+                    texts=(
+                        TextResult(str(d.get("text") or ""), str(d.get("title") or ""), "lyrics"),
+                    ),
+                    files=False,
+                )
+            return Ready()
+        if status == FAILED:
+            reason = str(job.get("fail_reason") or "failed")
+            if any(w in reason.lower() for w in ("moderat", "sensitive", "banned", "copyright")):
+                return ContentRejectedError(f"{self.name}: {reason}")
+            return UpstreamInvalidRequest(f"{self.name}: the job failed: {reason}")
+        progress = str(job.get("progress") or "0").rstrip("%")
+        value = int(progress) if progress.isdigit() else 0
+        return Pending(progress=max(1, min(99, value)), poll_after=self._poll_s)
+
+    async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
+        state = self._state(await self._job(upstream_id))
+        if isinstance(state, ProviderError):
+            raise state
+        return state
+
+    async def poll_many(
+        self, upstream_ids: list[str]
+    ) -> dict[str, Pending | Ready | ProviderError]:
+        jobs = await self._call("POST", "/suno/fetch", {"ids": upstream_ids})
+        found: dict[str, Pending | Ready | ProviderError] = {}
+        for job in jobs if isinstance(jobs, list) else []:
+            j = obj(job)
+            if isinstance(j.get("task_id"), str):
+                found[j["task_id"]] = self._state(j)
+        return found
+
+    async def fetch(
+        self, request: GenerationRequest, upstream_id: str, index: int
+    ) -> MediaStream | None:
+        clips = [obj(c) for c in (await self._job(upstream_id)).get("data") or []]
+        songs = [c for c in clips if c.get("audio_url")]
+        if index < len(songs):
+            clip = songs[index]
+            media = await download(self._session, self.name, str(clip["audio_url"]))
+            return _as(media, "clip", str(clip.get("title") or ""), clip.get("duration"))
+        covers = [c for c in songs if c.get("image_url")]
+        if index - len(songs) < len(covers):
+            clip = covers[index - len(songs)]
+            media = await download(self._session, self.name, str(clip["image_url"]))
+            return _as(media, "cover", str(clip.get("title") or ""), None)
+        return None
+
+    async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
+        return None  # Suno-API has no cancel
+
+    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
+        raise UnavailableError(f"{self.name}: results are fetched, never inline")
+
+
+def _as(media: MediaStream, role: str, title: str, duration: Any) -> MediaStream:
+    seconds = float(duration) if isinstance(duration, int | float) else media.duration_seconds
+    return MediaStream(
+        media.content_type, media.chunks, media.width, media.height, seconds, None, role, title
+    )
