@@ -5,6 +5,8 @@ route fails over; a banned prompt fails and is refunded."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+from PIL import Image
 
 from tests.fakes.mjproxy import FakeMidjourneyProxy
 from tests.fakes.suno import FakeSunoApi
@@ -62,6 +65,12 @@ def live(fakes: Fakes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     server.stop()
 
 
+def white_png() -> str:
+    buf = io.BytesIO()
+    Image.new("L", (8, 8), 255).save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def mj(server: Server, key: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     resp = requests.post(
         server.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
@@ -107,7 +116,7 @@ def test_midjourney_on_a_proxy(live: tuple[Server, str], fakes: Fakes) -> None:
     region = next(b["customId"] for b in up["buttons"] if b["label"] == "Vary (Region)")
     modal = mj(server, key, "/mj/submit/action", {"taskId": up["id"], "customId": region})
     assert modal["code"] == 21
-    mask = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEANl9ngAAAAABJRU5ErkJggg=="
+    mask = white_png()
     done = mj_done(
         server,
         key,
@@ -180,10 +189,9 @@ def test_suno_on_a_suno_api_server(live: tuple[Server, str], fakes: Fakes) -> No
         audio = requests.get(clip["audio_url"], timeout=10)
         assert audio.headers["content-type"] == "audio/mpeg" and "/v1/files/" in clip["audio_url"]
         assert requests.get(clip["image_url"], timeout=10).content[:3] == b"\xff\xd8\xff"
-    more = suno(
-        server, key, "music",
-        {"task_id": song["task_id"], "continue_clip_id": song["data"][1]["id"], "continue_at": 1.5, "prompt": "more"},
-    )  # fmt: skip
+    clip = song["data"][1]["id"]
+    body = {"task_id": song["task_id"], "continue_clip_id": clip, "continue_at": 1.5}
+    more = suno(server, key, "music", {**body, "prompt": "more"})
     assert more["status"] == "SUCCESS", more["fail_reason"]
     sent = fakes.suno.calls("POST", "/suno/submit/music")[-1]
     assert sent["continue_clip_id"].endswith("-clip1") and sent["continue_at"] == 1.5
