@@ -26,13 +26,14 @@ from tests.media import probe
 
 def test_catalogue_holds_the_five_seed_models_with_their_rules() -> None:
     cat = default_catalogue()
-    assert set(cat.models) == {
+    assert {m for m, spec in cat.models.items() if not spec.family} == {
         "google-imagen-3",
         "seedream-3",
         "glabs-veo-3-1-fast",
         "seedance-1-lite-480P-5s",
         "veo-3.0-generate-preview",
     }
+    assert {s.family for s in cat.models.values()} == {"", "midjourney", "suno"}
     assert cat.get("google-imagen-3").aspect_ratios == [
         "1:1",
         "16:9",

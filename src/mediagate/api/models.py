@@ -37,6 +37,14 @@ class ModelEntry(msgspec.Struct):
     deadline_s: int
     sandbox: bool
     live: bool
+    # The open part (empty for a plain model): family, typed parameters, image roles, the
+    # kinds of output and the actions a result allows, with their rules and prices.
+    family: str = ""
+    outputs: list[str] = []
+    image_roles: list[str] = []
+    params: dict[str, Any] = {}
+    actions: dict[str, Any] = {}
+    wire_name: str = ""
 
 
 CATALOGUE_DATE = 1763856000  # 2025-11-23: when this catalogue's entries were written
@@ -70,6 +78,12 @@ def model_entry(spec: ModelSpec, live: bool) -> ModelEntry:
         deadline_s=spec.deadline_s,
         sandbox=True,
         live=live,
+        family=spec.family,
+        outputs=[k.value for k in spec.output_kinds],
+        image_roles=list(spec.image_roles),
+        params={k: msgspec.to_builtins(v) for k, v in spec.params.items()},
+        actions={k: msgspec.to_builtins(v) for k, v in spec.actions.items()},
+        wire_name=spec.wire_name,
     )
 
 

@@ -22,7 +22,7 @@ from mediagate.core.errors import (
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
 )
-from mediagate.core.provider import MediaStream, chunks_of
+from mediagate.core.provider import Clock, MediaStream, chunks_of
 
 CHUNK = 256 * 1024
 MAX_JSON_BYTES = 64 * 1024 * 1024  # inline base64 images can be large; more is an attack
@@ -218,6 +218,39 @@ async def download(
 
 
 MEDIA_TYPES = ("image/", "video/", "audio/")
+POLL_S = 5.0  # how long an adapter waits between polls unless settings say otherwise
+
+
+class HttpVendor:
+    """The base of an HTTP vendor's adapter (the kit): the injected session, credentials
+    and clock, the poll interval, a name (one adapter class may serve under two names, as
+    new-api's key serves /mj and /suno) and URLs under the vendor's base URL."""
+
+    name = "http"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        creds: Credentials,
+        clock: Clock,
+        name: str = "",
+        poll_s: float | None = None,
+    ) -> None:
+        self.name = name or self.name
+        self._session = session
+        self._creds = creds
+        self._clock = clock
+        self._poll_s = POLL_S if poll_s is None else poll_s
+
+    def _url(self, path: str) -> str:
+        return self._creds.base_url.rstrip("/") + path
+
+
+def percent(value: Any) -> int:
+    """A vendor's progress ("45%", 45, "45") as 1..99 while a job runs."""
+    text = str(value or "0").strip().rstrip("%")
+    number = int(text) if text.isdigit() else 0
+    return max(1, min(99, number))
 
 
 def decode_b64(name: str, text: str) -> bytes:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
-
 from mediagate.core.errors import (
     ContentRejectedError,
     ProviderError,
@@ -23,7 +21,6 @@ from mediagate.core.errors import (
     UpstreamInvalidRequest,
 )
 from mediagate.core.provider import (
-    Clock,
     GenerationRequest,
     MediaStream,
     Pending,
@@ -32,9 +29,8 @@ from mediagate.core.provider import (
     Submitted,
     TextResult,
 )
-from mediagate.providers.http import Credentials, call_json, download, obj
+from mediagate.providers.http import HttpVendor, call_json, download, obj, percent
 
-POLL_S = 5.0
 ROOTS = {  # action -> submit path
     "imagine": "/mj/submit/imagine",
     "describe": "/mj/submit/describe",
@@ -66,25 +62,11 @@ def wanted(action: str, options: dict[str, Any]) -> str:
     }.get(action, f"::{action}::")
 
 
-class MidjourneyProxyProvider:
+class MidjourneyProxyProvider(HttpVendor):
     name = "mjproxy"
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        creds: Credentials,
-        clock: Clock,
-        name: str = "",
-        poll_s: float | None = None,
-    ) -> None:
-        self.name = name or self.name
-        self._session = session
-        self._creds = creds
-        self._clock = clock
-        self._poll_s = POLL_S if poll_s is None else poll_s
-
     async def _call(self, method: str, path: str, body: Any = None) -> Any:
-        url = self._creds.base_url.rstrip("/") + path
+        url = self._url(path)
         headers = {"mj-api-secret": self._creds.api_key}
         return await call_json(self._session, self.name, method, url, headers=headers, json=body)
 
@@ -168,9 +150,7 @@ class MidjourneyProxyProvider:
             if any(w in reason.lower() for w in ("banned", "sensitive", "moderat", "违规")):
                 return ContentRejectedError(f"{self.name}: {reason}")
             return UpstreamInvalidRequest(f"{self.name}: the job failed: {reason}")
-        progress = str(job.get("progress") or "0").rstrip("%")
-        value = int(progress) if progress.isdigit() else 0
-        return Pending(progress=max(1, min(99, value)), poll_after=self._poll_s)
+        return Pending(progress=percent(job.get("progress")), poll_after=self._poll_s)
 
     async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
         state = self._state(

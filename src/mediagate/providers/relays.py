@@ -7,15 +7,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import aiohttp
-
 from mediagate.core.errors import (
     ModelNotFoundError,
     UnavailableError,
     UpstreamInvalidRequest,
 )
 from mediagate.core.provider import (
-    Clock,
     Finished,
     GenerationRequest,
     MediaStream,
@@ -24,9 +21,8 @@ from mediagate.core.provider import (
     Result,
     Submitted,
 )
-from mediagate.providers.http import Credentials, call_json, download, obj
+from mediagate.providers.http import HttpVendor, call_json, download, obj
 
-POLL_S = 5.0
 GPTUNNEL_PENDING = {"idle", "queued", "pending", "processing", "running"}
 GPTUNNEL_FAILED = {"failed", "error", "cancelled", "canceled"}
 NEWAPI_DONE = {"succeeded", "success", "completed", "done"}
@@ -34,25 +30,8 @@ NEWAPI_FAILED = {"failed", "failure", "error", "cancelled", "canceled", "expired
 PERCENT = re.compile(r"(\d+)")
 
 
-class _Relay:
+class _Relay(HttpVendor):
     name = "relay"
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        creds: Credentials,
-        clock: Clock,
-        name: str = "",
-        poll_s: float | None = None,
-    ) -> None:
-        self.name = name or self.name
-        self._poll_s = POLL_S if poll_s is None else poll_s
-        self._session = session
-        self._creds = creds
-        self._clock = clock
-
-    def _url(self, path: str) -> str:
-        return self._creds.base_url.rstrip("/") + path
 
     async def _media(self, request: GenerationRequest, url: str) -> MediaStream:
         width, height = request.spec.size_for(request.params.aspect_ratio)
