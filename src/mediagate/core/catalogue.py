@@ -30,6 +30,8 @@ class Kind(enum.StrEnum):
     TEXT = "text"
 
 
+PLURAL = {Kind.IMAGE: "images", Kind.VIDEO: "videos", Kind.AUDIO: "audio", Kind.TEXT: "text"}
+
 # The roles an input image may play. A model lists the ones it takes in ``image_roles``.
 IMAGE_ROLES = ("first_frame", "last_frame", "reference", "edit", "mask", "face", "source")
 
@@ -287,7 +289,7 @@ def _check_duration(spec: ModelSpec, duration: int | None) -> int | None:
     if spec.kind is not Kind.VIDEO:
         if duration is not None:
             raise InvalidRequestError(
-                "duration_seconds", f"{spec.id} makes {spec.kind.value} output, not video"
+                "duration_seconds", f"{spec.id} makes {PLURAL[spec.kind]}, not video"
             )
         return None
     if duration is None:
