@@ -95,6 +95,17 @@ def webhook_body(dialect: str) -> Callable[[WebhookBody], WebhookBody]:
     return register
 
 
+# A dialect's error bodies for /openapi.json, by its tag: (the body of every 4xx/5xx, the
+# body of particular statuses where it differs). A dialect module registers its own.
+ERROR_BODIES: dict[str, tuple[type[msgspec.Struct], dict[str, type[msgspec.Struct]]]] = {}
+
+
+def error_body(tag: str, body: type[msgspec.Struct], **by_status: type[msgspec.Struct]) -> None:
+    """Document ``tag``'s error answers as ``body`` (``by_status``: ``s401=...`` where one
+    status answers in another shape)."""
+    ERROR_BODIES[tag] = (body, {k.removeprefix("s"): v for k, v in by_status.items()})
+
+
 MSG_UTF8 = "body: is not valid UTF-8; send JSON and form fields in UTF-8"
 MSG_DEEP = "body: is nested too deeply to be a request"
 _PATH_RE = re.compile(r"at `\$\.?([^`]*)`")

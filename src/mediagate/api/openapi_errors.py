@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from mediagate.api import gptunnel, openai_shared, unified
+from mediagate.api.common import ERROR_BODIES
 
 
 class PlainError(msgspec.Struct):
@@ -54,7 +55,12 @@ FILE_STATUSES = {"404": "No such file, or the signature does not match"}
 
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
-    bodies = sorted(set(BODY_BY_TAG.values()), key=lambda c: c.__name__)
+    by_tag: dict[str, tuple[type[msgspec.Struct], dict[str, type[msgspec.Struct]]]] = {
+        tag: (body, {}) for tag, body in BODY_BY_TAG.items()
+    }
+    by_tag.update(ERROR_BODIES)  # each family dialect's own
+    every = {b for body, extra in by_tag.values() for b in (body, *extra.values())}
+    bodies = sorted(every, key=lambda c: c.__name__)
     refs, components = msgspec.json.schema_components(
         bodies, ref_template="#/components/schemas/{name}"
     )
@@ -65,16 +71,18 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(op, dict):
                 continue
             tags = op.get("tags") or []
-            body = BODY_BY_TAG.get(tags[0]) if tags else None
-            if body is None:
+            found = by_tag.get(tags[0]) if tags else None
+            if found is None:
                 continue
+            body, special = found
             responses = op.setdefault("responses", {})
             statuses = FILE_STATUSES if body is PlainError else STATUSES
             for code in [c for c in responses if c.startswith("4") or c.startswith("5")]:
                 del responses[code]
             for code, text in statuses.items():
+                shape = special.get(code, body)
                 responses[code] = {
                     "description": text,
-                    "content": {"application/json": {"schema": ref_of[body]}},
+                    "content": {"application/json": {"schema": ref_of[shape]}},
                 }
     return schema

@@ -24,6 +24,7 @@ from mediagate.api.common import (
     callback,
     classify,
     dialect_router,
+    error_body,
     idempotency_key,
     runtime_of,
     webhook_body,
@@ -313,4 +314,6 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     return Response(body, status_code=info.status, headers=info.headers)
 
 
-router = dialect_router([submit, fetch_many, fetch_one], handle_error, "suno (new-api)")
+TAG = "suno (new-api)"
+error_body(TAG, Envelope)
+router = dialect_router([submit, fetch_many, fetch_one], handle_error, TAG)
