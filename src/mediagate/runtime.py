@@ -58,7 +58,11 @@ class Runtime:
         self.clock = clock
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
-        self.catalogue: Catalogue = default_catalogue().with_aliases(settings.model_aliases)
+        self.catalogue: Catalogue = (
+            default_catalogue()
+            .with_aliases(settings.model_aliases)
+            .with_banned(settings.banned_words)
+        )
         for default in (settings.default_image_model, settings.default_video_model):
             self.catalogue.get(default)  # a typo in the settings stops the start, clearly
         cache = settings.blob_cache_bytes

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         },
         description="Other names for catalogue models, JSON: OpenAI's names by default",
     )
+    banned_words: list[str] = Field(
+        default_factory=list,
+        description="Words no prompt may hold, JSON list (whole words, any case), on top of "
+        "each model's own (Midjourney's answer is code 24 with bannedWord)",
+    )
     default_image_model: str = Field(
         default="google-imagen-3", description="Used by /v1/images/* when model is omitted"
     )

@@ -381,3 +381,20 @@ def test_a_task_of_another_model_reads_through_the_dialect(server: Server, key: 
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert task["buttons"] == [] and task["imageUrl"]
+
+
+def test_a_banned_word_is_code_24_and_costs_nothing(server: Server, key: str) -> None:
+    resp = post(server, key, "/mj/submit/imagine", {"prompt": "a NUDE statue --ar 1:1"})
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    assert out["code"] == 24 and out["result"] is None
+    assert out["properties"]["bannedWord"] == "nude"
+    assert out["properties"]["promptEn"] == "a NUDE statue --ar 1:1"
+    assert post(server, key, "/mj/submit/imagine", {"prompt": "a nudibranch"}).json()["code"] == 1
+    other = requests.post(
+        server.url + "/v1/media/create",
+        json={"model": "midjourney", "prompt": "gore everywhere"},
+        headers={"Authorization": key},
+        timeout=10,
+    ).json()
+    assert other["code"] != 0 and other["error"]["param"] == "prompt", other

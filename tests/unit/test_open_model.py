@@ -127,3 +127,17 @@ def test_every_suno_version_is_a_model_with_its_limits() -> None:
     assert songs["chirp-v3-5"].params["tags"].max_length == 200
     assert songs["chirp-crow"].params["tags"].max_length == 1000
     assert songs["chirp-crow"].durations == [480] and songs["chirp-v4"].durations == [240]
+
+
+def test_banned_words_are_whole_words_of_the_model_or_the_deployment() -> None:
+    from mediagate.core.errors import BannedPromptError
+
+    strict = CATALOGUE.with_banned(["Dragon"])
+    with pytest.raises(BannedPromptError) as err:
+        strict.validate("seedream-3", "a red DRAGON, at dusk")
+    assert err.value.word == "dragon" and err.value.param == "prompt"
+    strict.validate("seedream-3", "dragonfly")  # a whole word only
+    CATALOGUE.validate("seedream-3", "a red dragon")  # the default deployment bans none
+    with pytest.raises(BannedPromptError):
+        CATALOGUE.validate("midjourney", "porn")  # Midjourney's own list
+    assert strict.with_aliases({"x": "seedream-3"}).banned == strict.banned

@@ -54,7 +54,12 @@ from mediagate.api.midjourney_wire import (
     render,
 )
 from mediagate.core.actions import act
-from mediagate.core.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from mediagate.core.errors import (
+    BannedPromptError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from mediagate.core.images import image_ref
 from mediagate.core.tasks import Mode, Status, Task, files
 from mediagate.core.webhooks import EVERY_CHANGE
@@ -151,6 +156,7 @@ async def imagine(request: Request[Any, Any, Any], data: Imagine) -> SubmitResul
         raise InvalidRequestError("prompt", "is required")
     options = {**parsed.options, **_extra(request, data.state, data.bot_type)}
     request.state.mj_names = parsed.names
+    request.state.mj_prompt = data.prompt
     task = await _create(
         request, "imagine", data.prompt, data.notify_hook, options,
         refs or None, ["reference"] * len(refs) or None, parsed.aspect_ratio,
@@ -357,6 +363,9 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         "images": "base64Array",
         **getattr(request.state, "mj_names", {}),
     }
+    if isinstance(exc, BannedPromptError):  # midjourney-proxy's code 24, an HTTP 200
+        props = {"promptEn": getattr(request.state, "mj_prompt", ""), "bannedWord": exc.word}
+        return Response(SubmitResult(24, f"banned prompt: {exc.word}", None, props))
     info = classify(exc, names)
     if info is None:
         raise exc

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import re
 from functools import cache
 from importlib import resources
 from urllib.parse import urlsplit
 
 import msgspec
 
-from mediagate.core.errors import InvalidRequestError
+from mediagate.core.errors import BannedPromptError, InvalidRequestError
 from mediagate.core.money import to_micros
 from mediagate.core.params import ActionSpec, ParamSpec, Value, check_entry, check_options
 
@@ -74,6 +75,7 @@ class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     wire_name: str = ""
     max_prompt_chars: int = MAX_PROMPT_CHARS
     prompt_required: bool = True
+    banned_words: list[str] = []  # whole words, any case; the deployment may add its own
     id: str = ""
 
     @property
@@ -121,7 +123,13 @@ class GenerationParams(msgspec.Struct, frozen=True):
 class Catalogue:
     """All models this build knows, keyed by public model id."""
 
-    def __init__(self, models: dict[str, ModelSpec], aliases: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        models: dict[str, ModelSpec],
+        aliases: dict[str, str] | None = None,
+        banned: list[str] | None = None,
+    ) -> None:
+        self.banned = frozenset(w.lower() for w in banned or ())
         for name, spec in models.items():
             _check_entry(name, spec)
         self.models = {
@@ -137,7 +145,11 @@ class Catalogue:
 
     def with_aliases(self, aliases: dict[str, str]) -> Catalogue:
         """The same models, also known by other names (``gpt-image-1`` -> a model here)."""
-        return Catalogue(dict(self.models), aliases)
+        return Catalogue(dict(self.models), aliases, sorted(self.banned))
+
+    def with_banned(self, words: list[str]) -> Catalogue:
+        """The same models, with words no prompt may hold on this deployment."""
+        return Catalogue(dict(self.models), dict(self.aliases), [*self.banned, *words])
 
     @classmethod
     def from_toml(cls, text: bytes | str) -> Catalogue:
@@ -172,9 +184,9 @@ class Catalogue:
             action = next((n for n, a in spec.actions.items() if not a.after), "")
         if spec.actions or action:
             spec.action(action)
-        _check_prompt(
-            spec, prompt, spec.prompt_required if prompt_required is None else prompt_required
-        )
+        needs_prompt = spec.prompt_required if prompt_required is None else prompt_required
+        _check_prompt(spec, prompt, needs_prompt)
+        _check_banned(prompt, self.banned | {w.lower() for w in spec.banned_words})
         imgs = tuple(images or ())
         _check_images(spec, imgs, trusted)
         role_list = _check_roles(spec, imgs, roles)
@@ -232,6 +244,17 @@ def _check_prompt(spec: ModelSpec, prompt: str, required: bool) -> None:
         raise InvalidRequestError(
             "prompt", f"is {len(prompt)} characters; at most {spec.max_prompt_chars}"
         )
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _check_banned(prompt: str, banned: frozenset[str] | set[str]) -> None:
+    if not banned:
+        return
+    for word in _WORD.findall(prompt.lower()):
+        if word in banned:
+            raise BannedPromptError(word)
 
 
 def _check_roles(

@@ -9,6 +9,7 @@
     │   ├── PermissionDeniedError    403: the key or account may not do this
     │   ├── NotFoundError            404: unknown task, or another key's task
     │   ├── InvalidRequestError      400: a field is missing or not allowed
+    │   │   └── BannedPromptError    400: the prompt has a word the model bans (``word``)
     │   ├── ConflictError            409: an Idempotency-Key reused with another body
     │   ├── TooManyRequestsError     429: over the key's request rate or queue depth
     │   └── NotConfiguredError       503: the deployment cannot serve this yet
@@ -84,6 +85,16 @@ class InvalidRequestError(RequestError):
         if self.allowed:
             text += f"; allowed: {', '.join(self.allowed)}"
         return text
+
+
+class BannedPromptError(InvalidRequestError):
+    """The prompt holds a word the model (or the deployment) bans; nothing was spent."""
+
+    code = "banned_prompt"
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+        super().__init__("prompt", f"contains the banned word {word!r}")
 
 
 class ConflictError(RequestError):
