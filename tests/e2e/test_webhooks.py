@@ -343,3 +343,26 @@ def test_hanging_receivers_of_one_key_do_not_delay_another_keys_delivery(
         srv.stop()
         hanging.http.shutdown()
         quick.http.shutdown()
+
+
+def test_midjourney_notify_hook_hears_every_status_change(
+    hooked: Server, receiver: Receiver
+) -> None:
+    key, secret = key_and_secret(hooked)
+    made = requests.post(
+        hooked.url + "/mj/submit/imagine",
+        json={"prompt": "a heron", "notifyHook": receiver.url, "state": "mine"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    ).json()
+    assert made["code"] == 1
+    deadline = time.monotonic() + 30
+    while not any(b"SUCCESS" in body for _, body in receiver.got):
+        assert time.monotonic() < deadline, receiver.got
+        time.sleep(0.05)
+    events = [verify_webhook(secret, h, b) for h, b in receiver.got]
+    assert all(e["id"] == made["result"] and e["state"] == "mine" for e in events)
+    statuses = [e["status"] for e in events]
+    assert statuses[-1] == "SUCCESS" and len(statuses) >= 2, statuses  # not only the end
+    assert statuses[0] in ("SUBMITTED", "IN_PROGRESS"), statuses
+    assert events[-1]["imageUrl"] and events[-1]["buttons"]
