@@ -173,6 +173,9 @@ def test_docs_declare_the_key_schemes(server: Server) -> None:
     }  # fmt: skip
     assert schemes["bearer"]["type"] == "http" and schemes["bearer"]["scheme"] == "bearer"
     assert {"apiKey": []} in schema["security"] and {"bearer": []} in schema["security"]
+    mj = schemes["mjApiSecret"]
+    assert (mj["type"], mj["name"], mj["in"]) == ("apiKey", "mj-api-secret", "header")
+    assert {"mjApiSecret": []} in schema["security"]
 
 
 def test_one_log_format_from_start_up(tmp_path: Path) -> None:

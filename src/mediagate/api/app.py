@@ -50,7 +50,8 @@ docs_assets = create_static_files_router(
     include_in_schema=False,
 )
 
-DESCRIPTION = """One task API for image and video models, in three dialects over the same tasks:
+DESCRIPTION = """One task API for image, video and music models, in these dialects over the same
+tasks:
 
 * **gptunnel**: `POST /v1/media/create`, `GET|POST /v1/media/result`, `POST /v1/media/cancel`
   (key as `Authorization: <key>` or `Bearer <key>`).
@@ -58,6 +59,11 @@ DESCRIPTION = """One task API for image and video models, in three dialects over
   `GET /v1/video/generations/{task_id}`.
 * **OpenAI**: `POST /v1/images/generations`, `POST /v1/images/edits`, `/v1/videos` (create,
   retrieve, content, list, delete) and `GET /v1/models`.
+
+* **Midjourney (midjourney-proxy / new-api)**: `/mj/submit/*`, `/mj/task/*`, `/mj/image/{id}`
+  (also under `/mj-fast`, `/mj-relax`, `/mj-turbo`; key as Bearer or `mj-api-secret`).
+* **Suno (new-api / Suno-API)**: `POST /suno/submit/music|lyrics`, `POST /suno/fetch`,
+  `GET /suno/fetch/{id}`.
 
 Test-mode keys (`mg_test_...`) run every model on the built-in sandbox for free.
 Results are served from `/v1/files/...` links signed by this gateway.
@@ -161,9 +167,15 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
                     "bearer": SecurityScheme(
                         type="http", scheme="bearer", description="Bearer mg_test_…"
                     ),
+                    "mjApiSecret": SecurityScheme(
+                        type="apiKey",
+                        name="mj-api-secret",
+                        security_scheme_in="header",
+                        description="The key, as midjourney-proxy clients send it (/mj/*)",
+                    ),
                 }
             ),
-            security=[{"apiKey": []}, {"bearer": []}],
+            security=[{"apiKey": []}, {"bearer": []}, {"mjApiSecret": []}],
             render_plugins=[
                 SwaggerRenderPlugin(
                     js_url=f"{ASSETS}/swagger-ui-bundle.js",
