@@ -76,6 +76,7 @@ class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_prompt_chars: int = MAX_PROMPT_CHARS
     prompt_required: bool = True
     banned_words: list[str] = []  # whole words, any case; the deployment may add its own
+    min_images: int = 0  # an image-to-video model that cannot start without its first frame
     id: str = ""
 
     @property
@@ -278,6 +279,10 @@ def _check_images(spec: ModelSpec, images: tuple[str, ...], trusted: int = 0) ->
     only the service makes, for a follow-up's parent); a caller can never send one."""
     if images and spec.image_input is ImageInput.NONE and not spec.image_roles:
         raise InvalidRequestError("images", f"{spec.id} takes no image input")
+    if len(images) < spec.min_images:
+        raise InvalidRequestError(
+            "images", f"{spec.id} needs at least {spec.min_images} image(s)", [spec.image_input]
+        )
     if len(images) > spec.max_images:
         raise InvalidRequestError(
             "images", f"{len(images)} given; {spec.id} takes at most {spec.max_images}"

@@ -99,8 +99,10 @@ def render_video(
     fps: int,
     seed: int,
     first_frame: bytes | None = None,
+    last_frame: bytes | None = None,
 ) -> bytes:
-    """An H.264 MP4 of exactly ``seconds * fps`` frames; ``first_frame`` opens it.
+    """An H.264 MP4 of exactly ``seconds * fps`` frames; ``first_frame`` opens it and
+    ``last_frame`` ends it (each cross-fades with the scene over one second).
 
     The scene is drawn once, converted to YUV once, then panned plane by plane, so the
     cost is the encoder's: about 0.3 s for 5 s of 480p on one core.
@@ -111,6 +113,9 @@ def render_video(
     start = None
     if first_frame is not None:
         start = _to_yuv420(cover(open_image(first_frame), width, height))
+    end = None
+    if last_frame is not None:
+        end = _to_yuv420(cover(open_image(last_frame), width, height))
     rng = np.random.default_rng(seed ^ 0x5EED)
     dy, dx = (2 * int(v) for v in rng.integers(1, 4, size=2))
     buf = io.BytesIO()
@@ -126,6 +131,11 @@ def render_video(
             if start is not None and i < fps:
                 # Cross-fade from the given first frame into the scene over the first second.
                 frame = ((start.astype(np.uint16) * (fps - i) + frame * i) // fps).astype(np.uint8)
+            left = seconds * fps - 1 - i  # frames after this one
+            if end is not None and left < fps:
+                frame = ((end.astype(np.uint16) * (fps - left) + frame * left) // fps).astype(
+                    np.uint8
+                )
             vf = av.VideoFrame.from_ndarray(frame, format="yuv420p")
             vf.pts = i
             for packet in stream.encode(vf):

@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
-from functools import partial
+from functools import cache, partial
 from importlib import import_module
+from importlib.util import find_spec
 
 from mediagate.core.catalogue import ImageInput, Kind, ModelSpec
 from mediagate.core.errors import (
@@ -59,7 +60,7 @@ class SandboxProvider:
 
     def inputs_on_poll(self, spec: ModelSpec) -> bool:
         """A family's texts (Midjourney's describe) are read from its inputs as it ends."""
-        return bool(spec.family)
+        return _family(spec.family) is not None
 
     def __init__(self, clock: Clock, latency_s: float, executor: Executor | None = None) -> None:
         self._clock = clock
@@ -86,8 +87,9 @@ class SandboxProvider:
         for token, error in MAGIC_PROMPTS.items():
             if token in request.prompt:
                 raise type(error)(error.message)
-        if request.spec.family:
-            plan = _family(request.spec.family)(request)
+        family = _family(request.spec.family)
+        if family is not None:
+            plan = family(request)
             return Ready(texts=plan.texts, files=bool(plan.files))
         return Ready()
 
@@ -98,8 +100,9 @@ class SandboxProvider:
 
         spec, params = request.spec, request.params
         loop = asyncio.get_running_loop()
-        if spec.family:
-            files = _family(spec.family)(request).files
+        family = _family(spec.family)
+        if family is not None:
+            files = family(request).files
             if index >= len(files):
                 return None
             f = files[index]
@@ -130,7 +133,13 @@ class SandboxProvider:
         width, height = spec.size_for(params.aspect_ratio)
         seconds = params.duration_seconds or spec.default_duration or 1
         fps = spec.fps or 24
-        render = partial(media.render_video, width, height, seconds, fps, seed, base)
+        last = request.image("last_frame")
+        if params.roles:  # images with roles: the first frame is the one so named
+            first = request.image("first_frame")
+            base = first.data if first else None
+        render = partial(
+            media.render_video, width, height, seconds, fps, seed, base, last.data if last else None
+        )
         data = await loop.run_in_executor(self._executor, render)
         return MediaStream(spec.content_type, _chunks(data), width, height, float(seconds), fps)
 
@@ -141,8 +150,12 @@ class SandboxProvider:
         raise UpstreamInvalidRequest("sandbox: results are never links")
 
 
-def _family(name: str) -> PlanFn:
-    """The family's renderer, ``mediagate.providers.sandbox.<name>.plan``."""
+@cache
+def _family(name: str) -> PlanFn | None:
+    """The family's renderer, ``mediagate.providers.sandbox.<name>.plan``; None for a family
+    whose media the generic images and videos cover (Runway, Luma, ...)."""
+    if not name or find_spec(f"mediagate.providers.sandbox.{name}") is None:
+        return None
     module = import_module(f"mediagate.providers.sandbox.{name}")
     plan: PlanFn = module.plan
     return plan
