@@ -15,7 +15,7 @@ import runwayml
 from PIL import Image
 from runwayml.lib import polling
 
-from tests.helpers import Server
+from tests.helpers import Server, wait_done
 from tests.media import probe
 
 
@@ -169,3 +169,20 @@ def test_sdk_errors(server: Server, key: str) -> None:
         good.tasks.retrieve("0" * 24)
     with pytest.raises(runwayml.BadRequestError):
         good.text_to_video.create(model="gen4.5", prompt_text="x", ratio="720:1280", duration=11)  # type: ignore[arg-type]
+
+
+def test_runway_models_through_the_other_dialects(server: Server, key: str) -> None:
+    made = requests.post(
+        server.url + "/v1/video/generations",
+        json={
+            "model": "runway-gen4.5",
+            "prompt": "a lake",
+            "aspect_ratio": "720:1280",
+            "duration": 3,
+        },
+        headers={"Authorization": key},
+        timeout=10,
+    ).json()
+    task = wait_done(server.url, key, made["task_id"])
+    info = probe(requests.get(str(task["url"]), timeout=30).content)
+    assert (info.width, info.height, round(info.duration)) == (720, 1280, 3)

@@ -18,10 +18,13 @@ from mediagate.providers.http import Credentials
 from mediagate.providers.mjproxy import MidjourneyProxyProvider
 from mediagate.providers.openai import OpenAIImagesProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider
+from mediagate.providers.runway import RunwayProvider
 from mediagate.providers.sunoapi import SunoApiProvider
 from mediagate.settings import Settings
 
 NAMED = ("api_key", "base_url", "project", "location")
+# The vendors' own API bases, for those configured only in MEDIAGATE_CREDENTIALS.
+VENDOR_BASES = {"runway": "https://api.dev.runwayml.com"}
 
 
 def credentials_for(settings: Settings, name: str, also: str = "") -> Credentials | None:
@@ -45,7 +48,10 @@ def credentials_for(settings: Settings, name: str, also: str = "") -> Credential
         "gptunnel": s.gptunnel_base_url,
         "newapi": s.newapi_base_url,
     }
-    values: dict[str, str] = {"api_key": single.get(name) or "", "base_url": bases.get(name) or ""}
+    values: dict[str, str] = {
+        "api_key": single.get(name) or "",
+        "base_url": bases.get(name) or VENDOR_BASES.get(name, ""),
+    }
     if name == "vertex":
         values.update(project=s.vertex_project, location=s.vertex_location)
     values.update(s.credentials.get(name, {}))
@@ -79,6 +85,7 @@ def live_providers(
         "mjproxy": lambda c: MidjourneyProxyProvider(session, c, clock, poll_s=poll),
         "newapi-mj": lambda c: MidjourneyProxyProvider(session, c, clock, "newapi-mj", poll),
         "sunoapi": lambda c: SunoApiProvider(session, c, clock, poll_s=poll),
+        "runway": lambda c: RunwayProvider(session, c, clock, poll_s=poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }
     shares = {"newapi-mj": "newapi", "newapi-suno": "newapi"}  # the same key, another API
