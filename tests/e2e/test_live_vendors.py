@@ -14,7 +14,6 @@ from runwayml.lib import polling
 from tests.fakes.runway import FakeRunway
 from tests.helpers import Server
 
-
 PNG = (  # 1x1, white
     "data:image/png;base64,"
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEANl9ngAAAAABJRU5ErkJggg=="
