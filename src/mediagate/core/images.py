@@ -57,6 +57,14 @@ def sniff_audio_type(data: bytes) -> str | None:
     return None
 
 
+def sniff_stored_type(data: bytes) -> str | None:
+    """Audio or MP4 by magic bytes: what our own stored results may be besides images (a
+    song to continue, a video to extend)."""
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
+    return sniff_audio_type(data)
+
+
 def data_url(data: bytes, param: str) -> str:
     """An uploaded file as a data URL; refuses anything that is not an image."""
     kind = sniff_image_type(data)

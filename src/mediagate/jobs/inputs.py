@@ -15,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import aiohttp
 
 from mediagate.core.errors import InputError, InvalidRequestError
-from mediagate.core.images import BLOB_REF, inline_image, sniff_audio_type, sniff_image_type
+from mediagate.core.images import BLOB_REF, inline_image, sniff_image_type, sniff_stored_type
 from mediagate.core.provider import InputImage
 from mediagate.jobs.netguard import (
     AddressPolicy,
@@ -95,9 +95,10 @@ class InputResolver:
             key = ref.removeprefix(BLOB_REF) if inline else f"in/{task_id}/{i}"
             try:
                 data = await self._blobs.read(key)
-                # Our own stored files may be audio too (a song to continue).
+                # Our own stored files may be audio or video too (a song to continue, a
+                # video to extend).
                 ctype = (
-                    (sniff_audio_type(data) or sniff(param, data))
+                    (sniff_stored_type(data) or sniff(param, data))
                     if inline
                     else (sniff_image_type(data))
                 )

@@ -74,6 +74,19 @@ def render_image(
     return buf.getvalue()
 
 
+def last_frame_png(video: bytes) -> bytes:
+    """The last frame of an MP4, as a PNG."""
+    with av.open(io.BytesIO(video), mode="r") as box:
+        frame = None
+        for decoded in box.decode(video=0):
+            frame = decoded
+    if frame is None:
+        raise ValueError("the video has no frames")
+    buf = io.BytesIO()
+    Image.fromarray(frame.to_ndarray(format="rgb24"), "RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def _to_yuv420(rgb: Frame) -> Frame:
     """RGB (h, w, 3) to PyAV's stacked yuv420p layout (h * 3 / 2, w)."""
     frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")

@@ -15,7 +15,7 @@ token                           error code          what a real upstream would h
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import Executor
 from functools import cache, partial
 from importlib import import_module
@@ -51,6 +51,7 @@ MAGIC_PROMPTS = {
     ),
 }
 CHUNK = 256 * 1024
+FORMATS = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "webp": "webp"}  # an output_format
 
 
 class SandboxProvider:
@@ -127,16 +128,20 @@ class SandboxProvider:
                 img = media.open_image(base)
                 ar = nearest_ratio(img.width, img.height, spec.aspect_ratios)
             width, height = spec.size_for(ar)
-            render = partial(media.render_image, width, height, seed, spec.format, base)
+            fmt = FORMATS.get(str(params.options.get("format", "")), spec.format)
+            render = partial(media.render_image, width, height, seed, fmt, base)
             data = await loop.run_in_executor(self._executor, render)
-            return MediaStream(spec.content_type, _chunks(data), width, height)
-        width, height = spec.size_for(params.aspect_ratio)
+            return MediaStream(f"image/{fmt}", _chunks(data), width, height)
+        width, height = at_resolution(spec.size_for(params.aspect_ratio), params.options)
         seconds = params.duration_seconds or spec.default_duration or 1
         fps = spec.fps or 24
         last = request.image("last_frame")
         if params.roles:  # images with roles: the first frame is the one so named
             first = request.image("first_frame")
             base = first.data if first else None
+            source = request.image("source")
+            if source is not None and source.content_type == "video/mp4":
+                base = media.last_frame_png(source.data)  # an extension starts where it ended
         render = partial(
             media.render_video, width, height, seconds, fps, seed, base, last.data if last else None
         )
@@ -166,6 +171,18 @@ def _ready_at(upstream_id: str) -> float:
         return int(upstream_id.rsplit("-", 1)[1]) / 1000
     except (IndexError, ValueError):
         raise UpstreamInvalidRequest(f"sandbox: unknown job id {upstream_id!r}") from None
+
+
+def at_resolution(size: tuple[int, int], options: Mapping[str, object]) -> tuple[int, int]:
+    """The catalogue's size, scaled to the short side a ``resolution`` option asks for
+    ("540p", "1080p", "4k"); even numbers, as H.264 wants."""
+    wanted = str(options.get("resolution", ""))
+    short = 2160 if wanted.lower() == "4k" else int(wanted[:-1]) if wanted[:-1].isdigit() else 0
+    width, height = size
+    if not short or short == min(width, height):
+        return size
+    scale = short / min(width, height)
+    return round(width * scale / 2) * 2, round(height * scale / 2) * 2
 
 
 def nearest_ratio(width: int, height: int, ratios: list[str]) -> str:
