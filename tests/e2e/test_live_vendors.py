@@ -4,13 +4,16 @@ mediagate talks to the vendor's fake through its adapter; results are stored by 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
+import lumaai
 import pytest
 import requests
 import runwayml
 from runwayml.lib import polling
 
+from tests.fakes.luma import FakeLuma
 from tests.fakes.runway import FakeRunway
 from tests.helpers import Server
 
@@ -23,9 +26,11 @@ PNG = (  # 1x1, white
 class Fakes:
     def __init__(self) -> None:
         self.runway = FakeRunway(api_key="rw-live").start()
+        self.luma = FakeLuma(api_key="luma-live").start()
 
     def stop(self) -> None:
         self.runway.stop()
+        self.luma.stop()
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +42,10 @@ def fakes() -> Iterator[Fakes]:
 
 @pytest.fixture(scope="module")
 def live(fakes: Fakes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
-    creds = {"runway": {"api_key": "rw-live", "base_url": fakes.runway.url}}
+    creds = {
+        "runway": {"api_key": "rw-live", "base_url": fakes.runway.url},
+        "luma": {"api_key": "luma-live", "base_url": fakes.luma.url},
+    }
     env = {"MEDIAGATE_UPSTREAM_POLL_S": "0.05", "MEDIAGATE_CREDENTIALS": json.dumps(creds)}
     server = Server(tmp_path_factory.mktemp("live-vendors"), **env).start()
     yield server, server.funded_live_key(100)
@@ -67,3 +75,32 @@ def test_runway_sdk_to_mediagate_to_runway(
     with pytest.raises(runwayml.TaskFailedError) as failed:
         unsafe.wait_for_task_output(timeout=60)
     assert failed.value.task_details.failure_code == "SAFETY.INPUT.TEXT"  # type: ignore[union-attr]
+
+
+def luma_done(client: lumaai.LumaAI, gen_id: str) -> lumaai.types.Generation:
+    deadline = time.monotonic() + 60
+    while (gen := client.generations.get(gen_id)).state not in ("completed", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return gen
+
+
+def test_luma_sdk_to_mediagate_to_luma(live: tuple[Server, str], fakes: Fakes) -> None:
+    server, key = live
+    client = lumaai.LumaAI(auth_token=key, base_url=server.url + "/luma/dream-machine/v1")
+    first = luma_done(client, str(client.generations.create(model="ray-2", prompt="a dune").id))
+    assert first.state == "completed" and "/v1/files/" in str(first.assets.video)  # type: ignore[union-attr]
+    upstream_first = next(iter(fakes.luma.gens))
+    more = client.generations.create(
+        model="ray-2",
+        prompt="on",
+        keyframes={"frame0": {"type": "generation", "id": str(first.id)}},
+    )
+    assert luma_done(client, str(more.id)).state == "completed"
+    sent = fakes.luma.calls("POST", "/generations/video")[-1]
+    assert sent["keyframes"]["frame0"] == {"type": "generation", "id": upstream_first}
+    inline = client.generations.create(
+        model="ray-2", prompt="x", keyframes={"frame0": {"type": "image", "url": PNG}}
+    )
+    failed = luma_done(client, str(inline.id))
+    assert failed.state == "failed" and "public URLs" in str(failed.failure_reason)

@@ -15,6 +15,7 @@ from mediagate.core.provider import Clock, Provider
 from mediagate.providers.ark import ArkProvider
 from mediagate.providers.google import GoogleProvider
 from mediagate.providers.http import Credentials
+from mediagate.providers.luma import LumaProvider
 from mediagate.providers.mjproxy import MidjourneyProxyProvider
 from mediagate.providers.openai import OpenAIImagesProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider
@@ -24,7 +25,10 @@ from mediagate.settings import Settings
 
 NAMED = ("api_key", "base_url", "project", "location")
 # The vendors' own API bases, for those configured only in MEDIAGATE_CREDENTIALS.
-VENDOR_BASES = {"runway": "https://api.dev.runwayml.com"}
+VENDOR_BASES = {
+    "runway": "https://api.dev.runwayml.com",
+    "luma": "https://api.lumalabs.ai/dream-machine/v1",
+}
 
 
 def credentials_for(settings: Settings, name: str, also: str = "") -> Credentials | None:
@@ -86,6 +90,7 @@ def live_providers(
         "newapi-mj": lambda c: MidjourneyProxyProvider(session, c, clock, "newapi-mj", poll),
         "sunoapi": lambda c: SunoApiProvider(session, c, clock, poll_s=poll),
         "runway": lambda c: RunwayProvider(session, c, clock, poll_s=poll),
+        "luma": lambda c: LumaProvider(session, c, clock, poll_s=poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }
     shares = {"newapi-mj": "newapi", "newapi-suno": "newapi"}  # the same key, another API
