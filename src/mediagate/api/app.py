@@ -22,6 +22,7 @@ from mediagate import __version__
 from mediagate.api import (
     account,
     admin,
+    cogvideox,
     events,
     files,
     gptunnel,
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             suno.router,
             runway.router,
             luma.router,
+            cogvideox.router,
             account.router,
             webhooks.router,
             events.router,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import re
 from typing import Any
@@ -12,7 +13,9 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from mediagate.api.common import runtime_of
+from mediagate.runtime import Runtime
 from mediagate.storage.blobs import BlobNotFound
+from mediagate.storage.frames import first_frame_jpeg
 
 # ASCII digits, at most 18 (no file is an exabyte): anything else is not a range we honour,
 # and the whole file is sent, as RFC 9110 allows.
@@ -84,3 +87,15 @@ async def blob_response(request: Request[Any, Any, Any], key: str) -> Response[A
 
 
 router = Router(path="/", route_handlers=[download], tags=["files"])
+
+
+async def still_of(rt: Runtime, video_key: str) -> str:
+    """The stored still of a video (its first frame, JPEG), made on first request and kept
+    beside it: OpenAI's thumbnail, a vendor's cover image."""
+    key = video_key.rsplit(".", 1)[0] + ".thumb.jpg"
+    try:
+        await rt.blobs.size(key)
+    except BlobNotFound:
+        still = await asyncio.to_thread(first_frame_jpeg, await rt.blobs.read(video_key))
+        await rt.blobs.put(key, still)
+    return key

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import msgspec
@@ -19,7 +18,7 @@ from mediagate.api.common import (
     runtime_of,
     webhook_body,
 )
-from mediagate.api.files import blob_response
+from mediagate.api.files import blob_response, still_of
 from mediagate.api.openai_shared import (
     form_int,
     form_text,
@@ -34,8 +33,6 @@ from mediagate.core.images import data_url, image_ref
 from mediagate.core.numbers import whole_number
 from mediagate.core.tasks import Status, Task
 from mediagate.runtime import Runtime
-from mediagate.storage.blobs import BlobNotFound
-from mediagate.storage.frames import first_frame_jpeg
 
 FIELD_NAMES = {
     "duration_seconds": "seconds",
@@ -244,19 +241,8 @@ async def content(
         )
     key = task.outputs[index].key
     if variant == "thumbnail":
-        key = await _thumbnail(rt, key)
+        key = await still_of(rt, key)
     return await blob_response(request, key)
-
-
-async def _thumbnail(rt: Runtime, video_key: str) -> str:
-    """The stored still of a video, made on first request and kept beside it."""
-    key = video_key.rsplit(".", 1)[0] + ".thumb.jpg"
-    try:
-        await rt.blobs.size(key)
-    except BlobNotFound:
-        still = await asyncio.to_thread(first_frame_jpeg, await rt.blobs.read(video_key))
-        await rt.blobs.put(key, still)
-    return key
 
 
 @post("/v1/videos/{video_id:str}/remix", status_code=200, summary="Remix (not supported)")

@@ -134,7 +134,7 @@ class SandboxProvider:
             return MediaStream(f"image/{fmt}", _chunks(data), width, height)
         width, height = at_resolution(spec.size_for(params.aspect_ratio), params.options)
         seconds = params.duration_seconds or spec.default_duration or 1
-        fps = spec.fps or 24
+        fps = int(str(params.options.get("fps", spec.fps or 24)))  # a model's fps option
         last = request.image("last_frame")
         if params.roles:  # images with roles: the first frame is the one so named
             first = request.image("first_frame")
