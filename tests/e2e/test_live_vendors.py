@@ -11,10 +11,12 @@ import lumaai
 import pytest
 import requests
 import runwayml
+import zhipuai
 from runwayml.lib import polling
 
 from tests.fakes.luma import FakeLuma
 from tests.fakes.runway import FakeRunway
+from tests.fakes.zhipu import FakeZhipu
 from tests.helpers import Server
 
 PNG = (  # 1x1, white
@@ -27,10 +29,12 @@ class Fakes:
     def __init__(self) -> None:
         self.runway = FakeRunway(api_key="rw-live").start()
         self.luma = FakeLuma(api_key="luma-live").start()
+        self.zhipu = FakeZhipu(api_key="zp-live").start()
 
     def stop(self) -> None:
         self.runway.stop()
         self.luma.stop()
+        self.zhipu.stop()
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +49,7 @@ def live(fakes: Fakes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     creds = {
         "runway": {"api_key": "rw-live", "base_url": fakes.runway.url},
         "luma": {"api_key": "luma-live", "base_url": fakes.luma.url},
+        "zhipu": {"api_key": "zp-live", "base_url": fakes.zhipu.url},
     }
     env = {"MEDIAGATE_UPSTREAM_POLL_S": "0.05", "MEDIAGATE_CREDENTIALS": json.dumps(creds)}
     server = Server(tmp_path_factory.mktemp("live-vendors"), **env).start()
@@ -104,3 +109,25 @@ def test_luma_sdk_to_mediagate_to_luma(live: tuple[Server, str], fakes: Fakes) -
     )
     failed = luma_done(client, str(inline.id))
     assert failed.state == "failed" and "public URLs" in str(failed.failure_reason)
+
+
+def test_zhipu_sdk_to_mediagate_to_zhipu(live: tuple[Server, str], fakes: Fakes) -> None:
+    server, key = live
+    zai = zhipuai.ZhipuAI(api_key=key, base_url=server.url + "/cogvideox/v4", max_retries=0)
+    made = zai.videos.generations(model="cogvideox-3", prompt="a lantern", size="1280x720")
+    deadline = time.monotonic() + 60
+    while (got := zai.videos.retrieve_videos_result(id=str(made.id))).task_status == "PROCESSING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert got.task_status == "SUCCESS" and "/v1/files/" in got.video_result[0].url
+    assert requests.get(got.video_result[0].url, timeout=10).content[4:8] == b"ftyp"
+    assert fakes.zhipu.calls("POST", "/videos/generations")[-1]["size"] == "1280x720"
+    before = requests.get(server.url + "/v1/balance", headers={"Authorization": key}, timeout=10)
+    unsafe = zai.videos.generations(model="cogvideox-3", prompt="x [fake:unsafe]")
+    deadline = time.monotonic() + 60
+    while (bad := zai.videos.retrieve_videos_result(id=str(unsafe.id))).task_status == "PROCESSING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert bad.task_status == "FAIL"
+    after = requests.get(server.url + "/v1/balance", headers={"Authorization": key}, timeout=10)
+    assert after.json()["balance"] == before.json()["balance"]  # refunded

@@ -21,6 +21,7 @@ from mediagate.providers.openai import OpenAIImagesProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider
 from mediagate.providers.runway import RunwayProvider
 from mediagate.providers.sunoapi import SunoApiProvider
+from mediagate.providers.zhipu import ZhipuProvider
 from mediagate.settings import Settings
 
 NAMED = ("api_key", "base_url", "project", "location")
@@ -28,6 +29,7 @@ NAMED = ("api_key", "base_url", "project", "location")
 VENDOR_BASES = {
     "runway": "https://api.dev.runwayml.com",
     "luma": "https://api.lumalabs.ai/dream-machine/v1",
+    "zhipu": "https://open.bigmodel.cn/api/paas/v4",  # or https://api.z.ai/api/paas/v4
 }
 
 
@@ -91,6 +93,7 @@ def live_providers(
         "sunoapi": lambda c: SunoApiProvider(session, c, clock, poll_s=poll),
         "runway": lambda c: RunwayProvider(session, c, clock, poll_s=poll),
         "luma": lambda c: LumaProvider(session, c, clock, poll_s=poll),
+        "zhipu": lambda c: ZhipuProvider(session, c, clock, poll_s=poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }
     shares = {"newapi-mj": "newapi", "newapi-suno": "newapi"}  # the same key, another API

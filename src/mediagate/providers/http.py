@@ -65,10 +65,13 @@ def error_for(
     headers: Any = None,
     content_codes: Iterable[str] = (),
     model_codes: Iterable[str] = (),
+    rate_codes: Iterable[str] = (),
+    auth_codes: Iterable[str] = (),
 ) -> ProviderError:
     """The ProviderError for an upstream's HTTP failure. ``code`` is the vendor's own error
-    code; ``content_codes`` / ``model_codes`` are the documented codes (or code prefixes)
-    meaning a moderation refusal or an unknown model."""
+    code; ``content_codes`` / ``model_codes`` / ``rate_codes`` / ``auth_codes`` are the
+    documented codes (or code prefixes) meaning a moderation refusal, an unknown model, a
+    rate limit, or credentials (or a balance) that no longer serve."""
     text = (
         f"{name}: HTTP {status}"
         + (f" {code}" if code else "")
@@ -78,6 +81,10 @@ def error_for(
         return ContentRejectedError(text)
     if code and any(code.startswith(c) for c in model_codes):
         return ModelNotFoundError(text)
+    if code and any(code.startswith(c) for c in rate_codes):
+        return RateLimitedError(text, retry_after(headers))
+    if code and any(code.startswith(c) for c in auth_codes):
+        return ProviderAuthError(text)
     if status in (401, 403):
         return ProviderAuthError(text)
     if status == 404:
@@ -130,6 +137,8 @@ async def call_json(
     data: Any = None,
     content_codes: Iterable[str] = (),
     model_codes: Iterable[str] = (),
+    rate_codes: Iterable[str] = (),
+    auth_codes: Iterable[str] = (),
     client_timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
     limit: int = MAX_JSON_BYTES,
 ) -> Any:
@@ -153,6 +162,8 @@ async def call_json(
                     headers=resp.headers,
                     content_codes=content_codes,
                     model_codes=model_codes,
+                    rate_codes=rate_codes,
+                    auth_codes=auth_codes,
                 )
             if body is None:
                 raise UnavailableError(f"{name}: the answer is not JSON (HTTP {resp.status})")
