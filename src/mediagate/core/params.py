@@ -43,6 +43,9 @@ class ParamSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     default: Value | None = None
     required: bool = False
     description: str = ""
+    # Values this one sets on other parameters: Kling's mode "pro" means 1080p, so
+    # ``implies = {pro = {resolution = "1080p"}}`` (the caller's own value of those wins).
+    implies: dict[str, dict[str, Value]] = {}
 
     def allowed(self) -> list[str]:
         if self.type is ParamType.ENUM:
@@ -98,6 +101,11 @@ def check_options(
                 out[name] = spec.default
             continue
         out[name] = _check_value(name, spec, raw)
+    for name, spec in params.items():
+        implied = spec.implies.get(str(out.get(name, "")).lower() if name in out else "", {})
+        for other, value in implied.items():
+            if given.get(other) is None:
+                out[other] = value
     return out
 
 
@@ -161,6 +169,10 @@ def _show(value: Any) -> str:
 def check_entry(name: str, params: dict[str, ParamSpec], actions: dict[str, ActionSpec]) -> None:
     """A catalogue entry's parameters and actions make sense (raises ValueError)."""
     for pname, spec in params.items():
+        for sets in spec.implies.values():
+            unknown_params = sorted(set(sets) - set(params))
+            if unknown_params:
+                raise ValueError(f"catalogue entry {name}: {pname} implies {unknown_params}")
         if spec.type is ParamType.ENUM and not spec.values:
             raise ValueError(f"catalogue entry {name}: enum parameter {pname} has no values")
         if spec.default is not None:
