@@ -14,6 +14,7 @@ import runwayml
 import zhipuai
 from runwayml.lib import polling
 
+from tests.fakes.kling import FakeKling
 from tests.fakes.luma import FakeLuma
 from tests.fakes.runway import FakeRunway
 from tests.fakes.zhipu import FakeZhipu
@@ -30,8 +31,10 @@ class Fakes:
         self.runway = FakeRunway(api_key="rw-live").start()
         self.luma = FakeLuma(api_key="luma-live").start()
         self.zhipu = FakeZhipu(api_key="zp-live").start()
+        self.kling = FakeKling(access="ak-live", secret="sk-live").start()
 
     def stop(self) -> None:
+        self.kling.stop()
         self.runway.stop()
         self.luma.stop()
         self.zhipu.stop()
@@ -45,16 +48,27 @@ def fakes() -> Iterator[Fakes]:
 
 
 @pytest.fixture(scope="module")
-def live(fakes: Fakes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+def live(
+    fakes: Fakes, tmp_path_factory: pytest.TempPathFactory, server: Server
+) -> Iterator[tuple[Server, str]]:
+    upstream_key = server.key("test")
     creds = {
         "runway": {"api_key": "rw-live", "base_url": fakes.runway.url},
         "luma": {"api_key": "luma-live", "base_url": fakes.luma.url},
         "zhipu": {"api_key": "zp-live", "base_url": fakes.zhipu.url},
+        "kling": {"api_key": "ak-live", "secret_key": "sk-live", "base_url": fakes.kling.url},
     }
-    env = {"MEDIAGATE_UPSTREAM_POLL_S": "0.05", "MEDIAGATE_CREDENTIALS": json.dumps(creds)}
-    server = Server(tmp_path_factory.mktemp("live-vendors"), **env).start()
-    yield server, server.funded_live_key(100)
-    server.stop()
+    env = {
+        "MEDIAGATE_UPSTREAM_POLL_S": "0.05",
+        "MEDIAGATE_CREDENTIALS": json.dumps(creds),
+        # new-api's /kling passthrough is the second Kling route; here the "new-api" is
+        # another mediagate (the session's sandbox server), which speaks Kling's API too.
+        "MEDIAGATE_NEWAPI_API_KEY": upstream_key,
+        "MEDIAGATE_NEWAPI_BASE_URL": server.url,
+    }
+    gateway = Server(tmp_path_factory.mktemp("live-vendors"), **env).start()
+    yield gateway, gateway.funded_live_key(100)
+    gateway.stop()
 
 
 def test_runway_sdk_to_mediagate_to_runway(
@@ -131,3 +145,44 @@ def test_zhipu_sdk_to_mediagate_to_zhipu(live: tuple[Server, str], fakes: Fakes)
     assert bad.task_status == "FAIL"
     after = requests.get(server.url + "/v1/balance", headers={"Authorization": key}, timeout=10)
     assert after.json()["balance"] == before.json()["balance"]  # refunded
+
+
+def kling_done(server: Server, key: str, task_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + 60
+    while True:
+        data: dict[str, object] = requests.get(
+            f"{server.url}/kling/v1/videos/text2video/{task_id}",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        ).json()["data"]
+        if data["task_status"] in ("succeed", "failed"):
+            return data
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_kling_with_a_jwt_then_failover_to_a_new_api(
+    live: tuple[Server, str], fakes: Fakes
+) -> None:
+    server, key = live
+    body = {"model_name": "kling-v2-6", "prompt": "a crane", "sound": "on"}
+    made = requests.post(
+        server.url + "/kling/v1/videos/text2video", json=body,
+        headers={"Authorization": f"Bearer {key}"}, timeout=10,
+    ).json()  # fmt: skip
+    data = kling_done(server, key, made["data"]["task_id"])
+    assert data["task_status"] == "succeed", data
+    assert (
+        fakes.kling.tokens
+        and fakes.kling.calls("POST", "/v1/videos/text2video")[-1]["sound"] == "on"
+    )
+    fakes.kling.fail_next(500, {"code": 5000, "message": "internal"}, times=20)
+    moved = requests.post(
+        server.url + "/kling/v1/videos/text2video", json={**body, "prompt": "a heron"},
+        headers={"Authorization": f"Bearer {key}"}, timeout=10,
+    ).json()  # fmt: skip
+    data = kling_done(server, key, moved["data"]["task_id"])
+    fakes.kling.failures.clear()
+    assert data["task_status"] == "succeed", data
+    video = data["task_result"]["videos"][0]  # type: ignore[index]
+    assert "/v1/files/" in video["url"] and requests.get(video["url"], timeout=10).ok

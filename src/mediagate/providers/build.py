@@ -15,6 +15,7 @@ from mediagate.core.provider import Clock, Provider
 from mediagate.providers.ark import ArkProvider
 from mediagate.providers.google import GoogleProvider
 from mediagate.providers.http import Credentials
+from mediagate.providers.kling import KlingProvider
 from mediagate.providers.luma import LumaProvider
 from mediagate.providers.mjproxy import MidjourneyProxyProvider
 from mediagate.providers.openai import OpenAIImagesProvider
@@ -30,6 +31,7 @@ VENDOR_BASES = {
     "runway": "https://api.dev.runwayml.com",
     "luma": "https://api.lumalabs.ai/dream-machine/v1",
     "zhipu": "https://open.bigmodel.cn/api/paas/v4",  # or https://api.z.ai/api/paas/v4
+    "kling": "https://api.klingai.com",  # or https://api-singapore.klingai.com
 }
 
 
@@ -94,9 +96,15 @@ def live_providers(
         "runway": lambda c: RunwayProvider(session, c, clock, poll_s=poll),
         "luma": lambda c: LumaProvider(session, c, clock, poll_s=poll),
         "zhipu": lambda c: ZhipuProvider(session, c, clock, poll_s=poll),
+        "kling": lambda c: KlingProvider(session, c, clock, poll_s=poll),
+        "newapi-kling": lambda c: KlingProvider(session, c, clock, "newapi-kling", poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }
-    shares = {"newapi-mj": "newapi", "newapi-suno": "newapi"}  # the same key, another API
+    shares = {
+        "newapi-mj": "newapi",
+        "newapi-suno": "newapi",
+        "newapi-kling": "newapi",
+    }  # the same key, another API
     found: dict[str, Provider] = {}
     for name, make in makers.items():
         creds = credentials_for(settings, shares.get(name, name), also=name)

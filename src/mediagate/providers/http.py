@@ -109,7 +109,10 @@ def error_fields(body: Any) -> tuple[str, str]:
         return "", ""
     err = body.get("error")
     src = err if isinstance(err, dict) else body
-    code = src.get("code") if isinstance(src.get("code"), str) else src.get("status", "")
+    raw = src.get("code")
+    if isinstance(raw, int) and not isinstance(raw, bool):  # Kling's, Zhipu's numeric codes
+        raw = str(raw)
+    code = raw if isinstance(raw, str) else src.get("status", "")
     message = src.get("message") or (err if isinstance(err, str) else "")
     return str(code or ""), str(message or "")
 
