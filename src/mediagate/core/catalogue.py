@@ -77,6 +77,9 @@ class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     prompt_required: bool = True
     banned_words: list[str] = []  # whole words, any case; the deployment may add its own
     min_images: int = 0  # an image-to-video model that cannot start without its first frame
+    # [min, max, multiple]: the model also takes any exact size "WxH" within these bounds
+    # (BFL's FLUX: 256..1440, multiples of 32), besides its listed ratios.
+    free_sizes: list[int] = []
     id: str = ""
 
     @property
@@ -96,7 +99,15 @@ class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return found
 
     def size_for(self, aspect_ratio: str) -> tuple[int, int]:
-        return self.sizes[aspect_ratio]
+        """The size of a listed ratio, or an exact ``WxH`` where the model takes any size
+        within ``free_sizes``."""
+        found = self.sizes.get(aspect_ratio)
+        if found is not None:
+            return found
+        exact = free_size(self, aspect_ratio)
+        if exact is None:
+            raise KeyError(aspect_ratio)
+        return exact
 
 
 class _CatalogueFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -192,11 +203,17 @@ class Catalogue:
         _check_images(spec, imgs, trusted)
         role_list = _check_roles(spec, imgs, roles)
         checked = check_options(spec.id, spec.params, options)
-        if aspect_ratio is not None and aspect_ratio not in spec.aspect_ratios:
+        if (
+            aspect_ratio is not None
+            and aspect_ratio not in spec.aspect_ratios
+            and free_size(spec, aspect_ratio) is None
+        ):
+            allowed = list(spec.aspect_ratios)
+            if spec.free_sizes:
+                low, high, step = spec.free_sizes
+                allowed.append(f"WxH with each side {low}..{high}, a multiple of {step}")
             raise InvalidRequestError(
-                "aspect_ratio",
-                f"{aspect_ratio!r} is not supported by {spec.id}",
-                spec.aspect_ratios,
+                "aspect_ratio", f"{aspect_ratio!r} is not supported by {spec.id}", allowed
             )
         duration = _check_duration(spec, duration_seconds)
         samples = 1 if sample_count is None else sample_count
@@ -219,6 +236,21 @@ class Catalogue:
         return spec, params
 
 
+_SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+
+
+def free_size(spec: ModelSpec, text: str) -> tuple[int, int] | None:
+    """``WxH`` as a size the model takes freely, or None."""
+    match = _SIZE.match(text) if spec.free_sizes else None
+    if match is None:
+        return None
+    low, high, step = spec.free_sizes
+    width, height = int(match.group(1)), int(match.group(2))
+    if all(low <= v <= high and v % step == 0 for v in (width, height)):
+        return width, height
+    return None
+
+
 def _check_entry(name: str, spec: ModelSpec) -> None:
     if spec.price_unit not in ("image", "second"):
         raise ValueError(f"catalogue entry {name}: price_unit must be image or second")
@@ -235,6 +267,8 @@ def _check_entry(name: str, spec: ModelSpec) -> None:
     unknown_roles = [r for r in spec.image_roles if r not in IMAGE_ROLES]
     if unknown_roles:
         raise ValueError(f"catalogue entry {name}: unknown image roles {unknown_roles}")
+    if spec.free_sizes and len(spec.free_sizes) != 3:
+        raise ValueError(f"catalogue entry {name}: free_sizes is [min, max, multiple]")
     check_entry(name, spec.params, spec.actions)
 
 
