@@ -14,6 +14,7 @@ import runwayml
 import zhipuai
 from runwayml.lib import polling
 
+from tests.fakes.bfl import FakeBfl
 from tests.fakes.kling import FakeKling
 from tests.fakes.luma import FakeLuma
 from tests.fakes.runway import FakeRunway
@@ -32,8 +33,10 @@ class Fakes:
         self.luma = FakeLuma(api_key="luma-live").start()
         self.zhipu = FakeZhipu(api_key="zp-live").start()
         self.kling = FakeKling(access="ak-live", secret="sk-live").start()
+        self.bfl = FakeBfl(api_key="bfl-live").start()
 
     def stop(self) -> None:
+        self.bfl.stop()
         self.kling.stop()
         self.runway.stop()
         self.luma.stop()
@@ -57,6 +60,7 @@ def live(
         "luma": {"api_key": "luma-live", "base_url": fakes.luma.url},
         "zhipu": {"api_key": "zp-live", "base_url": fakes.zhipu.url},
         "kling": {"api_key": "ak-live", "secret_key": "sk-live", "base_url": fakes.kling.url},
+        "bfl": {"api_key": "bfl-live", "base_url": fakes.bfl.url},
     }
     env = {
         "MEDIAGATE_UPSTREAM_POLL_S": "0.05",
@@ -186,3 +190,22 @@ def test_kling_with_a_jwt_then_failover_to_a_new_api(
     assert data["task_status"] == "succeed", data
     video = data["task_result"]["videos"][0]  # type: ignore[index]
     assert "/v1/files/" in video["url"] and requests.get(video["url"], timeout=10).ok
+
+
+def test_flux_on_bfl_is_stored_at_once(live: tuple[Server, str], fakes: Fakes) -> None:
+    server, key = live
+    made = requests.post(
+        server.url + "/flux/v1/flux-2-pro",
+        json={"prompt": "a bell", "width": 512, "height": 512},
+        headers={"x-key": key},
+        timeout=10,
+    ).json()
+    deadline = time.monotonic() + 60
+    while (got := requests.get(made["polling_url"], headers={"x-key": key}, timeout=10).json())[
+        "status"
+    ] == "Pending":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert got["status"] == "Ready" and "/v1/files/" in got["result"]["sample"]
+    assert requests.get(got["result"]["sample"], timeout=10).content[:3] == b"\xff\xd8\xff"
+    assert fakes.bfl.calls("POST", "/v1/flux-2-pro")[-1]["width"] == 512

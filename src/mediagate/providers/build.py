@@ -13,6 +13,7 @@ import aiohttp
 
 from mediagate.core.provider import Clock, Provider
 from mediagate.providers.ark import ArkProvider
+from mediagate.providers.bfl import BflProvider
 from mediagate.providers.google import GoogleProvider
 from mediagate.providers.http import Credentials
 from mediagate.providers.kling import KlingProvider
@@ -32,6 +33,7 @@ VENDOR_BASES = {
     "luma": "https://api.lumalabs.ai/dream-machine/v1",
     "zhipu": "https://open.bigmodel.cn/api/paas/v4",  # or https://api.z.ai/api/paas/v4
     "kling": "https://api.klingai.com",  # or https://api-singapore.klingai.com
+    "bfl": "https://api.bfl.ai",  # or the regional api.eu.bfl.ai, api.us.bfl.ai
 }
 
 
@@ -97,6 +99,7 @@ def live_providers(
         "luma": lambda c: LumaProvider(session, c, clock, poll_s=poll),
         "zhipu": lambda c: ZhipuProvider(session, c, clock, poll_s=poll),
         "kling": lambda c: KlingProvider(session, c, clock, poll_s=poll),
+        "bfl": lambda c: BflProvider(session, c, clock, poll_s=poll),
         "newapi-kling": lambda c: KlingProvider(session, c, clock, "newapi-kling", poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }
