@@ -17,13 +17,11 @@ from mediagate.api.common import (
     output_urls,
     runtime_of,
 )
+from mediagate.api.forms import form_int, form_text, read_upload
 from mediagate.api.openai_shared import (
     error_response,
-    form_int,
-    form_text,
     make_handler,
     ratio_for_size,
-    read_upload,
     task_failure,
 )
 from mediagate.core.catalogue import Kind

@@ -7,12 +7,11 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.datastructures import UploadFile
 
 from mediagate.api.common import TASK_ERROR_STATUS, classify
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import InvalidRequestError
-from mediagate.core.numbers import is_digits, shown, whole_number
+from mediagate.core.numbers import is_digits, shown
 from mediagate.core.tasks import TaskError
 
 RATIO_TOLERANCE = 0.02  # a requested WxH within 2 % of a catalogue ratio maps onto it
@@ -91,20 +90,3 @@ def ratio_for_size(spec: ModelSpec, size: str | None, param: str = "size") -> st
     raise InvalidRequestError(
         param, f"{size} ({width // g}:{height // g}) is not a shape {spec.id} can make", allowed
     )
-
-
-async def read_upload(value: Any, param: str) -> bytes:
-    if isinstance(value, UploadFile):
-        return await value.read()
-    raise InvalidRequestError(param, "must be a file part")
-
-
-def form_text(form: Any, name: str) -> str | None:
-    value = form.get(name)
-    if value is None or isinstance(value, UploadFile):
-        return None
-    return str(value)
-
-
-def form_int(form: Any, name: str) -> int | None:
-    return whole_number(form_text(form, name), name)

@@ -19,12 +19,10 @@ from mediagate.api.common import (
     webhook_body,
 )
 from mediagate.api.files import blob_response, still_of
+from mediagate.api.forms import form_int, form_text, read_upload
 from mediagate.api.openai_shared import (
-    form_int,
-    form_text,
     make_handler,
     ratio_for_size,
-    read_upload,
     size_text,
 )
 from mediagate.core.catalogue import Kind, ModelSpec
