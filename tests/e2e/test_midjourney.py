@@ -248,6 +248,7 @@ def test_describe_blend_shorten_swap(server: Server, key: str) -> None:
     red = Image.new("RGB", (320, 200), (220, 30, 30))
     blue = Image.new("RGB", (200, 320), (30, 30, 220))
     desc = done(server, key, submit(server, key, "/mj/submit/describe", {"base64": b64png(red)}))
+    assert image_of(desc).size == (320, 200)  # the described image, not the text output
     prompts = desc["properties"]["finalPrompt"].split("\n\n")
     assert len(prompts) == 4 and all("red" in p or "crimson" in p for p in prompts), prompts
     blend = done(
@@ -398,3 +399,16 @@ def test_a_banned_word_is_code_24_and_costs_nothing(server: Server, key: str) ->
         timeout=10,
     ).json()
     assert other["code"] != 0 and other["error"]["param"] == "prompt", other
+
+
+def test_a_task_with_text_outputs_deletes_cleanly(server: Server, key: str) -> None:
+    """Text outputs have no stored file: deleting their task (here through Runway's DELETE,
+    any dialect reads any task) was a 500 that schemathesis found."""
+    short = submit(server, key, "/mj/submit/shorten", {"prompt": "a castle on a hill"})
+    done(server, key, short)
+    resp = requests.delete(
+        f"{server.url}/runwayml/v1/tasks/{short}",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    )
+    assert resp.status_code == 204, resp.text

@@ -24,7 +24,7 @@ from mediagate.core.errors import (
     TooManyRequestsError,
 )
 from mediagate.core.keys import KeyRecord
-from mediagate.core.tasks import Mode, Status, Task
+from mediagate.core.tasks import Mode, Status, Task, files
 from mediagate.core.webhooks import Callback
 from mediagate.runtime import Runtime
 
@@ -77,7 +77,7 @@ def urls_at(rt: Runtime, root: str, task: Task) -> list[str]:
     """The task's signed result links under ``root`` (empty until it is done)."""
     if task.status is not Status.DONE:
         return []
-    return [rt.link(root, out.key) for out in task.outputs]
+    return [rt.link(root, out.key) for out in files(task.outputs)]  # texts have no link
 
 
 WebhookBody = Callable[[Runtime, Task], bytes]

@@ -27,7 +27,7 @@ from mediagate.api.openai_shared import (
 from mediagate.core.catalogue import Kind
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
-from mediagate.core.tasks import Status, format_of
+from mediagate.core.tasks import Status, files, format_of
 
 NO_CALLBACKS = (
     "is not taken here: the images endpoints answer with the images themselves; for a webhook, "
@@ -125,9 +125,9 @@ async def _generate(
     else:
         data = [
             ImageData(b64_json=base64.b64encode(await rt.blobs.read(out.key)).decode())
-            for out in task.outputs
+            for out in files(task.outputs)
         ]
-    first = task.outputs[0]
+    first = files(task.outputs)[0]
     body = ImagesResponse(
         created=int(task.created_at),
         data=data,

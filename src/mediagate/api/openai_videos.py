@@ -29,7 +29,7 @@ from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.numbers import whole_number
-from mediagate.core.tasks import Status, Task
+from mediagate.core.tasks import Status, Task, files
 from mediagate.runtime import Runtime
 
 FIELD_NAMES = {
@@ -233,11 +233,10 @@ async def content(
         raise InvalidRequestError(
             "video_id", f"video {video_id} is {STATUS_NAMES[task.status]}, not completed"
         )
-    if index >= len(task.outputs):
-        raise InvalidRequestError(
-            "index", f"{index} is out of range", [f"0..{len(task.outputs) - 1}"]
-        )
-    key = task.outputs[index].key
+    found = files(task.outputs)
+    if index >= len(found):
+        raise InvalidRequestError("index", f"{index} is out of range", [f"0..{len(found) - 1}"])
+    key = found[index].key
     if variant == "thumbnail":
         key = await still_of(rt, key)
     return await blob_response(request, key)

@@ -37,7 +37,7 @@ from mediagate.api.common import (
 from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
-from mediagate.core.tasks import Status, Task, format_of
+from mediagate.core.tasks import Status, Task, files, format_of
 from mediagate.runtime import Runtime
 
 STATUS_NAMES = {
@@ -156,7 +156,8 @@ def webhook(rt: Runtime, task: Task) -> bytes:
 def render_with(spec: ModelSpec, task: Task, urls: list[str]) -> VideoTask:
     """The task in new-api's shape, with its result links (for answers and webhooks)."""
     width, height = spec.size_for(task.params.aspect_ratio)
-    first = task.outputs[0] if task.outputs else None
+    found = files(task.outputs)
+    first = found[0] if found else None
     error = None
     if task.error is not None:
         status = TASK_ERROR_STATUS.get(task.error.code, 500)

@@ -32,7 +32,7 @@ from mediagate.core.ports import (
     TaskPage,
     TaskStore,
 )
-from mediagate.core.tasks import Charge, Mode, Status, Step, Task
+from mediagate.core.tasks import Charge, Mode, Status, Step, Task, files
 from mediagate.core.watch import TaskWatch
 from mediagate.core.webhooks import Callback, check_callback_url, new_secret
 
@@ -452,5 +452,5 @@ class TaskService:
         """Cancel the task if it is unfinished, then forget it and delete its media."""
         task = await self.cancel(key, task_id)
         await self._store.mark_deleted(task.id, self._clock())
-        await self._media.delete([out.key for out in task.outputs])
+        await self._media.delete([out.key for out in files(task.outputs)])  # not texts
         return task

@@ -112,8 +112,11 @@ def error_fields(body: Any) -> tuple[str, str]:
     raw = src.get("code")
     if isinstance(raw, int) and not isinstance(raw, bool):  # Kling's, Zhipu's numeric codes
         raw = str(raw)
-    code = raw if isinstance(raw, str) else src.get("status", "")
+    code = raw if isinstance(raw, str) else src.get("status") or src.get("name", "")
+    # (Stability names its errors: {"name": "content_moderation", "errors": [...]})
     message = src.get("message") or (err if isinstance(err, str) else "")
+    if not message and isinstance(src.get("errors"), list):
+        message = "; ".join(str(e) for e in src["errors"])
     return str(code or ""), str(message or "")
 
 
