@@ -18,6 +18,7 @@ from tests.fakes.bfl import FakeBfl
 from tests.fakes.kling import FakeKling
 from tests.fakes.luma import FakeLuma
 from tests.fakes.runway import FakeRunway
+from tests.fakes.stability import FakeStability
 from tests.fakes.zhipu import FakeZhipu
 from tests.helpers import Server
 
@@ -34,8 +35,10 @@ class Fakes:
         self.zhipu = FakeZhipu(api_key="zp-live").start()
         self.kling = FakeKling(access="ak-live", secret="sk-live").start()
         self.bfl = FakeBfl(api_key="bfl-live").start()
+        self.stability = FakeStability(api_key="stab-live").start()
 
     def stop(self) -> None:
+        self.stability.stop()
         self.bfl.stop()
         self.kling.stop()
         self.runway.stop()
@@ -61,6 +64,7 @@ def live(
         "zhipu": {"api_key": "zp-live", "base_url": fakes.zhipu.url},
         "kling": {"api_key": "ak-live", "secret_key": "sk-live", "base_url": fakes.kling.url},
         "bfl": {"api_key": "bfl-live", "base_url": fakes.bfl.url},
+        "stability": {"api_key": "stab-live", "base_url": fakes.stability.url},
     }
     env = {
         "MEDIAGATE_UPSTREAM_POLL_S": "0.05",
@@ -209,3 +213,23 @@ def test_flux_on_bfl_is_stored_at_once(live: tuple[Server, str], fakes: Fakes) -
     assert got["status"] == "Ready" and "/v1/files/" in got["result"]["sample"]
     assert requests.get(got["result"]["sample"], timeout=10).content[:3] == b"\xff\xd8\xff"
     assert fakes.bfl.calls("POST", "/v1/flux-2-pro")[-1]["width"] == 512
+
+
+def test_stability_multipart_in_and_out(live: tuple[Server, str], fakes: Fakes) -> None:
+    server, key = live
+    resp = requests.post(
+        server.url + "/sd/v2beta/stable-image/generate/core",
+        files={"prompt": (None, "a cup"), "style_preset": (None, "origami")},
+        headers={"Authorization": f"Bearer {key}", "accept": "image/*"},
+        timeout=60,
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.content[:4] == b"\x89PNG" and resp.headers["finish-reason"] == "SUCCESS"
+    assert fakes.stability.forms[-1]["style_preset"] == "origami"
+    flagged = requests.post(
+        server.url + "/sd/v2beta/stable-image/generate/core",
+        files={"prompt": (None, "x [fake:filtered]")},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    )
+    assert flagged.status_code == 403 and flagged.json()["name"] == "content_moderation"

@@ -22,6 +22,7 @@ from mediagate.providers.mjproxy import MidjourneyProxyProvider
 from mediagate.providers.openai import OpenAIImagesProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider
 from mediagate.providers.runway import RunwayProvider
+from mediagate.providers.stability import StabilityProvider
 from mediagate.providers.sunoapi import SunoApiProvider
 from mediagate.providers.zhipu import ZhipuProvider
 from mediagate.settings import Settings
@@ -34,6 +35,7 @@ VENDOR_BASES = {
     "zhipu": "https://open.bigmodel.cn/api/paas/v4",  # or https://api.z.ai/api/paas/v4
     "kling": "https://api.klingai.com",  # or https://api-singapore.klingai.com
     "bfl": "https://api.bfl.ai",  # or the regional api.eu.bfl.ai, api.us.bfl.ai
+    "stability": "https://api.stability.ai",
 }
 
 
@@ -100,6 +102,7 @@ def live_providers(
         "zhipu": lambda c: ZhipuProvider(session, c, clock, poll_s=poll),
         "kling": lambda c: KlingProvider(session, c, clock, poll_s=poll),
         "bfl": lambda c: BflProvider(session, c, clock, poll_s=poll),
+        "stability": lambda c: StabilityProvider(session, c, clock),
         "newapi-kling": lambda c: KlingProvider(session, c, clock, "newapi-kling", poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }

@@ -31,7 +31,7 @@ class StabilityProvider(HttpVendor):
         opts = request.params.options
         wire = request.upstream_model or request.spec.wire_name
         endpoint = SD3 if wire.startswith("sd3") else wire
-        form = aiohttp.FormData()
+        form = aiohttp.FormData(default_to_multipart=True)  # Stability takes multipart only
         form.add_field("prompt", request.prompt)
         form.add_field("aspect_ratio", request.params.aspect_ratio)
         fmt = str(opts.get("format", "png"))
