@@ -32,8 +32,8 @@ def call(server: Server, key: str, path: str, **kw: Any) -> requests.Response:
 
 
 def test_legacy_generate_makes_several(server: Server, key: str) -> None:
-    body = {"image_request": {"prompt": "a neon sign", "model": "V_2", "aspect_ratio": "ASPECT_16_10",
-                              "num_images": 2, "style_type": "DESIGN", "seed": 12}}  # fmt: skip
+    ask = {"prompt": "a neon sign", "model": "V_2", "aspect_ratio": "ASPECT_16_10"}
+    body = {"image_request": {**ask, "num_images": 2, "style_type": "DESIGN", "seed": 12}}
     resp = call(server, key, "generate", json=body)
     assert resp.status_code == 200, resp.text
     data = resp.json()["data"]
@@ -84,11 +84,13 @@ def test_v3_edit_changes_only_the_black_area(server: Server, key: str) -> None:
 
 
 def test_v3_generate_and_reframe(server: Server, key: str) -> None:
+    fields = {"prompt": (None, "a cat"), "aspect_ratio": (None, "9x16")}
     gen = requests.post(
         f"{server.url}/ideogram/v1/ideogram-v3/generate",
-        files={"prompt": (None, "a cat"), "aspect_ratio": (None, "9x16"), "rendering_speed": (None, "TURBO")},
-        headers={"Api-Key": key}, timeout=60,
-    )  # fmt: skip
+        files={**fields, "rendering_speed": (None, "TURBO")},
+        headers={"Api-Key": key},
+        timeout=60,
+    )
     assert gen.json()["data"][0]["resolution"] == "736x1312"
     frame = requests.post(
         f"{server.url}/ideogram/v1/ideogram-v3/reframe",
