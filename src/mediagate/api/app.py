@@ -39,6 +39,7 @@ from mediagate.api import (
     stability,
     suno,
     unified,
+    vidu,
     webhooks,
 )
 from mediagate.api.observe import request_id_middleware
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             flux.router,
             stability.router,
             ideogram.router,
+            vidu.router,
             account.router,
             webhooks.router,
             events.router,
