@@ -15,10 +15,12 @@ import zhipuai
 from runwayml.lib import polling
 
 from tests.fakes.bfl import FakeBfl
+from tests.fakes.ideogram import FakeIdeogram
 from tests.fakes.kling import FakeKling
 from tests.fakes.luma import FakeLuma
 from tests.fakes.runway import FakeRunway
 from tests.fakes.stability import FakeStability
+from tests.fakes.vidu import FakeVidu
 from tests.fakes.zhipu import FakeZhipu
 from tests.helpers import Server
 
@@ -36,8 +38,12 @@ class Fakes:
         self.kling = FakeKling(access="ak-live", secret="sk-live").start()
         self.bfl = FakeBfl(api_key="bfl-live").start()
         self.stability = FakeStability(api_key="stab-live").start()
+        self.vidu = FakeVidu(api_key="vidu-live").start()
+        self.ideogram = FakeIdeogram(api_key="ideo-live").start()
 
     def stop(self) -> None:
+        self.vidu.stop()
+        self.ideogram.stop()
         self.stability.stop()
         self.bfl.stop()
         self.kling.stop()
@@ -65,6 +71,8 @@ def live(
         "kling": {"api_key": "ak-live", "secret_key": "sk-live", "base_url": fakes.kling.url},
         "bfl": {"api_key": "bfl-live", "base_url": fakes.bfl.url},
         "stability": {"api_key": "stab-live", "base_url": fakes.stability.url},
+        "vidu": {"api_key": "vidu-live", "base_url": fakes.vidu.url},
+        "ideogram": {"api_key": "ideo-live", "base_url": fakes.ideogram.url},
     }
     env = {
         "MEDIAGATE_UPSTREAM_POLL_S": "0.05",
@@ -233,3 +241,46 @@ def test_stability_multipart_in_and_out(live: tuple[Server, str], fakes: Fakes) 
         timeout=60,
     )
     assert flagged.status_code == 403 and flagged.json()["name"] == "content_moderation"
+
+
+def test_vidu_with_a_token(live: tuple[Server, str], fakes: Fakes) -> None:
+    server, key = live
+    made = requests.post(
+        server.url + "/vidu/ent/v2/text2video",
+        json={"model": "viduq1", "prompt": "a tram", "duration": 5},
+        headers={"Authorization": f"Token {key}"},
+        timeout=10,
+    ).json()
+    deadline = time.monotonic() + 60
+    while (
+        got := requests.get(
+            f"{server.url}/vidu/ent/v2/tasks/{made['task_id']}/creations",
+            headers={"Authorization": f"Token {key}"},
+            timeout=10,
+        ).json()
+    )["state"] not in ("success", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert got["state"] == "success" and "/v1/files/" in got["creations"][0]["url"]
+    assert fakes.vidu.calls("POST", "/ent/v2/text2video")[-1]["model"] == "viduq1"
+
+
+def test_ideogram_synchronous_through_a_vendor(live: tuple[Server, str], fakes: Fakes) -> None:
+    server, key = live
+    resp = requests.post(
+        server.url + "/ideogram/generate",
+        json={"image_request": {"prompt": "a map", "model": "V_2A", "num_images": 2}},
+        headers={"Api-Key": key},
+        timeout=60,
+    )
+    assert resp.status_code == 200, resp.text
+    data = resp.json()["data"]
+    assert len(data) == 2 and all("/v1/files/" in d["url"] for d in data)
+    assert fakes.ideogram.seen[-1]["model"] == "V_2A"
+    unsafe = requests.post(
+        server.url + "/ideogram/generate",
+        json={"image_request": {"prompt": "x [fake:unsafe]"}},
+        headers={"Api-Key": key},
+        timeout=60,
+    )
+    assert unsafe.status_code == 422

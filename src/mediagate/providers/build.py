@@ -16,6 +16,7 @@ from mediagate.providers.ark import ArkProvider
 from mediagate.providers.bfl import BflProvider
 from mediagate.providers.google import GoogleProvider
 from mediagate.providers.http import Credentials
+from mediagate.providers.ideogram import IdeogramProvider
 from mediagate.providers.kling import KlingProvider
 from mediagate.providers.luma import LumaProvider
 from mediagate.providers.mjproxy import MidjourneyProxyProvider
@@ -24,6 +25,7 @@ from mediagate.providers.relays import GptunnelProvider, NewApiProvider
 from mediagate.providers.runway import RunwayProvider
 from mediagate.providers.stability import StabilityProvider
 from mediagate.providers.sunoapi import SunoApiProvider
+from mediagate.providers.vidu import ViduProvider
 from mediagate.providers.zhipu import ZhipuProvider
 from mediagate.settings import Settings
 
@@ -36,6 +38,8 @@ VENDOR_BASES = {
     "kling": "https://api.klingai.com",  # or https://api-singapore.klingai.com
     "bfl": "https://api.bfl.ai",  # or the regional api.eu.bfl.ai, api.us.bfl.ai
     "stability": "https://api.stability.ai",
+    "vidu": "https://api.vidu.com",
+    "ideogram": "https://api.ideogram.ai",
 }
 
 
@@ -103,6 +107,8 @@ def live_providers(
         "kling": lambda c: KlingProvider(session, c, clock, poll_s=poll),
         "bfl": lambda c: BflProvider(session, c, clock, poll_s=poll),
         "stability": lambda c: StabilityProvider(session, c, clock),
+        "vidu": lambda c: ViduProvider(session, c, clock, poll_s=poll),
+        "ideogram": lambda c: IdeogramProvider(session, c, clock),
         "newapi-kling": lambda c: KlingProvider(session, c, clock, "newapi-kling", poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }

@@ -67,6 +67,7 @@ def error_for(
     model_codes: Iterable[str] = (),
     rate_codes: Iterable[str] = (),
     auth_codes: Iterable[str] = (),
+    content_statuses: Iterable[int] = (),
 ) -> ProviderError:
     """The ProviderError for an upstream's HTTP failure. ``code`` is the vendor's own error
     code; ``content_codes`` / ``model_codes`` / ``rate_codes`` / ``auth_codes`` are the
@@ -77,8 +78,8 @@ def error_for(
         + (f" {code}" if code else "")
         + (f": {message}" if message else "")
     )
-    if code and any(code.startswith(c) for c in content_codes):
-        return ContentRejectedError(text)
+    if (code and any(code.startswith(c) for c in content_codes)) or status in content_statuses:
+        return ContentRejectedError(text)  # (Ideogram's safety check is its HTTP 422)
     if code and any(code.startswith(c) for c in model_codes):
         return ModelNotFoundError(text)
     if code and any(code.startswith(c) for c in rate_codes):
@@ -145,6 +146,7 @@ async def call_json(
     model_codes: Iterable[str] = (),
     rate_codes: Iterable[str] = (),
     auth_codes: Iterable[str] = (),
+    content_statuses: Iterable[int] = (),
     client_timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
     limit: int = MAX_JSON_BYTES,
 ) -> Any:
@@ -170,6 +172,7 @@ async def call_json(
                     model_codes=model_codes,
                     rate_codes=rate_codes,
                     auth_codes=auth_codes,
+                    content_statuses=content_statuses,
                 )
             if body is None:
                 raise UnavailableError(f"{name}: the answer is not JSON (HTTP {resp.status})")
