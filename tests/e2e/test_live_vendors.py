@@ -284,3 +284,23 @@ def test_ideogram_synchronous_through_a_vendor(live: tuple[Server, str], fakes: 
         timeout=60,
     )
     assert unsafe.status_code == 422
+
+
+def test_a_vendor_in_its_own_format_fails_over_to_new_api(
+    live: tuple[Server, str], fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runway down: the task moves to its second route, Runway's format through new-api's
+    key and prefix (/runwayml), here served by another mediagate."""
+    monkeypatch.setattr(polling, "POLL_TIME", 0.2)
+    monkeypatch.setattr(polling, "POLL_JITTER", 0.1)
+    server, key = live
+    fakes.runway.fail_next(503, {"error": "down"}, times=30)
+    client = runwayml.RunwayML(api_key=key, base_url=server.url + "/runwayml", max_retries=0)
+    try:
+        task = client.image_to_video.create(
+            model="gen4_turbo", prompt_image=PNG, ratio="960:960", duration=5
+        ).wait_for_task_output(timeout=60)
+    finally:
+        fakes.runway.failures.clear()
+    assert task.status == "SUCCEEDED" and "/v1/files/" in task.output[0]
+    assert requests.get(task.output[0], timeout=10).content[4:8] == b"ftyp"

@@ -8,8 +8,10 @@ reads by name (``Credentials.secret``), such as a JWT key pair."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
+import msgspec
 
 from mediagate.core.provider import Clock, Provider
 from mediagate.providers.ark import ArkProvider
@@ -30,6 +32,18 @@ from mediagate.providers.zhipu import ZhipuProvider
 from mediagate.settings import Settings
 
 NAMED = ("api_key", "base_url", "project", "location")
+# The vendors whose own format mediagate speaks: adapter, and the path prefix under which
+# new-api / GPTNB (and mediagate) serve that format.
+OWN_FORMATS: dict[str, tuple[Any, str]] = {
+    "runway": (RunwayProvider, "/runwayml"),
+    "luma": (LumaProvider, "/luma/dream-machine/v1"),
+    "zhipu": (ZhipuProvider, "/cogvideox/v4"),
+    "kling": (KlingProvider, ""),  # its relay mode adds /kling itself (no secret key)
+    "bfl": (BflProvider, "/flux"),
+    "stability": (StabilityProvider, "/sd"),
+    "ideogram": (IdeogramProvider, "/ideogram"),
+    "vidu": (ViduProvider, "/vidu"),
+}
 # The vendors' own API bases, for those configured only in MEDIAGATE_CREDENTIALS.
 VENDOR_BASES = {
     "runway": "https://api.dev.runwayml.com",
@@ -84,6 +98,27 @@ def credentials_for(settings: Settings, name: str, also: str = "") -> Credential
     )
 
 
+def _maker(
+    cls: Any, session: aiohttp.ClientSession, clock: Clock, name: str, poll: float | None
+) -> Callable[[Credentials], Provider]:
+    def make(creds: Credentials) -> Provider:
+        adapter: Provider = cls(session, creds, clock, name, poll)
+        return adapter
+
+    return make
+
+
+def _under_prefix(settings: Settings, name: str, creds: Credentials) -> Credentials:
+    """A vendor's API through new-api's key lives under its prefix there (``/runwayml``),
+    unless the provider's own entry in MEDIAGATE_CREDENTIALS names its base URL."""
+    vendor = name.removeprefix("newapi-")
+    own_base = "base_url" in settings.credentials.get(name, {})
+    if name == vendor or vendor not in OWN_FORMATS or own_base:
+        return creds
+    base = creds.base_url.rstrip("/") + OWN_FORMATS[vendor][1]
+    return msgspec.structs.replace(creds, base_url=base)
+
+
 def live_providers(
     settings: Settings, session: aiohttp.ClientSession, clock: Clock
 ) -> dict[str, Provider]:
@@ -101,25 +136,18 @@ def live_providers(
         "mjproxy": lambda c: MidjourneyProxyProvider(session, c, clock, poll_s=poll),
         "newapi-mj": lambda c: MidjourneyProxyProvider(session, c, clock, "newapi-mj", poll),
         "sunoapi": lambda c: SunoApiProvider(session, c, clock, poll_s=poll),
-        "runway": lambda c: RunwayProvider(session, c, clock, poll_s=poll),
-        "luma": lambda c: LumaProvider(session, c, clock, poll_s=poll),
-        "zhipu": lambda c: ZhipuProvider(session, c, clock, poll_s=poll),
-        "kling": lambda c: KlingProvider(session, c, clock, poll_s=poll),
-        "bfl": lambda c: BflProvider(session, c, clock, poll_s=poll),
-        "stability": lambda c: StabilityProvider(session, c, clock),
-        "vidu": lambda c: ViduProvider(session, c, clock, poll_s=poll),
-        "ideogram": lambda c: IdeogramProvider(session, c, clock),
-        "newapi-kling": lambda c: KlingProvider(session, c, clock, "newapi-kling", poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
     }
-    shares = {
-        "newapi-mj": "newapi",
-        "newapi-suno": "newapi",
-        "newapi-kling": "newapi",
-    }  # the same key, another API
+    # The vendors in their own formats, each also through new-api / GPTNB, which serve the
+    # same API under a prefix with their one key (or through another mediagate).
+    for vendor, (cls, _) in OWN_FORMATS.items():
+        makers[vendor] = _maker(cls, session, clock, vendor, poll)
+        makers[f"newapi-{vendor}"] = _maker(cls, session, clock, f"newapi-{vendor}", poll)
+    shares = {"newapi-mj": "newapi", "newapi-suno": "newapi", "newapi-kling": "newapi"}
+    shares.update({f"newapi-{v}": "newapi" for v in OWN_FORMATS})  # the same key, another API
     found: dict[str, Provider] = {}
     for name, make in makers.items():
         creds = credentials_for(settings, shares.get(name, name), also=name)
         if creds is not None and (name != "vertex" or creds.project):
-            found[name] = make(creds)
+            found[name] = make(_under_prefix(settings, name, creds))
     return found
