@@ -3,7 +3,7 @@ on another host is refused (our key never goes there)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -30,12 +30,6 @@ def fake() -> Iterator[FakeBfl]:
     vendor = FakeBfl(polls=2).start()
     yield vendor
     vendor.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 def request(model: str, prompt: str = "a fox", images: int = 0, **kw: object) -> GenerationRequest:

@@ -3,7 +3,7 @@ describe texts, links streamed at once, and 422 as a content rejection."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -24,12 +24,6 @@ def fake() -> Iterator[FakeIdeogram]:
     vendor = FakeIdeogram().start()
     yield vendor
     vendor.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 def request(

@@ -3,7 +3,7 @@ tokens are made again before they expire, on the adapter's injected clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -25,12 +25,6 @@ def fake() -> Iterator[FakeKling]:
     vendor = FakeKling(polls=2).start()
     yield vendor
     vendor.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 class Clock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import lumaai
@@ -27,12 +27,6 @@ def fake() -> Iterator[FakeLuma]:
     vendor = FakeLuma(polls=2).start()
     yield vendor
     vendor.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 def test_the_official_sdk_speaks_to_the_fake(fake: FakeLuma) -> None:

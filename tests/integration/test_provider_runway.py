@@ -3,7 +3,7 @@ format), then the adapter runs against the same fake over loopback HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -26,12 +26,6 @@ def fake() -> Iterator[FakeRunway]:
     vendor = FakeRunway(polls=2).start()
     yield vendor
     vendor.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 def test_the_official_sdk_speaks_to_the_fake(fake: FakeRunway) -> None:

@@ -3,7 +3,7 @@ Audit* err_code is a content rejection."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -25,12 +25,6 @@ def fake() -> Iterator[FakeVidu]:
     vendor = FakeVidu(polls=2).start()
     yield vendor
     vendor.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 def request(prompt: str = "a kite", roles: tuple[str, ...] = (), **kw: object) -> GenerationRequest:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -34,11 +34,28 @@ def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
     return rt
 
 
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
+
+
+def key_guard(header_of: Callable[[ASGIConnection[Any, Any, Any, Any]], str | None]) -> Guard:
+    """A route guard that reads the key where a dialect's clients send it (``x-key``,
+    ``Api-Key``, ``Token <key>``, ``mj-api-secret``) and checks it like ``require_key``."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        await _authorize(connection, header_of(connection))
+
+    return guard
+
+
 async def require_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Route guard: authenticates before the body is parsed, so a bad key is always 401.
     Admin keys are refused here: they manage the gateway and never generate."""
+    await _authorize(connection, connection.headers.get("authorization"))
+
+
+async def _authorize(connection: ASGIConnection[Any, Any, Any, Any], header: str | None) -> None:
     rt: Runtime = connection.app.state.runtime
-    key = await rt.keys.authenticate(connection.headers.get("authorization"))
+    key = await rt.keys.authenticate(header)
     if key.mode is Mode.ADMIN:
         raise PermissionDeniedError(
             "admin keys cannot be used for generation; use a test or live key"

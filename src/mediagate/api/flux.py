@@ -16,8 +16,6 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 
 from mediagate.api.common import (
     api_key,
@@ -27,6 +25,7 @@ from mediagate.api.common import (
     dialect_router,
     error_body,
     idempotency_key,
+    key_guard,
     runtime_of,
     urls_at,
     webhook_body,
@@ -36,25 +35,18 @@ from mediagate.core.errors import (
     BannedPromptError,
     InvalidRequestError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from mediagate.core.images import image_ref
-from mediagate.core.tasks import Mode, Status, Task
+from mediagate.core.tasks import Status, Task
 from mediagate.runtime import Runtime
 
 IMAGE_FIELDS = ["input_image", *(f"input_image_{i}" for i in range(2, 10))]
 FIELDS = {"aspect_ratio": "aspect_ratio", "images": "input_image", "format": "output_format"}
 
 
-async def flux_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """``x-key: <key>`` (BFL's header) or ``Authorization: Bearer <key>``."""
-    rt: Runtime = connection.app.state.runtime
-    header = connection.headers.get("x-key") or connection.headers.get("authorization")
-    key = await rt.keys.authenticate(header)
-    if key.mode is Mode.ADMIN:
-        raise PermissionDeniedError("admin keys cannot be used for generation")
-    await rt.limiter.check(key.id)
-    connection.state.api_key = key
+flux_key = key_guard(  # x-key (BFL's header) or Authorization: Bearer <key>
+    lambda c: c.headers.get("x-key") or c.headers.get("authorization")
+)
 
 
 class FluxBody(msgspec.Struct):

@@ -18,8 +18,6 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 
 from mediagate.api.common import (
     api_key,
@@ -28,14 +26,15 @@ from mediagate.api.common import (
     dialect_router,
     error_body,
     idempotency_key,
+    key_guard,
     runtime_of,
     urls_at,
 )
 from mediagate.api.forms import form_text, read_upload
 from mediagate.core.catalogue import ModelSpec
-from mediagate.core.errors import InvalidRequestError, PermissionDeniedError
+from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url
-from mediagate.core.tasks import Mode, Status, Task, files, texts
+from mediagate.core.tasks import Status, Task, files, texts
 from mediagate.runtime import Runtime
 
 LEGACY_DEFAULT = "V_2"
@@ -50,15 +49,9 @@ OPTION_NAMES = {  # Ideogram's field -> the catalogue's parameter
 NUMBERS = ("seed", "image_weight", "resemblance", "detail", "num_images")
 
 
-async def ideogram_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """``Api-Key: <key>`` (Ideogram's header) or ``Authorization: Bearer <key>``."""
-    rt: Runtime = connection.app.state.runtime
-    header = connection.headers.get("api-key") or connection.headers.get("authorization")
-    key = await rt.keys.authenticate(header)
-    if key.mode is Mode.ADMIN:
-        raise PermissionDeniedError("admin keys cannot be used for generation")
-    await rt.limiter.check(key.id)
-    connection.state.api_key = key
+ideogram_key = key_guard(  # Api-Key (Ideogram's header) or Authorization: Bearer <key>
+    lambda c: c.headers.get("api-key") or c.headers.get("authorization")
+)
 
 
 class GenerateBody(msgspec.Struct):

@@ -21,11 +21,13 @@ from litestar.handlers.base import BaseRouteHandler
 
 from mediagate.api.common import (
     api_key,
+    base_url,
     callback,
     classify,
     dialect_router,
     error_body,
     idempotency_key,
+    key_guard,
     runtime_of,
     webhook_body,
 )
@@ -58,10 +60,9 @@ from mediagate.core.errors import (
     BannedPromptError,
     InvalidRequestError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from mediagate.core.images import image_ref
-from mediagate.core.tasks import Mode, Status, Task, files
+from mediagate.core.tasks import Status, Task, files
 from mediagate.core.webhooks import EVERY_CHANGE
 from mediagate.runtime import Runtime
 
@@ -80,15 +81,17 @@ async def mj_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
     mode = connection.path_params.get("mode")
     if mode is not None and mode not in MODES:
         raise NotFoundError(f"no such mode {mode!r}; use one of {sorted(MODES)}")
+    await _mj_secret(connection, handler)
+
+
+def _secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     header = connection.headers.get("authorization", "")
     if not header.strip() or header.strip().lower() == "midjourney-proxy":
-        header = connection.headers.get("mj-api-secret", "")
-    rt: Runtime = connection.app.state.runtime
-    key = await rt.keys.authenticate(header)
-    if key.mode is Mode.ADMIN:
-        raise PermissionDeniedError("admin keys cannot be used for generation")
-    await rt.limiter.check(key.id)
-    connection.state.api_key = key
+        return connection.headers.get("mj-api-secret", "")
+    return header
+
+
+_mj_secret = key_guard(_secret)
 
 
 @webhook_body("midjourney")
@@ -97,8 +100,6 @@ def webhook(rt: Runtime, task: Task) -> bytes:
 
 
 def _root(request: Request[Any, Any, Any]) -> str:
-    from mediagate.api.common import base_url
-
     return base_url(request)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 
 from mediagate.api.common import (
     api_key,
@@ -26,14 +25,15 @@ from mediagate.api.common import (
     dialect_router,
     error_body,
     idempotency_key,
+    key_guard,
     runtime_of,
     webhook_body,
 )
 from mediagate.api.files import still_of
 from mediagate.core.catalogue import ModelSpec
-from mediagate.core.errors import InvalidRequestError, PermissionDeniedError
+from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
-from mediagate.core.tasks import Mode, Status, Task, files
+from mediagate.core.tasks import Status, Task, files
 from mediagate.runtime import Runtime
 
 ENDPOINTS = {  # endpoint -> (images it takes, their role)
@@ -46,17 +46,12 @@ REASONS = {400: "BadRequest", 401: "Unauthorized", 402: "PaymentRequired", 403: 
            404: "NotFound", 409: "Conflict", 429: "TooManyRequests"}  # fmt: skip
 
 
-async def vidu_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """``Authorization: Token <key>`` (Vidu's) or ``Bearer <key>``."""
-    rt: Runtime = connection.app.state.runtime
+def _token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     header = connection.headers.get("authorization", "")
-    if header[:6].lower() == "token ":
-        header = header[6:]
-    key = await rt.keys.authenticate(header)
-    if key.mode is Mode.ADMIN:
-        raise PermissionDeniedError("admin keys cannot be used for generation")
-    await rt.limiter.check(key.id)
-    connection.state.api_key = key
+    return header[6:] if header[:6].lower() == "token " else header
+
+
+vidu_key = key_guard(_token)  # Authorization: Token <key> (Vidu's scheme) or Bearer <key>
 
 
 class Body(msgspec.Struct):

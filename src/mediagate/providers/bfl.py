@@ -22,10 +22,9 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
-    Result,
     Submitted,
 )
-from mediagate.providers.http import HttpVendor, call_json, download, obj, percent
+from mediagate.providers.http import HttpVendor, call_json, obj, percent
 
 MODERATED = ("Request Moderated", "Content Moderated")
 IMAGE_FIELDS = ["input_image", *(f"input_image_{i}" for i in range(2, 10))]
@@ -102,11 +101,4 @@ class BflProvider(HttpVendor):
         sample = obj((await self._result(upstream_id)).get("result")).get("sample")
         if not sample:
             raise UnavailableError(f"{self.name}: Ready without a sample")
-        width, height = request.spec.size_for(request.params.aspect_ratio)
-        return await download(self._session, self.name, str(sample), width=width, height=height)
-
-    async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
-        return None  # BFL documents no cancel
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")
+        return await self._download(request, str(sample))

@@ -265,6 +265,19 @@ class HttpVendor:
     def _url(self, path: str) -> str:
         return self._creds.base_url.rstrip("/") + path
 
+    async def _download(self, request: Any, url: str) -> MediaStream:
+        """A result link streamed in, described at the task's size (its bytes tell more)."""
+        width, height = request.spec.size_for(request.params.aspect_ratio)
+        return await download(self._session, self.name, url, width=width, height=height)
+
+    async def cancel(self, request: Any, upstream_id: str) -> None:
+        """Most vendors document no cancel: the job ends upstream on its own."""
+        return None
+
+    async def open(self, request: Any, result: Any) -> MediaStream:
+        """Only synchronous vendors answer with links to open (they override this)."""
+        raise UnavailableError(f"{self.name}: results are fetched, never inline")
+
 
 def percent(value: Any) -> int:
     """A vendor's progress ("45%", 45, "45") as 1..99 while a job runs."""

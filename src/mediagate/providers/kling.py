@@ -29,10 +29,9 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
-    Result,
     Submitted,
 )
-from mediagate.providers.http import HttpVendor, call_json, download, obj
+from mediagate.providers.http import HttpVendor, call_json, obj
 
 TOKEN_S = 1800
 RENEW_S = 300  # make a new token this long before the old one expires
@@ -161,11 +160,4 @@ class KlingProvider(HttpVendor):
         if index >= len(items):
             return None
         url = str(obj(items[index]).get("url") or "")
-        width, height = request.spec.size_for(request.params.aspect_ratio)
-        return await download(self._session, self.name, url, width=width, height=height)
-
-    async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
-        return None  # Kling documents no cancel
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")
+        return await self._download(request, url)

@@ -24,10 +24,9 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
-    Result,
     Submitted,
 )
-from mediagate.providers.http import HttpVendor, call_json, download, obj
+from mediagate.providers.http import HttpVendor, call_json, obj
 
 DONE, FAILED = "completed", "failed"
 
@@ -106,8 +105,7 @@ class LumaProvider(HttpVendor):
         url = assets.get("image" if request.spec.kind is Kind.IMAGE else "video")
         if not url:
             return None
-        width, height = request.spec.size_for(request.params.aspect_ratio)
-        return await download(self._session, self.name, str(url), width=width, height=height)
+        return await self._download(request, str(url))
 
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
         try:
@@ -118,6 +116,3 @@ class LumaProvider(HttpVendor):
                     raise UnavailableError(f"{self.name}: delete answered HTTP {resp.status}")
         except aiohttp.ClientError as exc:
             raise UnavailableError(f"{self.name}: delete failed: {exc}") from None
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")

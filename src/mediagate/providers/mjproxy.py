@@ -25,11 +25,10 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
-    Result,
     Submitted,
     TextResult,
 )
-from mediagate.providers.http import HttpVendor, call_json, download, obj, percent
+from mediagate.providers.http import HttpVendor, call_json, obj, percent
 
 ROOTS = {  # action -> submit path
     "imagine": "/mj/submit/imagine",
@@ -183,11 +182,4 @@ class MidjourneyProxyProvider(HttpVendor):
         url = str(job.get("imageUrl") or "")
         if not url:
             return None
-        width, height = request.spec.size_for(request.params.aspect_ratio)
-        return await download(self._session, self.name, url, width=width, height=height)
-
-    async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
-        return None  # new-api exposes no cancel; the job ends upstream on its own
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")
+        return await self._download(request, url)

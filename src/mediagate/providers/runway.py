@@ -22,7 +22,6 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
-    Result,
     Submitted,
 )
 from mediagate.providers.http import HttpVendor, call_json, download, obj
@@ -117,6 +116,3 @@ class RunwayProvider(HttpVendor):
                     raise UnavailableError(f"{self.name}: cancel answered HTTP {resp.status}")
         except aiohttp.ClientError as exc:
             raise UnavailableError(f"{self.name}: cancel failed: {exc}") from None
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")

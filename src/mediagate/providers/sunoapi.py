@@ -23,7 +23,6 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
-    Result,
     Submitted,
     TextResult,
 )
@@ -135,12 +134,6 @@ class SunoApiProvider(HttpVendor):
             media = await download(self._session, self.name, str(clip["image_url"]))
             return _as(media, "cover", str(clip.get("title") or ""), None)
         return None
-
-    async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
-        return None  # Suno-API has no cancel
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")
 
 
 def _as(media: MediaStream, role: str, title: str, duration: Any) -> MediaStream:

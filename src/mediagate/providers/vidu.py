@@ -14,7 +14,6 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
-    Result,
     Submitted,
 )
 from mediagate.providers.http import HttpVendor, call_json, download, obj
@@ -89,9 +88,3 @@ class ViduProvider(HttpVendor):
         width, height = request.spec.size_for(request.params.aspect_ratio)
         url = str(obj(made[index]).get("url") or "")
         return await download(self._session, self.name, url, width=width, height=height)
-
-    async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
-        return None  # not documented where we looked
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")

@@ -18,7 +18,6 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
-    Result,
     Submitted,
 )
 from mediagate.providers.http import HttpVendor, call_json, download, obj
@@ -86,9 +85,3 @@ class ZhipuProvider(HttpVendor):
         width, height = request.spec.size_for(request.params.aspect_ratio)
         url = str(obj(results[index]).get("url") or "")
         return await download(self._session, self.name, url, width=width, height=height)
-
-    async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:
-        return None  # Zhipu documents no cancel
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")
