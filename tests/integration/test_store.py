@@ -87,3 +87,41 @@ async def test_sqlite_is_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None
         busy = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar()
     assert (mode, busy) == ("wal", 30000)
     await db.dispose()
+
+
+async def test_a_waiting_task_resumes_once_holding_its_price(db_url: str) -> None:
+    """The open task model's store moves, on SQLite and PostgreSQL: a waiting task (a modal)
+    is queued with its input and its price held in one transaction, once; get_many sees only
+    the key's own tasks."""
+    import msgspec
+
+    from mediagate.core.accounts import Account, Entry, Hold
+    from mediagate.store.accounts import AccountRepository
+
+    db = Database(db_url)
+    await migrate.upgrade(db)
+    repo, accounts = TaskRepository(db), AccountRepository(db)
+    await accounts.insert(Account("acct_w", "w", 0, time.time()))
+    await accounts.credit("acct_w", 1_000_000, Entry.TOPUP, "", time.time())
+    waiting = msgspec.structs.replace(
+        _task("a" * 24), status=Status.WAITING, step=None, account_id="acct_w"
+    )
+    await repo.insert(waiting, next_run_at=None)
+    await repo.insert(_task("b" * 24), next_run_at=0)
+    assert [t.id for t in await repo.get_many("k" * 24, ["b" * 24, "a" * 24, "c" * 24])] == [
+        "a" * 24,
+        "b" * 24,
+    ]
+    assert await repo.get_many("z" * 24, ["a" * 24]) == []
+    hold = Hold("acct_w", "k" * 24, "seedream-3", 300_000, 0.0, 0.0)
+    params = msgspec.json.encode(waiting.params).decode()
+    first, second = await asyncio.gather(
+        repo.resume(waiting, params, time.time(), hold),
+        repo.resume(waiting, params, time.time(), hold),
+    )
+    won = [t for t in (first, second) if t is not None]
+    assert len(won) == 1 and won[0].status is Status.QUEUED and won[0].step is Step.SUBMIT
+    account = await accounts.get("acct_w")
+    assert account is not None and account.held_micros == 300_000  # held once, not twice
+    assert await accounts.check() == []
+    await db.dispose()
