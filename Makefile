@@ -30,6 +30,7 @@ typecheck: $(SYNCED)
 # Two processes (pytest-xdist), one test file each at a time: most tests wait on servers.
 pytest: $(SYNCED)
 	scripts/ensure-postgres.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest
@@ -38,6 +39,7 @@ test: lint typecheck pytest
 # PostgreSQL, vendor fakes, in-process) without the end-to-end tier's server processes.
 test-fast: $(SYNCED)
 	scripts/ensure-postgres.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration
 
 bench: $(SYNCED)

@@ -24,7 +24,7 @@ from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, GenerationParams, ModelSpec
 from mediagate.core.errors import InsufficientBalanceError, NotFoundError
 from mediagate.core.keys import DEFAULT_ACCOUNT, KeyRecord
-from mediagate.core.ports import IdempotencyHit, TaskPage
+from mediagate.core.ports import IdempotencyHit, TaskPage, TaskQuery
 from mediagate.core.services import KeyService, TaskService
 from mediagate.core.tasks import (
     TERMINAL,
@@ -221,6 +221,18 @@ class InMemoryTasks:
             for r in self.rows.values()
             if r.task.key_id == key_id and r.task.status not in TERMINAL
         )
+
+    async def search(self, key_id: str | None, query: TaskQuery) -> list[Task]:
+        found = [
+            r.task
+            for r in self.rows.values()
+            if not r.deleted
+            and (key_id is None or r.task.key_id == key_id)
+            and (not query.model or r.task.model == query.model)
+            and (not query.status or r.task.status.value == query.status)
+            and (not query.text or query.text == r.task.id or query.text in r.task.prompt)
+        ]
+        return sorted(found, key=lambda t: -t.created_at)[: query.limit]
 
     async def get_many(self, key_id: str, task_ids: list[str]) -> list[Task]:
         wanted = set(task_ids)

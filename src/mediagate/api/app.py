@@ -12,11 +12,13 @@ from typing import Any
 import msgspec
 import structlog
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
 from mediagate import __version__
 from mediagate.api import (
@@ -47,6 +49,7 @@ from mediagate.api.openapi_errors import document_errors
 from mediagate.logs import configure as configure_logs
 from mediagate.runtime import Runtime
 from mediagate.settings import Settings
+from mediagate.web import console
 
 log = structlog.get_logger("mediagate.api")
 
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             files.router,
             models.router,
             docs_assets,
+            console.router,
             healthz,
             ops.livez,
             ops.readyz,
@@ -162,6 +166,10 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             openapi_json,
         ],
         lifespan=[lifespan],
+        template_config=TemplateConfig(
+            directory=Path(str(resources.files("mediagate.web") / "templates")),
+            engine=JinjaTemplateEngine,
+        ),
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         middleware=[request_id_middleware],
         logging_config=None,  # mediagate.logs configured logging: one format for every logger

@@ -68,6 +68,18 @@ class UsageRow(msgspec.Struct, frozen=True):
     cost_micros: int = 0  # what the vendors charged for the succeeded tasks
 
 
+class LedgerEntry(msgspec.Struct, frozen=True):
+    """One ledger row, as the console shows it."""
+
+    at: float
+    kind: str
+    amount_micros: int
+    task_id: str = ""
+    key_id: str = ""
+    model: str = ""
+    note: str = ""
+
+
 class LedgerProblem(msgspec.Struct, frozen=True):
     """One thing the ledger check found wrong."""
 

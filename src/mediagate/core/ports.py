@@ -26,6 +26,19 @@ class TaskPage(msgspec.Struct, frozen=True):
     has_more: bool
 
 
+class TaskQuery(msgspec.Struct, frozen=True):
+    """What the console's task log filters on; empty fields match everything."""
+
+    model: str = ""
+    status: str = ""
+    dialect: str = ""
+    provider: str = ""
+    since: float | None = None
+    until: float | None = None
+    text: str = ""  # a task id, or words of the prompt
+    limit: int = 50
+
+
 class TaskStore(Protocol):
     async def insert(
         self,
@@ -50,6 +63,10 @@ class TaskStore(Protocol):
     async def mark_deleted(self, task_id: str, now: float) -> None: ...
 
     async def unfinished_count(self, key_id: str) -> int: ...
+
+    async def search(self, key_id: str | None, query: TaskQuery) -> list[Task]:
+        """Tasks of the key (every key's for None) matching ``query``, newest first."""
+        ...
 
     async def get_many(self, key_id: str, task_ids: list[str]) -> list[Task]:
         """The key's tasks among ``task_ids``, in creation order."""

@@ -30,6 +30,7 @@ from mediagate.core.ports import (
     Observer,
     RouteChooser,
     TaskPage,
+    TaskQuery,
     TaskStore,
 )
 from mediagate.core.tasks import Charge, Mode, Status, Step, Task, files
@@ -131,7 +132,11 @@ class KeyService:
         raw = header.strip()
         if raw[:7].lower() == "bearer ":
             raw = raw[7:].strip()
-        record = await self._by_hash(hash_key(raw))
+        return await self.authenticate_hash(hash_key(raw))
+
+    async def authenticate_hash(self, key_hash: str) -> KeyRecord:
+        """The key by its hash (a console session keeps only the hash)."""
+        record = await self._by_hash(key_hash)
         if record is None:
             raise AuthenticationError("invalid API key")
         if record.revoked_at is not None:
@@ -365,6 +370,12 @@ class TaskService:
         self._queue(task.id, now)
         self.watch.notify(task.id)
         return resumed
+
+    async def search(self, key: KeyRecord, query: TaskQuery) -> list[Task]:
+        """The key's tasks matching ``query``; an admin key sees every key's."""
+        if not 1 <= query.limit <= 200:
+            raise InvalidRequestError("limit", f"{query.limit} is out of range", ["1..200"])
+        return await self._store.search(None if key.mode is Mode.ADMIN else key.id, query)
 
     async def get_many(self, key: KeyRecord, task_ids: list[str]) -> list[Task]:
         """The key's tasks among ``task_ids``; others' and unknown ids are left out."""

@@ -26,6 +26,10 @@ class UrlSigner:
         self._secret = secret
         self._ttl = ttl_s
 
+    def derive(self, label: str) -> bytes:
+        """A secret of its own for another use (the console's sessions), from this one."""
+        return hmac.new(self._secret, f"derive:{label}".encode(), hashlib.sha256).digest()
+
     def _mac(self, key: str, exp: int | None) -> str:
         msg = key if exp is None else f"{key}\n{exp}"
         return hmac.new(self._secret, msg.encode(), hashlib.sha256).hexdigest()[:40]

@@ -9,7 +9,15 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mediagate.core.accounts import Account, Entry, Hold, LedgerProblem, LimitsUpdate, UsageRow
+from mediagate.core.accounts import (
+    Account,
+    Entry,
+    Hold,
+    LedgerEntry,
+    LedgerProblem,
+    LimitsUpdate,
+    UsageRow,
+)
 from mediagate.core.errors import (
     InsufficientBalanceError,
     InvalidRequestError,
@@ -339,6 +347,29 @@ class AccountRepository:
         return [
             UsageRow(str(g), int(n), int(ok or 0), int(bad or 0), int(a), int(c))
             for g, n, ok, bad, a, c in rows
+        ]
+
+    async def entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
+        """The account's ledger rows, newest first."""
+        sql = (
+            sa.select(ledger)
+            .where(ledger.c.account_id == account_id)
+            .order_by(ledger.c.id.desc())
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(sql)).all()
+        return [
+            LedgerEntry(
+                at=r.at,
+                kind=r.kind,
+                amount_micros=r.amount_micros,
+                task_id=r.task_id or "",
+                key_id=r.key_id or "",
+                model=r.model or "",
+                note=r.note,
+            )
+            for r in rows
         ]
 
     async def charged(self, account_id: str) -> int:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.core.accounts import Hold
-from mediagate.core.ports import IdempotencyHit, TaskPage
+from mediagate.core.ports import IdempotencyHit, TaskPage, TaskQuery
 from mediagate.core.tasks import (
     TERMINAL,
     Charge,
@@ -149,6 +149,31 @@ class TaskRepository(LeaseQueries):
         )
         async with self._db.read() as conn:
             return [task_of(r) for r in (await conn.execute(query)).all()]
+
+    async def search(self, key_id: str | None, query: TaskQuery) -> list[Task]:
+        """Tasks (the key's own, or every key's for ``None``) matching ``query``, newest
+        first: the console's gallery and task log."""
+        conds: list[sa.ColumnElement[bool]] = [tasks.c.deleted_at.is_(None)]
+        if key_id is not None:
+            conds.append(tasks.c.key_id == key_id)
+        for column, value in (
+            (tasks.c.model, query.model),
+            (tasks.c.status, query.status),
+            (tasks.c.dialect, query.dialect),
+            (tasks.c.provider, query.provider),
+        ):
+            if value:
+                conds.append(column == value)
+        if query.since is not None:
+            conds.append(tasks.c.created_at >= query.since)
+        if query.until is not None:
+            conds.append(tasks.c.created_at < query.until)
+        if query.text:
+            like = "%" + query.text.replace("\\", "").replace("%", "").replace("_", "") + "%"
+            conds.append(sa.or_(tasks.c.id == query.text, tasks.c.prompt.ilike(like)))
+        sql = sa.select(tasks).where(*conds).order_by(tasks.c.created_at.desc()).limit(query.limit)
+        async with self._db.read() as conn:
+            return [task_of(r) for r in (await conn.execute(sql)).all()]
 
     async def resume(
         self, task: Task, params_json: str, now: float, hold: Hold | None = None

@@ -1,0 +1,213 @@
+"""The web console in a real browser: Playwright (PyPI) drives Debian's Chromium at
+/usr/bin/chromium. The tests walk a person's path: sign in; make an image and a video on the
+sandbox, watching the progress; find them in the gallery and play the video; then as admin
+create an account and a key, top up, find a task in the log and replay its webhook.
+Screenshots go to ``MEDIAGATE_SCREENSHOTS`` when set (the README's come from there)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.helpers import Server, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    folder = os.environ.get("MEDIAGATE_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, server: Server, key: str) -> None:
+    page.goto(server.url + "/console")
+    expect(page).to_have_url(server.url + "/console/login")
+    page.fill("#key", key)
+    shot(page, "01-sign-in")
+    page.click("#sign-in")
+
+
+def generate(page: Page, server: Server, model: str) -> str:
+    page.goto(f"{server.url}/console/playground?model={model}")
+    page.fill("#prompt", f"a lighthouse at dusk, {model}")
+    page.click("#generate")
+    page.wait_for_url("**/console/tasks/*")
+    task_id = page.inner_text("#task-id")
+    seen = set()
+    deadline = time.monotonic() + 60
+    while page.locator("#card[data-done]").count() == 0:  # htmx polls the card while it runs
+        assert time.monotonic() < deadline, "the task did not finish in the browser"
+        seen.add(page.locator("#percent").inner_text())
+        page.wait_for_timeout(150)
+    seen.add(page.locator("#percent").inner_text())
+    assert "100%" in seen and len(seen) >= 2, seen  # progress moved while we watched
+    return task_id
+
+
+def test_a_person_makes_an_image_and_a_video_and_plays_it(page: Page, server: Server) -> None:
+    key = server.key("test")
+    sign_in(page, server, key)
+    expect(page).to_have_url(server.url + "/console/playground")
+    expect(page.locator("#model")).to_be_visible()
+    shot(page, "02-playground")
+    image_id = generate(page, server, "seedream-3")
+    page.goto(f"{server.url}/console/tasks/{image_id}")
+    expect(page.locator("img.result")).to_have_count(1)
+    assert page.evaluate("document.querySelector('img.result').naturalWidth") == 1024
+    shot(page, "03-image")
+    video_id = generate(page, server, "seedance-1-lite-480P-5s")
+    page.goto(f"{server.url}/console/tasks/{video_id}")
+    page.wait_for_function("document.querySelector('video.result').readyState >= 2")
+    page.evaluate("document.querySelector('video.result').muted = true")
+    page.evaluate("document.querySelector('video.result').play()")
+    page.wait_for_function("document.querySelector('video.result').currentTime > 0.3")
+    assert page.evaluate("document.querySelector('video.result').duration") == pytest.approx(
+        5, abs=0.1
+    )
+    shot(page, "04-video")
+    page.goto(server.url + "/console/tasks")
+    tiles = page.locator(".tile")
+    expect(page.locator(f'.tile[data-task="{image_id}"] img')).to_be_visible()
+    expect(page.locator(f'.tile[data-task="{video_id}"] video')).to_have_count(1)
+    assert tiles.count() >= 2
+    page.fill("#search", "seedance")
+    page.click("#filter")
+    expect(page.locator(".tile")).to_have_count(1)
+    shot(page, "05-gallery")
+    page.click("#sign-out")
+    expect(page).to_have_url(server.url + "/console/login")
+    page.goto(server.url + "/console/tasks")
+    expect(page).to_have_url(server.url + "/console/login")  # the session is gone
+
+
+def test_a_follow_up_button_on_a_midjourney_grid(page: Page, server: Server) -> None:
+    sign_in(page, server, server.key("test"))
+    grid = generate(page, server, "midjourney")
+    page.goto(f"{server.url}/console/tasks/{grid}")
+    page.click('button.act[data-action="upscale2"]')
+    page.wait_for_url("**/console/tasks/*")
+    assert page.inner_text("#task-id") != grid
+    expect(page.locator("#task-status")).not_to_have_text("failed")
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.got: list[bytes] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                owner.got.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.http = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+
+def test_an_admin_runs_the_gateway(page: Page, server: Server) -> None:
+    hook = Receiver()
+    try:
+        user = server.key("test")
+        made = requests.post(
+            server.url + "/v1/media/create",
+            json={"model": "seedream-3", "prompt": "a hooked kite", "callback_url": hook.url},
+            headers={"Authorization": user},
+            timeout=10,
+        ).json()
+        deadline = time.monotonic() + 30
+        while not hook.got:
+            assert time.monotonic() < deadline, "the first delivery never came"
+            time.sleep(0.1)
+        sign_in(page, server, server.key("admin"))
+        expect(page).to_have_url(server.url + "/console/tasks")
+        page.click("text=Accounts")
+        page.fill("#account-name", "Acme")
+        page.click("#create-account")
+        page.wait_for_url("**/console/admin/accounts/acct_*")
+        page.fill("#topup-amount", "25.5")
+        page.click("#topup")
+        expect(page.locator("#balance")).to_have_text("25.5")
+        expect(page.locator("table.ledger")).to_contain_text("topup")
+        shot(page, "06-account")
+        account_id = page.url.rsplit("/", 1)[1]
+        page.click("text=Keys")
+        page.select_option("#key-mode", "live")
+        page.fill("#key-name", "acme-bot")
+        page.select_option("#key-account", account_id)
+        page.click("#create-key")
+        new_key = page.inner_text("#new-key")
+        assert new_key.startswith("mg_live_")
+        balance = requests.get(
+            server.url + "/v1/balance", headers={"Authorization": new_key}, timeout=10
+        ).json()
+        assert float(balance["balance"]) == 25.5  # the key works, on that account
+        shot(page, "07-keys")
+        page.goto(server.url + "/console/tasks?view=log")
+        page.fill("#search", made["id"])
+        page.click("#filter")
+        page.click(f"text={made['id']}")
+        expect(page.locator("#money")).to_contain_text("price")  # admins see money
+        page.click("button.replay")
+        deadline = time.monotonic() + 30
+        while len(hook.got) < 2:
+            assert time.monotonic() < deadline, "the replayed delivery never came"
+            time.sleep(0.1)
+        shot(page, "08-task")
+        page.click("text=Ledger check")
+        expect(page.locator("#ledger-ok")).to_be_visible()
+    finally:
+        hook.http.shutdown()
+
+
+def test_admins_cannot_generate_and_revoked_keys_lose_their_session(
+    page: Page, server: Server
+) -> None:
+    admin = server.key("admin")
+    sign_in(page, server, admin)
+    page.goto(server.url + "/console/playground")
+    expect(page.locator(".error")).to_contain_text("admin keys cannot generate")
+    key = server.key("test")
+    page.goto(server.url + "/console/tasks")
+    page.click("#sign-out")
+    sign_in(page, server, key)
+    expect(page).to_have_url(server.url + "/console/playground")
+    prefix = key[:16]
+    requests.delete(
+        f"{server.url}/v1/admin/keys/{prefix}", headers={"Authorization": admin}, timeout=10
+    )
+    time.sleep(2.5)  # past the key cache
+    page.goto(server.url + "/console/tasks")
+    expect(page).to_have_url(server.url + "/console/login")
+    bad = requests.post(server.url + "/console/login", data={"key": "nope"}, timeout=10)
+    assert bad.status_code == 401 and "invalid API key" in bad.text
