@@ -260,3 +260,11 @@ def test_metrics_can_require_a_token(tmp_path: Path) -> None:
         assert got.status_code == 200 and "mediagate_tasks_unfinished" in got.text
     finally:
         srv.stop()
+
+
+def test_redoc_is_served_from_the_package(server: Server) -> None:
+    page = requests.get(server.url + "/redoc", timeout=10)
+    assert page.status_code == 200 and "/console/static/redoc.standalone.js" in page.text
+    assert "googleapis" not in page.text and "cdn." not in page.text  # offline, no CDN
+    bundle = requests.get(server.url + "/console/static/redoc.standalone.js", timeout=10)
+    assert bundle.status_code == 200 and len(bundle.content) > 500_000

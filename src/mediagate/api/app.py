@@ -15,8 +15,9 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -93,6 +94,12 @@ async def healthz(request: Request[Any, Any, Any]) -> Health:
     return Health(status="ok", version=__version__, held=len(rt.workers.held))
 
 
+@get("/redoc", include_in_schema=False)
+async def redoc() -> Redirect:
+    """ReDoc (rendered at /docs/redoc from the package's bundle)."""
+    return Redirect("/docs/redoc")
+
+
 @get("/openapi.json", include_in_schema=False, media_type=MediaType.JSON)
 async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
     schema: dict[str, Any] = request.app.openapi_schema.to_schema()
@@ -164,6 +171,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             ops.readyz,
             ops.metrics,
             openapi_json,
+            redoc,
         ],
         lifespan=[lifespan],
         template_config=TemplateConfig(
@@ -206,7 +214,9 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
                     css_url=f"{ASSETS}/swagger-ui.css",
                     standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
                     favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
-                )
+                ),
+                # /docs/redoc, from the package: no CDN, no web fonts.
+                RedocRenderPlugin(js_url="/console/static/redoc.standalone.js", google_fonts=False),
             ],
         ),
         debug=False,
