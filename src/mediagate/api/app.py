@@ -216,7 +216,11 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
                     favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
                 ),
                 # /docs/redoc, from the package: no CDN, no web fonts.
-                RedocRenderPlugin(js_url="/console/static/redoc.standalone.js", google_fonts=False),
+                RedocRenderPlugin(
+                    js_url="/console/static/redoc.standalone.js",
+                    google_fonts=False,
+                    favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
+                ),
             ],
         ),
         debug=False,
