@@ -27,7 +27,8 @@ from mediagate.jobs.netguard import policy
 from mediagate.jobs.steps import StepRunner
 from mediagate.jobs.webhooks import WebhookSender
 from mediagate.jobs.worker import WorkerPool
-from mediagate.providers.build import live_providers
+from mediagate.providers.build import live_providers, makers
+from mediagate.providers.channels import ChannelManager
 from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
 from mediagate.settings import Settings
@@ -35,6 +36,7 @@ from mediagate.storage.blobs import BlobStore, S3Settings
 from mediagate.storage.signing import UrlSigner, load_or_create_secret
 from mediagate.store import migrate
 from mediagate.store.accounts import AccountRepository
+from mediagate.store.channels import ChannelRepository
 from mediagate.store.db import KEYS_CHANNEL, TASKS_CHANNEL, WEBHOOKS_CHANNEL, Database
 from mediagate.store.keys import KeyRepository
 from mediagate.store.limits import SharedRateLimiter
@@ -107,6 +109,8 @@ class Runtime:
             sandbox, routes=load_routes(settings.routes_file), sandbox_live=settings.sandbox_live
         )
         self.http: aiohttp.ClientSession | None = None
+        self.channel_repo = ChannelRepository(self.db)
+        self.channels: ChannelManager | None = None  # once the HTTP session exists
         # Metrics for servers and workers; a CLI command does without (and without the import).
         self.metrics: Metrics | None = None
         observer: Observer = NullObserver()
@@ -138,7 +142,7 @@ class Runtime:
 
         async def slots(task: Task) -> bool:
             """Slot bookkeeping only where a cap applies to this task's provider or key."""
-            cap = caps.get(task.provider, 0)
+            cap = caps.get(task.provider, 0) or self.providers.cap_of(task.provider)
             if not cap and not per_key:
                 return True
             return await repo.take_slot(task, per_key, cap)
@@ -202,6 +206,15 @@ class Runtime:
             headers={"User-Agent": f"mediagate/{__version__}"},
         )
         runtime.providers.add_live(live_providers(settings, runtime.http, runtime.clock))
+        runtime.channels = ChannelManager(
+            runtime.channel_repo,
+            runtime.providers,
+            makers(settings, runtime.http, runtime.clock),
+            runtime.clock,
+            probe_after_s=settings.channel_probe_s,
+            refresh_s=settings.channel_refresh_s,
+        )
+        await runtime.channels.load()
         return runtime
 
     def link(self, root: str, key: str) -> str:
@@ -216,6 +229,8 @@ class Runtime:
         ``engine``, and on PostgreSQL the LISTEN connection that wakes them."""
         if self.db.is_sqlite:
             self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="checkpoint")
+        if self.channels is not None:
+            await self.channels.start()  # refreshes, probes and re-enables channels
         if engine:
             await self.workers.start()
             await self.webhooks.start()
@@ -247,6 +262,8 @@ class Runtime:
                 await self._checkpoints
         if self.listener is not None:
             await self.listener.stop()
+        if self.channels is not None:
+            await self.channels.stop()
         await self.workers.stop()
         await self.webhooks.stop()
         if self.http is not None:

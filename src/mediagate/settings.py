@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     engine: bool = Field(
         default=True, description="Run task steps in the server process (off: API only)"
     )
+    channel_probe_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a channel that disabled itself rests before a probe",
+    )
+    channel_refresh_s: float = Field(
+        default=5.0, gt=0, description="How often channels are re-read, probed and re-enabled"
+    )
     engine_sweep_s: float = Field(
         default=15.0,
         gt=0,

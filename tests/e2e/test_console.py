@@ -211,3 +211,20 @@ def test_admins_cannot_generate_and_revoked_keys_lose_their_session(
     expect(page).to_have_url(server.url + "/console/login")
     bad = requests.post(server.url + "/console/login", data={"key": "nope"}, timeout=10)
     assert bad.status_code == 401 and "invalid API key" in bad.text
+
+
+def test_an_admin_manages_channels(page: Page, server: Server) -> None:
+    sign_in(page, server, server.key("admin"))
+    page.click("text=Channels")
+    page.fill("#channel-provider", "ark")
+    page.fill("#channel-key", "ark-console")
+    page.fill("#channel-base", f"http://127.0.0.1:{free_port()}/api/v3")  # nothing listens
+    page.click("#add-channel")
+    row = page.locator("tr.channel").last
+    expect(row.locator(".state")).to_have_text("enabled")
+    row.locator("button.test").click()
+    expect(page.locator("#tested")).to_contain_text("failed")
+    page.locator("tr.channel").last.locator("button.disable").click()
+    expect(page.locator("tr.channel").last.locator(".state")).to_contain_text("by hand")
+    expect(page.locator(".timeline")).to_contain_text("disabled")
+    shot(page, "09-channels")

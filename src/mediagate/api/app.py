@@ -25,6 +25,7 @@ from mediagate import __version__
 from mediagate.api import (
     account,
     admin,
+    channels,
     cogvideox,
     events,
     files,
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             webhooks.router,
             events.router,
             admin.router,
+            channels.router,
             files.router,
             models.router,
             docs_assets,

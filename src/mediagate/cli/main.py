@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mediagate.cli import accounts as _accounts
+from mediagate.cli import channels as _channels
 from mediagate.cli import client as _client
 from mediagate.cli import webhooks as _webhooks
 from mediagate.cli.common import DataDir, err, new_table, out, run, settings_for
@@ -208,6 +209,7 @@ def keys_revoke(key_id: str, data_dir: DataDir = None) -> None:
 
 
 _accounts.register(app)
+_channels.register(app)
 _client.register(app)
 _webhooks.register(app)
 

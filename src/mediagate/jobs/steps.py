@@ -147,6 +147,19 @@ class StepRunner:
             return None
         if exc.retryable and task.attempts + 1 < ROUTE_ATTEMPTS:
             return None
+        sibling = self._providers.sibling(task.provider)  # another channel of this provider
+        if sibling is not None:
+            return TaskUpdate(
+                status=Status.QUEUED,
+                step=Step.SUBMIT,
+                next_run_at=now,
+                progress=0,
+                attempts=0,
+                provider=sibling,
+                clear_upstream=True,
+                detail=f"failover from {task.provider} to {sibling} after {exc.code}: "
+                f"{exc.message}",
+            )
         current, _ = self._providers.locate(task.model, task.route, task.route_name)
         found = self._providers.next_route(task.model, current)
         if found is None:
@@ -158,7 +171,7 @@ class StepRunner:
             next_run_at=now,
             progress=0,
             attempts=0,
-            provider=route.provider,
+            provider=self._providers.choose(route.provider),
             route=index,
             route_name=route.key,
             clear_upstream=True,

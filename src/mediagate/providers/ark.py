@@ -149,6 +149,10 @@ class ArkProvider:
     async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
         return self._state(await self._task(upstream_id))
 
+    async def probe(self) -> None:
+        """A cheap real call (one page of one task): raises when Ark refuses or is down."""
+        await self._call("GET", "/contents/generations/tasks?page_num=1&page_size=1")
+
     async def poll_many(
         self, upstream_ids: list[str]
     ) -> dict[str, Pending | Ready | ProviderError]:

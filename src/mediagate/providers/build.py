@@ -119,12 +119,13 @@ def _under_prefix(settings: Settings, name: str, creds: Credentials) -> Credenti
     return msgspec.structs.replace(creds, base_url=base)
 
 
-def live_providers(
+def makers(
     settings: Settings, session: aiohttp.ClientSession, clock: Clock
-) -> dict[str, Provider]:
-    """Provider name (as the routes file says it) -> adapter, for each configured vendor."""
+) -> dict[str, Callable[[Credentials], Provider]]:
+    """Provider name (as the routes file says it) -> how to make its adapter from a set of
+    credentials (the settings', or a channel's)."""
     poll = settings.upstream_poll_s
-    makers: dict[str, Callable[[Credentials], Provider]] = {
+    found: dict[str, Callable[[Credentials], Provider]] = {
         "gemini": lambda c: GoogleProvider(session, c, clock, poll_s=poll),
         "vertex": lambda c: GoogleProvider(session, c, clock, vertex=True, poll_s=poll),
         "ark": lambda c: ArkProvider(session, c, clock, poll_s=poll),
@@ -141,12 +142,19 @@ def live_providers(
     # The vendors in their own formats, each also through new-api / GPTNB, which serve the
     # same API under a prefix with their one key (or through another mediagate).
     for vendor, (cls, _) in OWN_FORMATS.items():
-        makers[vendor] = _maker(cls, session, clock, vendor, poll)
-        makers[f"newapi-{vendor}"] = _maker(cls, session, clock, f"newapi-{vendor}", poll)
+        found[vendor] = _maker(cls, session, clock, vendor, poll)
+        found[f"newapi-{vendor}"] = _maker(cls, session, clock, f"newapi-{vendor}", poll)
+    return found
+
+
+def live_providers(
+    settings: Settings, session: aiohttp.ClientSession, clock: Clock
+) -> dict[str, Provider]:
+    """Provider name -> adapter, for each vendor configured in settings."""
     shares = {"newapi-mj": "newapi", "newapi-suno": "newapi", "newapi-kling": "newapi"}
     shares.update({f"newapi-{v}": "newapi" for v in OWN_FORMATS})  # the same key, another API
     found: dict[str, Provider] = {}
-    for name, make in makers.items():
+    for name, make in makers(settings, session, clock).items():
         creds = credentials_for(settings, shares.get(name, name), also=name)
         if creds is not None and (name != "vertex" or creds.project):
             found[name] = make(_under_prefix(settings, name, creds))

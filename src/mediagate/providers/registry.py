@@ -3,12 +3,14 @@ file: the first route whose provider is configured, then the next ones on failov
 
 from __future__ import annotations
 
+import random
 from importlib import resources
 from pathlib import Path
 
 import msgspec
 
 from mediagate.core.catalogue import ModelSpec
+from mediagate.core.channels import Channel, pick, split
 from mediagate.core.errors import NotConfiguredError
 from mediagate.core.provider import Provider
 from mediagate.core.tasks import Mode
@@ -63,6 +65,54 @@ class ProviderRegistry:
         self._live = dict(live or {})
         self._routes = dict(routes or {})
         self._by_name: dict[str, Provider] = {sandbox.name: sandbox, **self._live}
+        # Channels: provider -> its channels; their adapters are in _by_name under
+        # "<provider>@<channel id>". ``down`` holds the ones disabled for failing.
+        self._channels: dict[str, list[Channel]] = {}
+        self.down: set[str] = set()
+        self._rng = random.Random()
+
+    def set_channels(self, found: list[tuple[Channel, Provider]]) -> None:
+        """The deployment's channels (from the database) with an adapter each; replaces the
+        ones set before. Disabled channels keep their adapter (tasks on them can finish)."""
+        channels: dict[str, list[Channel]] = {}
+        for channel, adapter in found:
+            channels.setdefault(channel.provider, []).append(channel)
+            self._by_name[channel.provider_name] = adapter
+        self._channels = channels
+
+    def _usable(self, provider: str) -> list[Channel]:
+        return [c for c in self._channels.get(provider, []) if c.id not in self.down]
+
+    def configured(self, provider: str) -> bool:
+        """The provider has credentials here: in settings, or an enabled channel."""
+        return provider in self._live or pick(self._usable(provider), self._rng) is not None
+
+    def choose(self, provider: str, exclude: str = "") -> str:
+        """The name a new task runs under: one of the provider's channels (by priority,
+        then weight) when it has any usable, else the provider from settings."""
+        channel = pick(self._usable(provider), self._rng, exclude=exclude)
+        if channel is not None:
+            return channel.provider_name
+        return provider
+
+    def cap_of(self, provider_name: str) -> int:
+        """A channel's own cap of tasks running at once (0: none)."""
+        base, channel_id = split(provider_name)
+        for channel in self._channels.get(base, []):
+            if channel.id == channel_id:
+                return channel.max_running
+        return 0
+
+    def sibling(self, provider_name: str) -> str | None:
+        """Another usable channel of the same provider (or its settings credentials), for
+        a task whose channel failed; None when there is none."""
+        base, channel_id = split(provider_name)
+        if not channel_id:
+            return None
+        other = pick(self._usable(base), self._rng, exclude=channel_id)
+        if other is not None:
+            return other.provider_name
+        return base if base in self._live else None
 
     def add_live(self, providers: dict[str, Provider]) -> None:
         """Register the live adapters (built once an event loop and HTTP session exist)."""
@@ -75,7 +125,7 @@ class ProviderRegistry:
             return self._sandbox.name, SANDBOX_ROUTE
         found = self.next_route(spec.id, SANDBOX_ROUTE)
         if found is not None:
-            return found[1].provider, found[0]
+            return self.choose(found[1].provider), found[0]
         known = ", ".join(r.provider for r in self._routes.get(spec.id, [])) or "none"
         raise NotConfiguredError(
             f"no live provider is configured for model {spec.id!r} on this deployment "
@@ -86,7 +136,7 @@ class ProviderRegistry:
     def next_route(self, model: str, after: int) -> tuple[int, Route] | None:
         """The first configured route after index ``after``."""
         for index, route in enumerate(self._routes.get(model, [])):
-            if index > after and route.provider in self._live:
+            if index > after and self.configured(route.provider):
                 return index, route
         return None
 
@@ -111,7 +161,12 @@ class ProviderRegistry:
         return index, self.route_at(model, index)
 
     def get(self, name: str) -> Provider:
-        return self._by_name[name]
+        """The adapter a task runs on; a channel removed since falls back to its provider."""
+        found = self._by_name.get(name)
+        if found is None:
+            base = split(name)[0]
+            found = self._by_name.get(self.choose(base)) or self._by_name[base]
+        return found
 
     def is_live(self, spec: ModelSpec) -> bool:
         """Whether live keys can run ``spec`` on this deployment."""
@@ -119,4 +174,4 @@ class ProviderRegistry:
 
     def providers_of(self, spec: ModelSpec) -> list[str]:
         """The configured providers that can serve ``spec``, in route order."""
-        return [r.provider for r in self._routes.get(spec.id, []) if r.provider in self._live]
+        return [r.provider for r in self._routes.get(spec.id, []) if self.configured(r.provider)]

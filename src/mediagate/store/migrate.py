@@ -14,7 +14,7 @@ from mediagate.store.db import Database
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0007"
+HEAD = "0008"
 
 
 def _config(connection: Any) -> Config:

@@ -138,7 +138,64 @@ async def ledger(request: Request[Any, Any, Any]) -> Template:
     return c.page(request, "ledger.html", problems=problems)
 
 
+@get("/console/admin/channels", include_in_schema=False, guards=[c.signed_in])
+async def channels(request: Request[Any, Any, Any], tested: str = "") -> Template:
+    c._admin(request)
+    rt = runtime_of(request)
+    from mediagate.api.channels import shown
+
+    found = [shown(ch) for ch in await rt.channel_repo.all()]
+    return c.page(
+        request, "channels.html", channels=found, events=await rt.channel_repo.events(None, 30),
+        tested=tested,
+    )  # fmt: skip
+
+
+@post("/console/admin/channels", include_in_schema=False, guards=[c.signed_in], status_code=303)
+async def add_channel(request: Request[Any, Any, Any]) -> Redirect:
+    c._admin(request)
+    from mediagate.api.channels import NewChannel, create_channel
+
+    form = await request.form()
+    numbers: dict[str, int] = {}
+    for name in ("weight", "priority", "max_running"):
+        raw = str(form.get(name) or "").strip()
+        if raw and not raw.lstrip("-").isdigit():
+            raise InvalidRequestError(name, "must be a whole number")
+        numbers[name] = int(raw) if raw else (1 if name == "weight" else 0)
+    body = NewChannel(
+        provider=str(form.get("provider") or ""), api_key=str(form.get("api_key") or ""),
+        base_url=str(form.get("base_url") or ""), name=str(form.get("name") or ""),
+        weight=numbers["weight"], priority=numbers["priority"],
+        max_running=numbers["max_running"],
+    )  # fmt: skip
+    await create_channel(runtime_of(request), body)
+    return Redirect("/console/admin/channels", status_code=303)
+
+
+@post(
+    "/console/admin/channels/{channel_id:str}/{what:str}",
+    include_in_schema=False,
+    guards=[c.signed_in],
+    status_code=303,
+)
+async def channel_action(request: Request[Any, Any, Any], channel_id: str, what: str) -> Redirect:
+    c._admin(request)
+    from mediagate.api.channels import ChannelChange, change_channel, test_channel
+
+    rt = runtime_of(request)
+    if what in ("enable", "disable"):
+        await change_channel(rt, channel_id, ChannelChange(enabled=what == "enable"))
+        return Redirect("/console/admin/channels", status_code=303)
+    if what != "test":
+        raise InvalidRequestError("what", f"{what!r}", ["enable", "disable", "test"])
+    tested = await test_channel(rt, channel_id)
+    word = "ok" if tested.ok else "failed"
+    return Redirect(f"/console/admin/channels?tested={channel_id}: {word}", status_code=303)
+
+
 ADMIN_PAGES = [
+    channels, add_channel, channel_action,
     accounts, create_account, account, account_change, keys, create_key, revoke_key,
     webhooks, ledger,
 ]  # fmt: skip
