@@ -98,6 +98,10 @@ def test_a_person_makes_an_image_and_a_video_and_plays_it(page: Page, server: Se
     page.fill("#search", "seedance")
     page.click("#filter")
     expect(page.locator(".tile")).to_have_count(1)
+    page.fill("#since", "2001-01-01")
+    page.fill("#until", "2001-01-02")
+    page.click("#filter")
+    expect(page.locator(".tile")).to_have_count(0)  # nothing was made that day
     shot(page, "05-gallery")
     page.click("#sign-out")
     expect(page).to_have_url(server.url + "/console/login")

@@ -189,18 +189,32 @@ async def task_log(
     provider: str = "",
     q: str = "",
     view: str = "gallery",
+    since: str = "",
+    until: str = "",
 ) -> Template:
     rt = runtime_of(request)
     query = TaskQuery(
-        model=model, status=status, dialect=dialect, provider=provider, text=q.strip()
-    )
+        model=model, status=status, dialect=dialect, provider=provider, text=q.strip(),
+        since=_day(since, "since"), until=_day(until, "until", end=True),
+    )  # fmt: skip
     found = await rt.tasks.search(_key(request), query)
     root = str(request.base_url).rstrip("/")
     cards = [(t, [rt.link(root, o.key) for o in files(t.outputs)]) for t in found]
     return page(
-        request, "tasks.html", cards=cards, query=query, view=view,
+        request, "tasks.html", cards=cards, query=query, view=view, since=since, until=until,
         models=sorted(rt.catalogue.models), statuses=[s.value for s in Status],
     )  # fmt: skip
+
+
+def _day(value: str, param: str, end: bool = False) -> float | None:
+    """A YYYY-MM-DD date (UTC) as Unix seconds: its start, or with ``end`` the next day's."""
+    if not value:
+        return None
+    try:
+        day = datetime.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=datetime.UTC)
+    except ValueError:
+        raise InvalidRequestError(param, f"{value!r} is not a date", ["YYYY-MM-DD"]) from None
+    return (day + datetime.timedelta(days=1 if end else 0)).timestamp()
 
 
 async def _task(request: Request[Any, Any, Any], task_id: str) -> Task:
