@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
@@ -87,11 +88,24 @@ def model_entry(spec: ModelSpec, live: bool) -> ModelEntry:
     )
 
 
+LIST_CACHE_S = 2.0  # the list is made again this often: channels may make models live
+_cached: dict[int, tuple[float, bytes]] = {}  # id(runtime) -> (made at, the encoded list)
+
+
 @get("/v1/models", summary="List models and their parameters")
-async def list_models(request: Request[Any, Any, Any]) -> ModelList:
+async def list_models(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Encoded once every LIST_CACHE_S per process: with every family's parameters and
+    actions the list is some 100 KB, and clients read it often."""
     rt = runtime_of(request)
-    data = [model_entry(spec, rt.providers.is_live(spec)) for spec in rt.catalogue.models.values()]
-    return ModelList(object="list", data=data)
+    now = time.monotonic()
+    hit = _cached.get(id(rt))
+    if hit is None or now - hit[0] > LIST_CACHE_S:
+        models = rt.catalogue.models.values()
+        data = [model_entry(spec, rt.providers.is_live(spec)) for spec in models]
+        hit = (now, msgspec.json.encode(ModelList(object="list", data=data)))
+        _cached.clear()
+        _cached[id(rt)] = hit
+    return Response(hit[1], media_type="application/json")
 
 
 @get("/v1/models/{model_id:str}", summary="One model (OpenAI's models.retrieve)")
