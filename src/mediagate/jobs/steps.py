@@ -31,7 +31,7 @@ from mediagate.core.provider import (
 from mediagate.core.tasks import Output, Status, Step, Task, TaskError, TaskUpdate, texts
 from mediagate.jobs.bulk import BulkPolls
 from mediagate.jobs.inputs import InputResolver
-from mediagate.jobs.probe import PROBE_BYTES, probe
+from mediagate.jobs.probe import IMAGE_HEAD, PROBE_BYTES, probe
 from mediagate.providers.registry import ProviderRegistry
 from mediagate.storage.blobs import BlobStore
 
@@ -306,7 +306,8 @@ class StepRunner:
         for index, media in enumerate(streams):
             key = f"t/{task.id}/{index}.{EXT.get(media.content_type, 'bin')}"
             head = bytearray()
-            info = await self._blobs.put(key, _keep_head(media.chunks, head))
+            keep = IMAGE_HEAD if media.content_type.startswith("image/") else PROBE_BYTES
+            info = await self._blobs.put(key, _keep_head(media.chunks, head, keep))
             found = await probe(bytes(head), info.size)
             outputs.append(
                 Output(
@@ -335,11 +336,14 @@ class StepRunner:
         )
 
 
-async def _keep_head(chunks: AsyncIterator[bytes], head: bytearray) -> AsyncIterator[bytes]:
-    """Pass ``chunks`` on, keeping their first PROBE_BYTES in ``head`` for ``probe``."""
+async def _keep_head(
+    chunks: AsyncIterator[bytes], head: bytearray, keep: int
+) -> AsyncIterator[bytes]:
+    """Pass ``chunks`` on, keeping their first ``keep`` bytes in ``head`` for ``probe`` (an
+    image's header; a song or a video whole, up to PROBE_BYTES)."""
     async for chunk in chunks:
-        if len(head) < PROBE_BYTES:
-            head += chunk[: PROBE_BYTES - len(head)]
+        if len(head) < keep:
+            head += chunk[: keep - len(head)]
         yield chunk
 
 
