@@ -25,7 +25,7 @@ from mediagate.api.openai_shared import (
     ratio_for_size,
     size_text,
 )
-from mediagate.core.catalogue import Kind, ModelSpec
+from mediagate.core.catalogue import PLURAL, Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.numbers import whole_number
@@ -192,7 +192,10 @@ async def create(request: Request[Any, Any, Any]) -> Response[Video]:
     spec = rt.catalogue.get(body.model or rt.settings.default_video_model)
     if spec.kind is not Kind.VIDEO:
         raise InvalidRequestError(
-            "model", f"{spec.id} makes images; use POST /v1/images/generations", videos
+            "model",
+            f"{spec.id} makes {PLURAL[spec.kind]}; use POST /v1/images/generations or its "
+            "own dialect",
+            videos,
         )
     ref = body.input_reference
     images = [await _reference(ref, "input_reference")] if ref is not None else None

@@ -34,7 +34,7 @@ from mediagate.api.common import (
     urls_at,
     webhook_body,
 )
-from mediagate.core.catalogue import Kind, ModelSpec
+from mediagate.core.catalogue import PLURAL, Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
 from mediagate.core.tasks import Status, Task, files, format_of
@@ -125,7 +125,9 @@ async def create(request: Request[Any, Any, Any], data: CreateBody) -> Submitted
     if spec.kind is not Kind.VIDEO:
         videos = sorted(m.id for m in rt.catalogue.models.values() if m.kind is Kind.VIDEO)
         raise InvalidRequestError(
-            "model", f"{spec.id} makes images; use /v1/media/create or /v1/images", videos
+            "model",
+            f"{spec.id} makes {PLURAL[spec.kind]}; use /v1/media/create or its own dialect",
+            videos,
         )
     task = await rt.tasks.create(
         api_key(request),
