@@ -13,7 +13,7 @@ from mediagate.api.common import dialect_router, require_admin, runtime_of
 from mediagate.api.openai_shared import make_handler
 from mediagate.core.channels import Channel, ChannelEvent, new_channel_id
 from mediagate.core.errors import InvalidRequestError, NotFoundError
-from mediagate.providers.build import VENDOR_BASES, makers
+from mediagate.providers.build import VENDOR_BASES
 from mediagate.runtime import Runtime
 
 UPDATABLE = ("name", "api_key", "base_url", "weight", "priority", "max_running", "enabled")
@@ -83,7 +83,7 @@ def check(values: dict[str, Any]) -> None:
 
 
 async def create_channel(rt: Runtime, data: NewChannel) -> Channel:
-    known = sorted(makers(rt.settings, rt.http, rt.clock)) if rt.http else []
+    known = rt.channels.providers if rt.channels is not None else []
     if data.provider not in known:
         raise InvalidRequestError("provider", f"{data.provider!r} is not a provider", known)
     check(msgspec.structs.asdict(data))

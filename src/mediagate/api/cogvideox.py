@@ -24,11 +24,11 @@ from mediagate.api.common import (
     idempotency_key,
     runtime_of,
 )
-from mediagate.api.files import still_of
+from mediagate.api.files import videos_with_covers
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
-from mediagate.core.tasks import Status, Task, files
+from mediagate.core.tasks import Status, Task
 from mediagate.runtime import Runtime
 
 # Zhipu's error codes: 1214 a bad parameter, 1301 unsafe content, 1000s auth, 1113 balance.
@@ -63,10 +63,7 @@ FIELDS = {"aspect_ratio": "size", "duration_seconds": "duration", "images": "ima
 
 
 def _spec(rt: Runtime, model: str) -> ModelSpec:
-    found = {m.wire_name: m for m in rt.catalogue.models.values() if m.family == "cogvideox"}
-    if model not in found:
-        raise InvalidRequestError("model", f"{model!r} is not a CogVideoX model", sorted(found))
-    return found[model]
+    return rt.catalogue.family_model("cogvideox", model)
 
 
 @post("/cogvideox/v4/videos/generations", status_code=200, summary="CogVideoX: create a video")
@@ -104,10 +101,8 @@ STATUS = {Status.DONE: "SUCCESS", Status.FAILED: "FAIL", Status.CANCELLED: "FAIL
 
 
 async def render(rt: Runtime, root: str, task: Task) -> dict[str, Any]:
-    results = []
-    for out in files(task.outputs) if task.status is Status.DONE else []:
-        cover = await still_of(rt, out.key)
-        results.append({"url": rt.link(root, out.key), "cover_image_url": rt.link(root, cover)})
+    pairs = await videos_with_covers(rt, root, task)
+    results = [{"url": url, "cover_image_url": cover} for url, cover in pairs]
     body: dict[str, Any] = {
         "id": task.id,
         "model": rt.catalogue.get(task.model).wire_name,

@@ -13,6 +13,7 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from mediagate.api.common import runtime_of
+from mediagate.core.tasks import Status, Task, files
 from mediagate.runtime import Runtime
 from mediagate.storage.blobs import BlobNotFound
 from mediagate.storage.frames import first_frame_jpeg
@@ -99,3 +100,15 @@ async def still_of(rt: Runtime, video_key: str) -> str:
         still = await asyncio.to_thread(first_frame_jpeg, await rt.blobs.read(video_key))
         await rt.blobs.put(key, still)
     return key
+
+
+async def videos_with_covers(rt: Runtime, root: str, task: Task) -> list[tuple[str, str]]:
+    """A finished task's (video link, cover link) pairs; the cover is the video's first
+    frame (``still_of``). Empty until the task is done."""
+    if task.status is not Status.DONE:
+        return []
+    found = []
+    for out in files(task.outputs):
+        cover = await still_of(rt, out.key)
+        found.append((rt.link(root, out.key), rt.link(root, cover)))
+    return found

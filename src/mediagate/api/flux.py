@@ -92,7 +92,7 @@ class FluxError(msgspec.Struct):
 
 
 def _spec(rt: Runtime, endpoint: str) -> ModelSpec:
-    found = {m.wire_name: m for m in rt.catalogue.models.values() if m.family == "flux"}
+    found = rt.catalogue.family_models("flux")
     if endpoint not in found:
         raise NotFoundError(f"no FLUX endpoint {endpoint!r}; there are {', '.join(sorted(found))}")
     return found[endpoint]

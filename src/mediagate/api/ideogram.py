@@ -73,10 +73,7 @@ def ratio(value: Any, field: str) -> str | None:
 
 
 def _spec(rt: Runtime, wire: str) -> ModelSpec:
-    found = {m.wire_name: m for m in rt.catalogue.models.values() if m.family == "ideogram"}
-    if wire not in found:
-        raise InvalidRequestError("model", f"{wire!r} is not an Ideogram model here", sorted(found))
-    return found[wire]
+    return rt.catalogue.family_model("ideogram", wire)
 
 
 def _options(given: dict[str, Any]) -> dict[str, object]:

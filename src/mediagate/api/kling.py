@@ -79,16 +79,7 @@ FIELDS = {"duration_seconds": "duration", "images": "image", "sample_count": "n"
 
 
 def _spec(rt: Runtime, model: str, kind: Kind) -> ModelSpec:
-    found = {
-        m.wire_name: m
-        for m in rt.catalogue.models.values()
-        if m.family == "kling" and m.kind is kind
-    }
-    if model not in found:
-        raise InvalidRequestError(
-            "model_name", f"{model!r} is not a Kling {kind.value} model", sorted(found)
-        )
-    return found[model]
+    return rt.catalogue.family_model("kling", model, "model_name", kind)
 
 
 def _duration(value: str | int | None) -> int | None:

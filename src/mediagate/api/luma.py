@@ -94,16 +94,7 @@ FIELDS = {"duration_seconds": "duration", "images": "keyframes"}
 def _spec(rt: Runtime, model: str, kind: Kind) -> ModelSpec:
     if model in RETIRED:
         raise InvalidRequestError("model", f"{model} {RETIRED[model]}")
-    found = {
-        m.wire_name: m
-        for m in rt.catalogue.models.values()
-        if m.family == "luma" and m.kind is kind
-    }
-    if model not in found:
-        raise InvalidRequestError(
-            "model", f"{model!r} is not a Luma {kind.value} model", sorted(found)
-        )
-    return found[model]
+    return rt.catalogue.family_model("luma", model, kind=kind)
 
 
 def _seconds(duration: str | None) -> int | None:

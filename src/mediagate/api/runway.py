@@ -101,14 +101,7 @@ FIELDS = {
 def _spec(rt: Runtime, model: str, kind: Kind) -> ModelSpec:
     if model in RETIRED:
         raise InvalidRequestError("model", f"{model} {RETIRED[model]}")
-    found = {
-        m.wire_name: m
-        for m in rt.catalogue.models.values()
-        if m.family == "runway" and m.kind is kind
-    }
-    if model not in found:
-        raise InvalidRequestError("model", f"{model!r} is not available here", sorted(found))
-    return found[model]
+    return rt.catalogue.family_model("runway", model, kind=kind)
 
 
 async def _create(

@@ -30,7 +30,7 @@ from mediagate.api.common import (
     webhook_body,
 )
 from mediagate.core.actions import act
-from mediagate.core.catalogue import ModelSpec
+from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError, NotFoundError
 from mediagate.core.tasks import Output, Status, Task, files, texts
 from mediagate.runtime import Runtime
@@ -113,13 +113,7 @@ class Envelope(msgspec.Struct):
 
 def spec_for_mv(rt: Runtime, mv: str) -> ModelSpec:
     """The catalogue model a ``mv`` names; a clear error listing the ones there are."""
-    songs = {
-        m.wire_name: m for m in rt.catalogue.models.values() if m.family == "suno" and m.durations
-    }
-    found = songs.get(mv or DEFAULT_MV)
-    if found is None:
-        raise InvalidRequestError("mv", f"{mv!r} is not a Suno model here", sorted(songs))
-    return found
+    return rt.catalogue.family_model("suno", mv or DEFAULT_MV, "mv", kind=Kind.AUDIO)
 
 
 @post("/suno/submit/{action:str}", status_code=200, summary="Suno: submit music or lyrics")

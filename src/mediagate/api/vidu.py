@@ -29,7 +29,7 @@ from mediagate.api.common import (
     runtime_of,
     webhook_body,
 )
-from mediagate.api.files import still_of
+from mediagate.api.files import videos_with_covers
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
@@ -78,10 +78,7 @@ FIELDS = {"duration_seconds": "duration", "images": "images"}
 
 
 def _spec(rt: Runtime, model: str) -> ModelSpec:
-    found = {m.wire_name: m for m in rt.catalogue.models.values() if m.family == "vidu"}
-    if model not in found:
-        raise InvalidRequestError("model", f"{model!r} is not a Vidu model here", sorted(found))
-    return found[model]
+    return rt.catalogue.family_model("vidu", model)
 
 
 @post("/vidu/ent/v2/{endpoint:str}", status_code=200, summary="Vidu: create a video")
@@ -141,16 +138,11 @@ ERR_CODES = {"content_rejected": "AuditSubmitIllegal", "timeout": "TaskTimeout"}
 
 
 async def render(rt: Runtime, root: str, task: Task) -> dict[str, Any]:
-    creations = []
-    for i, out in enumerate(files(task.outputs) if task.status is Status.DONE else []):
-        cover = await still_of(rt, out.key)
-        creations.append(
-            {
-                "id": f"{task.id}-{i}",
-                "url": rt.link(root, out.key),
-                "cover_url": rt.link(root, cover),
-            }
-        )
+    pairs = await videos_with_covers(rt, root, task)
+    creations = [
+        {"id": f"{task.id}-{i}", "url": url, "cover_url": cover}
+        for i, (url, cover) in enumerate(pairs)
+    ]
     err = ""
     if task.error is not None:
         err = ERR_CODES.get(task.error.code, "InternalError")

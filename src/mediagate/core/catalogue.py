@@ -142,6 +142,7 @@ class Catalogue:
         banned: list[str] | None = None,
     ) -> None:
         self.banned = frozenset(w.lower() for w in banned or ())
+        self._families: dict[tuple[str, Kind | None], dict[str, ModelSpec]] = {}
         for name, spec in models.items():
             _check_entry(name, spec)
         self.models = {
@@ -154,6 +155,30 @@ class Catalogue:
             if alias in self.models:
                 raise ValueError(f"model alias {alias!r} would hide the model of that name")
             self.aliases[alias] = target
+
+    def family_models(self, family: str, kind: Kind | None = None) -> dict[str, ModelSpec]:
+        """A family's models by the name its own wire format gives them (``wire_name``),
+        of one kind if given; made once per (family, kind)."""
+        found = self._families.get((family, kind))
+        if found is None:
+            found = {
+                m.wire_name: m
+                for m in self.models.values()
+                if m.family == family and (kind is None or m.kind is kind)
+            }
+            self._families[(family, kind)] = found
+        return found
+
+    def family_model(
+        self, family: str, wire: str, param: str = "model", kind: Kind | None = None
+    ) -> ModelSpec:
+        """The family's model a vendor format names, or InvalidRequestError naming ``param``
+        and listing the names there are."""
+        found = self.family_models(family, kind)
+        if wire not in found:
+            what = f"a {family} {kind.value} model" if kind else f"a {family} model"
+            raise InvalidRequestError(param, f"{wire!r} is not {what} here", sorted(found))
+        return found[wire]
 
     def with_aliases(self, aliases: dict[str, str]) -> Catalogue:
         """The same models, also known by other names (``gpt-image-1`` -> a model here)."""

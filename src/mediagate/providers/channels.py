@@ -90,6 +90,12 @@ class ChannelManager:
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
         self.channels: list[Channel] = []
+        self._adapters: dict[tuple[str, float], Provider] = {}
+
+    @property
+    def providers(self) -> list[str]:
+        """The provider names a channel may be for."""
+        return sorted(self._makers)
 
     def adapter_of(self, channel: Channel) -> Provider:
         make = self._makers.get(channel.provider)
@@ -109,13 +115,20 @@ class ChannelManager:
         """The channels as the store has them now, each with its adapter."""
         self.channels = await self._store.all()
         found: list[tuple[Channel, Provider]] = []
+        kept: dict[tuple[str, float], Provider] = {}
         for channel in self.channels:
-            try:
-                adapter = self.adapter_of(channel)
-            except UnavailableError:
-                log.warning("channel of an unknown provider", channel=channel.id)
-                continue
-            found.append((channel, Watched(adapter, channel.id, self._seen)))
+            # An unchanged channel keeps its adapter (and what it holds: Kling's token).
+            version = (channel.id, channel.updated_at)
+            adapter = self._adapters.get(version)
+            if adapter is None:
+                try:
+                    adapter = Watched(self.adapter_of(channel), channel.id, self._seen)
+                except UnavailableError:
+                    log.warning("channel of an unknown provider", channel=channel.id)
+                    continue
+            kept[version] = adapter
+            found.append((channel, adapter))
+        self._adapters = kept
         self._registry.set_channels(found)
         self._registry.down = {c.id for c in self.channels if not c.enabled}
 
