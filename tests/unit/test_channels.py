@@ -86,3 +86,24 @@ async def test_adapters_are_kept_until_their_channel_changes() -> None:
     await manager.load()
     assert registry.found[0][1] is not first and made[-1].api_key == "k2"
     assert registry.down == {"a"}
+
+
+def test_a_task_whose_channel_is_gone_runs_on_what_serves_its_provider() -> None:
+    from mediagate.core.errors import UnavailableError
+    from mediagate.providers.registry import ProviderRegistry
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    sandbox, settings_ark, channel_ark = Named("sandbox"), Named("ark"), Named("ark@ch_a")
+    registry = ProviderRegistry(sandbox)  # type: ignore[arg-type]
+    ch = Channel("ch_a", "ark", "k")
+    registry.set_channels([(ch, channel_ark)])  # type: ignore[list-item]
+    assert registry.get("ark@ch_a") is channel_ark
+    assert registry.get("ark@ch_gone") is channel_ark  # another channel of the provider
+    registry.down = {"ch_a"}
+    with pytest.raises(UnavailableError):
+        registry.get("ark@ch_gone")  # nothing serves ark: the step fails over
+    registry.add_live({"ark": settings_ark})  # type: ignore[dict-item]
+    assert registry.get("ark@ch_gone") is settings_ark

@@ -87,7 +87,10 @@ class StepRunner:
         call, which bounds the upstream I/O itself, so it takes no per-step slot."""
         if task.step is not Step.POLL:
             return False
-        return hasattr(self._providers.get(task.provider), "poll_many")
+        try:
+            return hasattr(self._providers.get(task.provider), "poll_many")
+        except UnavailableError:
+            return False  # the step itself will fail over
 
     async def prepare(self, task: Task) -> TaskUpdate | None:
         """Download a submit step's remote inputs in the fetch pool, before the step takes a

@@ -11,7 +11,7 @@ import msgspec
 
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.channels import Channel, pick, split
-from mediagate.core.errors import NotConfiguredError
+from mediagate.core.errors import NotConfiguredError, UnavailableError
 from mediagate.core.provider import Provider
 from mediagate.core.tasks import Mode
 
@@ -162,10 +162,9 @@ class ProviderRegistry:
 
     def get(self, name: str) -> Provider:
         """The adapter a task runs on; a channel removed since falls back to its provider."""
-        found = self._by_name.get(name)
-        if found is None:
-            base = split(name)[0]
-            found = self._by_name.get(self.choose(base)) or self._by_name[base]
+        found = self._by_name.get(name) or self._by_name.get(self.choose(split(name)[0]))
+        if found is None:  # its channel is gone and nothing else serves the provider
+            raise UnavailableError(f"provider {name!r} has no credentials here any more")
         return found
 
     def is_live(self, spec: ModelSpec) -> bool:
