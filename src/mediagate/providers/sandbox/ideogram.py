@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from mediagate.core.provider import GenerationRequest, TextResult
-from mediagate.providers.sandbox.media import canvas, cover, render_image
+from mediagate.providers.sandbox.media import canvas, canvas_image, cover, render_image
 from mediagate.providers.sandbox.midjourney import describe, mask_at, upscale_2x
 from mediagate.providers.sandbox.plan import FilePlan, Plan
 
@@ -87,6 +87,6 @@ def reframe(source: bytes | None, seed: int, width: int, height: int) -> bytes:
     img = _rgb(source)
     scale = min(width / img.width, height / img.height)
     inner = img.resize((max(2, int(img.width * scale)), max(2, int(img.height * scale))))
-    out = Image.fromarray(canvas(width, height, seed), "RGB")
+    out = canvas_image(width, height, seed)
     out.paste(inner, ((width - inner.width) // 2, (height - inner.height) // 2))
     return _png(np.asarray(out))

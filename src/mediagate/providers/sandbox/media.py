@@ -19,16 +19,19 @@ def _palette(rng: np.random.Generator) -> NDArray[np.float32]:
     return rng.integers(0, 256, size=(4, 3)).astype(np.float32)
 
 
-def canvas(width: int, height: int, seed: int) -> Frame:
+def canvas_image(width: int, height: int, seed: int) -> Image.Image:
     """A four-corner gradient with a few discs and bars, all chosen by ``seed``."""
     rng = np.random.default_rng(seed)
     c = _palette(rng)
     y = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
     x = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :, None]
-    top = c[0] * (1 - x) + c[1] * x
-    bottom = c[2] * (1 - x) + c[3] * x
-    base = (top * (1 - y) + bottom * y).astype(np.uint8)
-    img = Image.fromarray(base, "RGB")
+    top = c[0] + (c[1] - c[0]) * x
+    bottom = c[2] + (c[3] - c[2]) * x
+    # One full-size float buffer, written in place: this runs for every sandbox image.
+    base = np.empty((height, width, 3), dtype=np.float32)
+    np.multiply(bottom - top, y, out=base)
+    base += top
+    img = Image.fromarray(base.astype(np.uint8), "RGB")
     draw = ImageDraw.Draw(img)
     unit = min(width, height)
     for _ in range(int(rng.integers(3, 7))):
@@ -39,7 +42,12 @@ def canvas(width: int, height: int, seed: int) -> Frame:
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=fill)
         else:
             draw.rectangle((cx - r, cy - r / 3, cx + r, cy + r / 3), fill=fill)
-    return np.asarray(img, dtype=np.uint8)
+    return img
+
+
+def canvas(width: int, height: int, seed: int) -> Frame:
+    """:func:`canvas_image` as an array, for renderers that mix pixels."""
+    return np.asarray(canvas_image(width, height, seed), dtype=np.uint8)
 
 
 def cover(image: Image.Image, width: int, height: int) -> Frame:
@@ -62,15 +70,14 @@ def render_image(
     width: int, height: int, seed: int, fmt: str, base_data: bytes | None = None
 ) -> bytes:
     """An image of exactly width x height; with ``base_data`` the result is an edit of it."""
-    art = canvas(width, height, seed)
+    art = canvas_image(width, height, seed)
     if base_data is not None:
         base = open_image(base_data)
         # An "edit": the input shows through, tinted by the prompt's palette.
-        mixed = (cover(base, width, height).astype(np.uint16) * 3 + art) // 4
-        art = mixed.astype(np.uint8)
+        mixed = (cover(base, width, height).astype(np.uint16) * 3 + np.asarray(art)) // 4
+        art = Image.fromarray(mixed.astype(np.uint8), "RGB")
     buf = io.BytesIO()
-    pil_format = _PIL_FORMATS[fmt]
-    Image.fromarray(art, "RGB").save(buf, format=pil_format, quality=85, method=0)
+    art.save(buf, format=_PIL_FORMATS[fmt], quality=85, method=0)
     return buf.getvalue()
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from mediagate.core.provider import GenerationRequest, TextResult
-from mediagate.providers.sandbox.media import canvas, cover
+from mediagate.providers.sandbox.media import canvas, canvas_image, cover
 from mediagate.providers.sandbox.plan import FilePlan, Plan
 
 GRID_ACTIONS = ("imagine", "variation", "reroll", "low_variation", "high_variation", "blend")
@@ -181,7 +181,7 @@ def zoom_grid(source: bytes | None, factor: float, seed: int, width: int, height
     )
     cells = []
     for k in range(4):
-        cell = Image.fromarray(canvas(cw, ch, seed + 101 * k), "RGB")
+        cell = canvas_image(cw, ch, seed + 101 * k)
         cell.paste(inner, ((cw - inner.width) // 2, (ch - inner.height) // 2))
         cells.append(np.asarray(cell, dtype=np.uint8))
     return _tile(cells, width, height)
@@ -204,7 +204,7 @@ def pan_grid(source: bytes | None, direction: str, seed: int, width: int, height
     at = {"left": (cw - keep[0], 0), "right": (0, 0), "up": (0, ch - keep[1]), "down": (0, 0)}
     cells = []
     for k in range(4):
-        cell = Image.fromarray(canvas(cw, ch, seed + 53 * k), "RGB")
+        cell = canvas_image(cw, ch, seed + 53 * k)
         cell.paste(inner, at[direction])
         cells.append(np.asarray(cell, dtype=np.uint8))
     return _tile(cells, width, height)
