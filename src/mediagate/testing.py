@@ -267,6 +267,8 @@ class InMemoryTasks:
 
     # -- EngineStore -------------------------------------------------------------------------
 
+    writers = 1
+
     async def claim_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[Task]:
         due = [
             r

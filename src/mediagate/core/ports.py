@@ -82,6 +82,11 @@ class TaskStore(Protocol):
 class EngineStore(Protocol):
     """What the engine needs of the tasks table: leases claimed in bulk, group commits."""
 
+    @property
+    def writers(self) -> int:
+        """Group commits worth running at once (SQLite has one writer; PostgreSQL many)."""
+        ...
+
     async def claim_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[Task]:
         """Lease up to ``limit`` due tasks (none another process holds)."""
         ...

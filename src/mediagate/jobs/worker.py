@@ -2,8 +2,10 @@
 
 How a task moves through one process:
 - **Claim.** One statement leases up to ``CLAIM_BATCH`` due tasks (on PostgreSQL with
-  ``FOR UPDATE SKIP LOCKED``, so any number of processes share the table). It runs when work
-  is announced (a create here, a NOTIFY from elsewhere) and every ``claim_every_s``.
+  ``FOR UPDATE SKIP LOCKED``, so any number of processes share the table), and never more
+  than the process has free step slots for, so a backlog is shared between processes. It
+  runs when work is announced (a create here, a NOTIFY from elsewhere), when a slot frees
+  after a claim that ran out of them, and every ``claim_every_s``.
 - **Hold.** A claimed task stays leased to this process until it has no step left. Its next
   step is scheduled in memory; one statement renews every lease this process holds.
 - **Run.** Steps are I/O: many run at once, at most ``concurrency`` in all and at most
@@ -111,6 +113,8 @@ class WorkerPool:
         self._observer: Observer = observer or NullObserver()
         self._concurrency = asyncio.Semaphore(concurrency)
         self._limit = concurrency
+        self._busy = 0  # steps holding one of the ``concurrency`` slots (bulk polls hold none)
+        self._fresh: set[str] = set()  # claimed, not yet started: each will want a slot
         self._per_provider = dict(per_provider or {})
         self._default_per_provider = default_per_provider
         self._provider_sems: dict[str, asyncio.Semaphore] = {}
@@ -120,11 +124,12 @@ class WorkerPool:
         self._heap: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
         self._claim_wake = asyncio.Event()
+        self._claim_full = False  # the last claim stopped for want of free step slots
         self._due_wake = asyncio.Event()
         self._commit_wake = asyncio.Event()
         self._commits: list[_Pending] = []
         self._loops: list[asyncio.Task[None]] = []
-        self._steps: set[asyncio.Task[None]] = set()
+        self._steps: set[asyncio.Task[None]] = set()  # steps, and group commits under way
         self._rng = random.Random()
         self.stats = {"claims": 0, "claimed": 0, "steps": 0, "skipped_writes": 0, "commits": 0}
 
@@ -170,6 +175,7 @@ class WorkerPool:
             with contextlib.suppress(Exception):
                 await self._repo.release_leases([self.owner])
         self.held.clear()
+        self._fresh.clear()
 
     async def reconcile(self) -> int:
         """Free the leases of crashed local processes; their tasks are claimed again."""
@@ -195,9 +201,14 @@ class WorkerPool:
         """Lease due tasks while there are any and room to hold them; how many."""
         total = 0
         while True:
-            # A process whose every step slot is busy leaves new work to other processes.
-            room = min(CLAIM_BATCH, self._max_held - len(self.held))
-            if room <= 0 or len(self._running) >= self._limit:
+            # Claimed tasks are due now, so a process takes no more than it has free step
+            # slots for: a backlog is shared by every process rather than taken whole by
+            # the first to wake. (Tasks it holds between polls use no slot.) A process that
+            # stopped for want of room claims again as soon as a step ends.
+            free = self._limit - self._busy - len(self._fresh)
+            room = min(CLAIM_BATCH, self._max_held - len(self.held), free)
+            if room <= 0:
+                self._claim_full = True
                 return total
             now = self._clock()
             tasks = await self._repo.claim_due(self.owner, now, LEASE_S, room)
@@ -205,9 +216,11 @@ class WorkerPool:
             self.stats["claimed"] += len(tasks)
             for task in tasks:
                 self.held[task.id] = task
+                self._fresh.add(task.id)
                 self._schedule(task.id, now)
             total += len(tasks)
             if len(tasks) < room:
+                self._claim_full = False
                 return total
 
     async def _claim_loop(self) -> None:
@@ -239,12 +252,14 @@ class WorkerPool:
             now = self._clock()
             while self._heap and self._heap[0][0] <= now:
                 _, _, task_id = heapq.heappop(self._heap)
+                self._fresh.discard(task_id)
                 task = self.held.get(task_id)
                 if task is None or task_id in self._running:
                     continue  # dropped, or a stale schedule of a running task
                 bounded = not self._runner.coalesced(task)
                 if bounded:
                     await self._concurrency.acquire()
+                    self._busy += 1
                 self._running.add(task_id)
                 step = asyncio.create_task(self._run(task, bounded), name=f"step-{task_id}")
                 self._steps.add(step)
@@ -276,7 +291,10 @@ class WorkerPool:
         finally:
             self._running.discard(task.id)
             if bounded:
+                self._busy -= 1
                 self._concurrency.release()
+            if self._claim_full:
+                self._claim_wake.set()  # a slot is free and work may be waiting for it
 
     async def _settle(self, task: Task, update: TaskUpdate, seconds: float) -> None:
         if self.held.get(task.id) is not task:
@@ -325,24 +343,37 @@ class WorkerPool:
     # -- group commit and leases ----------------------------------------------------------
 
     async def _commit_loop(self) -> None:
+        """Results waiting while the store's writers are busy join the next group."""
+        writers = asyncio.Semaphore(max(1, self._repo.writers))
         while True:
             await self._commit_wake.wait()
             self._commit_wake.clear()
-            batch, self._commits = self._commits, []
-            if not batch:
+            if not self._commits:
                 continue
-            now = self._clock()
-            try:
-                results = await self._repo.advance_many(
-                    [p.item for p in batch], self.owner, now, keep_until=now + LEASE_S
-                )
-            except Exception:
-                log.exception("commit failed", tasks=len(batch))
-                results = [Advanced(committed=False)] * len(batch)
-            self.stats["commits"] += 1
-            for pending, result in zip(batch, results, strict=True):
-                pending.result = result
-                pending.done.set()
+            await writers.acquire()
+            batch, self._commits = self._commits, []
+            commit = asyncio.create_task(self._commit(batch, writers), name="mediagate-commit")
+            self._steps.add(commit)  # cancelled with the steps at stop
+            commit.add_done_callback(self._steps.discard)
+
+    async def _commit(self, batch: list[_Pending], writers: asyncio.Semaphore) -> None:
+        # One order of accounts in every group: side-by-side commits that settle tasks of
+        # the same accounts then lock their rows in the same order (no deadlock).
+        batch.sort(key=lambda p: p.item.task.account_id)
+        now = self._clock()
+        try:
+            results = await self._repo.advance_many(
+                [p.item for p in batch], self.owner, now, keep_until=now + LEASE_S
+            )
+        except Exception:
+            log.exception("commit failed", tasks=len(batch))
+            results = [Advanced(committed=False)] * len(batch)
+        finally:
+            writers.release()
+        self.stats["commits"] += 1
+        for pending, result in zip(batch, results, strict=True):
+            pending.result = result
+            pending.done.set()
 
     async def _renew_loop(self) -> None:
         while True:

@@ -84,6 +84,7 @@ def task_from(m: Any) -> Task:
 # Statements built once; each execution only binds its parameters (building a statement
 # with .values() per call costs more than running it on SQLite).
 INSERT_EVENT = task_events.insert()
+POSTGRES_WRITERS = 4  # group commits at once per process (each holds a pooled connection)
 
 
 def DUE(now: float) -> sa.ColumnElement[bool]:
@@ -157,6 +158,12 @@ class LeaseQueries:
     """Claims, commits and leases; ``TaskRepository`` adds the API's queries."""
 
     _db: Database
+
+    @property
+    def writers(self) -> int:
+        """SQLite has one writer. On PostgreSQL a few group commits run side by side, so a
+        process's steps are not held to the round trips of one transaction at a time."""
+        return 1 if self._db.is_sqlite else POSTGRES_WRITERS
 
     async def claim(self, task_id: str, owner: str, now: float, lease_s: float) -> Task | None:
         """Take the lease on a due, unfinished task; None if it is not due, done or leased."""
