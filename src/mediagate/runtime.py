@@ -200,9 +200,12 @@ class Runtime:
     async def open(cls, settings: Settings, observe: bool = True) -> Runtime:
         runtime = cls(settings, observe=observe)
         await migrate.upgrade(runtime.db)
-        # One pooled HTTP session for every upstream call; adapters get it injected.
+        # One pooled HTTP session for every upstream call; adapters get it injected. The
+        # engine bounds its steps per provider; a smaller pool per host than that bound
+        # would queue a provider's bulk polls behind its downloads (no per-host limit).
+        connections = settings.step_concurrency + 64  # and bulk polls, probes, channels
         runtime.http = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=200, limit_per_host=50),
+            connector=aiohttp.TCPConnector(limit=connections, limit_per_host=0),
             headers={"User-Agent": f"mediagate/{__version__}"},
         )
         runtime.providers.add_live(live_providers(settings, runtime.http, runtime.clock))

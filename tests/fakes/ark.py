@@ -141,11 +141,13 @@ class FakeArk(FakeVendor):
                     task["error"] = {"code": "InternalServiceError", "message": "try again"}
                 else:
                     task["status"] = "succeeded"
+                    task["finished_at"] = now  # reads after this are not polls of a job
                     url = self.add_file(f"{task['id']}.mp4", self.video, "video/mp4")
                     task["content"] = {"video_url": url + "?X-Tos-Expires=86400"}
             else:
                 task["status"] = "running" if task["polls"] else "queued"
-        public = {k: v for k, v in task.items() if k not in ("polls", "text", "images")}
+        hidden = ("polls", "text", "images", "finished_at")
+        public = {k: v for k, v in task.items() if k not in hidden}
         public["created_at"] = int(task.get("created_at", now))
         public["updated_at"] = int(now)
         return public

@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections import Counter
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
@@ -241,6 +242,61 @@ async def test_a_backlog_is_shared_not_taken_whole_by_the_first_engine_to_wake(
     assert all(e.stats["claimed"] == len(r.calls) for e, r in zip(engines, runners, strict=True))
     for d in [db, *dbs]:
         await d.dispose()
+
+
+class WaveRunner(ScriptedRunner):
+    """Polls are answered in bulk (no slot). ``finishing`` tasks end upstream at their
+    first poll and then fetch, which waits for ``gate``; the others poll 20 times."""
+
+    def __init__(self, finishing: set[str]) -> None:
+        super().__init__()
+        self.finishing = finishing
+        self.gate = asyncio.Event()
+
+    def coalesced(self, task: Task) -> bool:
+        return task.step is Step.POLL
+
+    async def run(self, task: Task) -> TaskUpdate:
+        now = time.time()
+        if task.step is Step.FETCH:
+            await self.gate.wait()
+            return TaskUpdate(Status.DONE, None, None, progress=100, detail="stored")
+        self.polls[task.id] += 1
+        if task.id in self.finishing:
+            return TaskUpdate(Status.PROCESSING, Step.FETCH, now, detail="upstream finished")
+        if self.polls[task.id] >= 20:
+            return TaskUpdate(Status.DONE, None, None, progress=100, detail="done")
+        return TaskUpdate(Status.PROCESSING, Step.POLL, now + 0.01)
+
+
+async def test_polls_go_on_while_every_slot_is_taken_by_a_wave_of_downloads(
+    db_url: str,
+) -> None:
+    """A wave of tasks finishing at once wants more download slots than there are; the
+    polls of the others (which need no slot) are not held up behind them."""
+    db = Database(db_url)
+    await migrate.upgrade(db)
+    repo = TaskRepository(db)
+    polling = [f"{i:024x}" for i in range(4)]
+    finishing = {f"{i:024x}" for i in range(4, 10)}
+    for i in range(10):  # ids 0-3 poll long, 4-9 finish
+        task = _task(i)
+        task = msgspec.structs.replace(task, status=Status.PROCESSING, step=Step.POLL)
+        await repo.insert(task, next_run_at=i * 0.001)  # the long pollers are claimed first
+    runner = WaveRunner(finishing)
+    engine = WorkerPool(repo, runner, time.time, concurrency=2)  # type: ignore[arg-type]
+    await engine.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(runner.polls[t] < 20 for t in polling):
+            await asyncio.sleep(0.02)
+        assert all(runner.polls[t] == 20 for t in polling), runner.polls  # while 6 wait
+        assert not runner.gate.is_set()
+        runner.gate.set()
+        await _wait_done(db, 10)
+    finally:
+        await engine.stop()
+    await db.dispose()
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)

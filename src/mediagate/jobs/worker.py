@@ -113,7 +113,7 @@ class WorkerPool:
         self._observer: Observer = observer or NullObserver()
         self._concurrency = asyncio.Semaphore(concurrency)
         self._limit = concurrency
-        self._busy = 0  # steps holding one of the ``concurrency`` slots (bulk polls hold none)
+        self._busy = 0  # steps holding or awaiting one of the ``concurrency`` slots
         self._fresh: set[str] = set()  # claimed, not yet started: each will want a slot
         self._per_provider = dict(per_provider or {})
         self._default_per_provider = default_per_provider
@@ -256,9 +256,10 @@ class WorkerPool:
                 task = self.held.get(task_id)
                 if task is None or task_id in self._running:
                     continue  # dropped, or a stale schedule of a running task
+                # A step that needs a slot waits for it in its own task, not here: a full
+                # house of downloads must not hold up the polls behind it (which need none).
                 bounded = not self._runner.coalesced(task)
                 if bounded:
-                    await self._concurrency.acquire()
                     self._busy += 1
                 self._running.add(task_id)
                 step = asyncio.create_task(self._run(task, bounded), name=f"step-{task_id}")
@@ -269,8 +270,12 @@ class WorkerPool:
                 await asyncio.wait_for(self._due_wake.wait(), wait)
 
     async def _run(self, task: Task, bounded: bool) -> None:
-        started = time.perf_counter()
+        acquired = False
         try:
+            if bounded:
+                await self._concurrency.acquire()
+                acquired = True
+            started = time.perf_counter()
             try:
                 # Inputs download outside the provider's slots, in their own bounded pool.
                 update = await self._runner.prepare(task)
@@ -292,6 +297,7 @@ class WorkerPool:
             self._running.discard(task.id)
             if bounded:
                 self._busy -= 1
+            if acquired:
                 self._concurrency.release()
             if self._claim_full:
                 self._claim_wake.set()  # a slot is free and work may be waiting for it
