@@ -13,7 +13,7 @@ How a task moves through one process:
   many tasks) are bounded by that call instead. CPU work (renders) is in the process pool.
 - **Commit.** A step that changed nothing (a poll that says "still running") writes
   nothing. The others are committed together, many per transaction, each guarded by the
-  lease and the state machine.
+  lease and the state machine; as many transactions at once as the store has writers.
 
 A ``kill -9`` loses only unwritten "still running" polls: the tasks' leases run out (or are
 freed at once when the process restarts on the same host) and they are claimed again.
@@ -125,6 +125,7 @@ class WorkerPool:
         self._seq = itertools.count()
         self._claim_wake = asyncio.Event()
         self._claim_full = False  # the last claim stopped for want of free step slots
+        self._claim_step = max(1, concurrency // 8)  # then claim again once this many free
         self._due_wake = asyncio.Event()
         self._commit_wake = asyncio.Event()
         self._commits: list[_Pending] = []
@@ -205,8 +206,7 @@ class WorkerPool:
             # slots for: a backlog is shared by every process rather than taken whole by
             # the first to wake. (Tasks it holds between polls use no slot.) A process that
             # stopped for want of room claims again as soon as a step ends.
-            free = self._limit - self._busy - len(self._fresh)
-            room = min(CLAIM_BATCH, self._max_held - len(self.held), free)
+            room = min(CLAIM_BATCH, self._max_held - len(self.held), self._free())
             if room <= 0:
                 self._claim_full = True
                 return total
@@ -222,6 +222,10 @@ class WorkerPool:
             if len(tasks) < room:
                 self._claim_full = False
                 return total
+
+    def _free(self) -> int:
+        """Step slots that no running step holds or awaits and no claimed task will want."""
+        return self._limit - self._busy - len(self._fresh)
 
     async def _claim_loop(self) -> None:
         while True:
@@ -299,8 +303,8 @@ class WorkerPool:
                 self._busy -= 1
             if acquired:
                 self._concurrency.release()
-            if self._claim_full:
-                self._claim_wake.set()  # a slot is free and work may be waiting for it
+            if self._claim_full and self._free() >= self._claim_step:
+                self._claim_wake.set()  # slots are free and work may be waiting for them
 
     async def _settle(self, task: Task, update: TaskUpdate, seconds: float) -> None:
         if self.held.get(task.id) is not task:
