@@ -11,7 +11,7 @@ workers (the 2-core CI box: PostgreSQL, the fake and the benchmark share them to
 as if on a small host of its own, while PostgreSQL and the fake run uncapped. The run also
 prints the CPU each part used, so it shows which of them was the bottleneck.
 
-    .venv/bin/python bench/scaleout.py [--tasks 600] [--cpu-budget 0.4]
+    .venv/bin/python bench/scaleout.py [--tasks 1500] [--cpu-budget 0.4]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
@@ -101,8 +101,13 @@ class CpuBudget:
         (self.dir / "cgroup.procs").write_text(str(pid))
 
     def remove(self) -> None:
-        with suppress(OSError):
-            self.dir.rmdir()
+        """Once its processes are gone: a worker's render processes outlive it briefly."""
+        for _ in range(100):
+            try:
+                self.dir.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
 
 
 @contextmanager
@@ -120,7 +125,7 @@ def budgets(n: int, cores: float | None) -> Iterator[list[CpuBudget | None]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tasks", type=int, default=600)
+    ap.add_argument("--tasks", type=int, default=1500)  # enough to keep 2 workers busy
     ap.add_argument("--rounds", type=int, default=2, help="1-then-2 pairs, interleaved")
     ap.add_argument("--cpu-budget", type=float, default=None, help="cores per worker (cgroup)")
     args = ap.parse_args()
