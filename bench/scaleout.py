@@ -33,12 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.helpers import Server
 from tests.pg import Postgres
 
+from bench.inflight import TICK, cpu_s
+
 FAKE = (
     "import time; from tests.fakes.ark import FakeArk; f = FakeArk(polls=3).start(); "
     "print(f.url, flush=True); time.sleep(1e9)"
 )
 STEPS_PER_TASK = 5  # submit, 3 polls, fetch
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 async def create(url: str, key: str, n: int, tag: str) -> None:
@@ -51,15 +52,6 @@ async def create(url: str, key: str, n: int, tag: str) -> None:
                 assert r.status == 200, await r.text()
 
         await asyncio.gather(*(one(i) for i in range(n)))
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its reaped children; 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(v) for v in fields[11:15]) / TICK
 
 
 def machine_busy() -> float:
@@ -195,7 +187,7 @@ def drain(
                 while api.rows(sql)[0][0] < goal:
                     time.sleep(0.05)
                 parts["postgres"] = pids_named("postgres:")  # backends come and go
-                used = {k: sum(map(cpu_seconds, v)) for k, v in parts.items()}
+                used = {k: sum(map(cpu_s, v)) for k, v in parts.items()}
                 used["bench"] = time.process_time()
                 used["machine"] = machine_busy()
                 marks.append((time.monotonic(), used))

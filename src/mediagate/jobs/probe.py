@@ -39,7 +39,6 @@ async def probe(head: bytes, size: int) -> Probed | None:
 # ISO BMFF sample-entry types and the names FFmpeg gives their codecs.
 _CODECS = {b"avc1": "h264", b"avc3": "h264", b"hvc1": "hevc", b"hev1": "hevc",
            b"av01": "av1", b"vp09": "vp9", b"mp4v": "mpeg4"}  # fmt: skip
-_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
 
 
 def _boxes(data: bytes, start: int, end: int) -> dict[bytes, list[tuple[int, int]]]:
