@@ -3,9 +3,8 @@
 A fake Ark keeps each video running for ``--hold`` seconds (60 by default) and mediagate
 polls upstream every 5 s. ``--tasks`` (10,000) live tasks are created; then it measures,
 on the server process: the interval between two polls of one task (p50/p99, from the
-fake's own log of polls, up to the one that saw the job finish: the fetch after it reads
-the task again for a fresh link, and that is no poll), the first poll after submit, RSS,
-and CPU while only waiting. Every job finishes at the same moment, the hardest case: the
+fake's own log of polls, up to the one that saw the job finish and carried its link), the
+first poll after submit, RSS, and CPU while only waiting. Every job finishes at the same moment, the hardest case: the
 10,000 downloads of that wave share the process with the polls of the others.
 
 Goals (issue 10): p99 poll interval <= 6 s, RSS < 500 MB, < 30% of a core while waiting.
@@ -122,8 +121,8 @@ def main() -> None:
             for task_id, stamps in fake.polled_at.items():
                 task = fake.tasks[task_id]
                 firsts.append(stamps[0] - task["created_at"])
-                # Polls of the running job, up to the one that saw it finish; the fetch
-                # that follows reads the task again for a fresh link, which is no poll.
+                # Polls of the running job, up to the one that saw it finish (a read after
+                # that, by a task left at its fetch step, would be no poll).
                 polls = [s for s in stamps if s <= task.get("finished_at", s)]
                 gaps.extend(b - a for a, b in itertools.pairwise(polls))
             print(

@@ -5,6 +5,7 @@ while held, and two engines (two processes' worth) sharing one table."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from mediagate.core.catalogue import default_catalogue
 from mediagate.core.tasks import Mode, Status, Step, Task, TaskUpdate
+from mediagate.jobs.steps import Slot
 from mediagate.jobs.worker import WorkerPool
 from mediagate.store import migrate
 from mediagate.store.db import Database
@@ -57,7 +59,7 @@ class ScriptedRunner:
     async def prepare(self, task: Task) -> TaskUpdate | None:
         return None
 
-    async def run(self, task: Task) -> TaskUpdate:
+    async def run(self, task: Task, slot: Slot = contextlib.nullcontext) -> TaskUpdate:
         self.calls[task.id] += 1
         self.running[task.provider] += 1
         self.peak[task.provider] = max(self.peak[task.provider], self.running[task.provider])
@@ -150,7 +152,7 @@ async def test_a_cancel_takes_a_held_task_away(db_url: str) -> None:
     repo = TaskRepository(db)
 
     class Forever(ScriptedRunner):
-        async def run(self, task: Task) -> TaskUpdate:
+        async def run(self, task: Task, slot: Slot = contextlib.nullcontext) -> TaskUpdate:
             self.calls[task.id] += 1
             if task.step is Step.CANCEL:
                 return TaskUpdate(task.status, None, None, detail="cancelled upstream")
@@ -256,7 +258,7 @@ class WaveRunner(ScriptedRunner):
     def coalesced(self, task: Task) -> bool:
         return task.step is Step.POLL
 
-    async def run(self, task: Task) -> TaskUpdate:
+    async def run(self, task: Task, slot: Slot = contextlib.nullcontext) -> TaskUpdate:
         now = time.time()
         if task.step is Step.FETCH:
             await self.gate.wait()
@@ -296,6 +298,66 @@ async def test_polls_go_on_while_every_slot_is_taken_by_a_wave_of_downloads(
         await _wait_done(db, 10)
     finally:
         await engine.stop()
+    await db.dispose()
+
+
+class LinkedWaveRunner(WaveRunner):
+    """As WaveRunner, but the bulk answer links the files of a finished job: the poll step
+    downloads them itself, inside ``slot`` (it started without one), and is done."""
+
+    def __init__(self, finishing: set[str]) -> None:
+        super().__init__(finishing)
+        self.downloading = 0
+        self.peak_downloads = 0
+        self.steps: Counter[Step] = Counter()
+
+    async def run(self, task: Task, slot: Slot = contextlib.nullcontext) -> TaskUpdate:
+        self.steps[task.step] += 1
+        self.polls[task.id] += 1
+        if task.id not in self.finishing:
+            if self.polls[task.id] >= 20:
+                return TaskUpdate(Status.DONE, None, None, progress=100, detail="done")
+            return TaskUpdate(Status.PROCESSING, Step.POLL, time.time() + 0.01)
+        async with slot():
+            self.downloading += 1
+            self.peak_downloads = max(self.peak_downloads, self.downloading)
+            try:
+                await self.gate.wait()
+            finally:
+                self.downloading -= 1
+        return TaskUpdate(Status.DONE, None, None, progress=100, detail="stored")
+
+
+async def test_a_poll_that_finds_its_files_linked_downloads_them_within_the_step_slots(
+    db_url: str,
+) -> None:
+    """A bulk-answered poll takes no slot, until its job is done and it downloads: then
+    it waits for one like any download (never more at once than ``concurrency``), the
+    other polls go on meanwhile, and the task is done in that step (no FETCH step)."""
+    db = Database(db_url)
+    await migrate.upgrade(db)
+    repo = TaskRepository(db)
+    polling = [f"{i:024x}" for i in range(4)]
+    finishing = {f"{i:024x}" for i in range(4, 10)}
+    for i in range(10):
+        task = msgspec.structs.replace(_task(i), status=Status.PROCESSING, step=Step.POLL)
+        await repo.insert(task, next_run_at=i * 0.001)
+    runner = LinkedWaveRunner(finishing)
+    engine = WorkerPool(repo, runner, time.time, concurrency=2)  # type: ignore[arg-type]
+    await engine.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(runner.polls[t] < 20 for t in polling):
+            await asyncio.sleep(0.02)
+        assert all(runner.polls[t] == 20 for t in polling), runner.polls
+        assert runner.downloading == 2  # two slots, both downloading; four wait for one
+        runner.gate.set()
+        await _wait_done(db, 10)
+    finally:
+        await engine.stop()
+    assert runner.peak_downloads == 2
+    assert set(runner.steps) == {Step.POLL}
+    assert all(runner.polls[t] == 1 for t in finishing)  # one step from poll to done
     await db.dispose()
 
 

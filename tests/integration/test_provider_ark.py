@@ -121,7 +121,16 @@ async def test_adapter_runs_a_video_through_the_fake(
     assert body["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
     assert (body["ratio"], body["duration"], body["resolution"]) == ("9:16", 5, "480p")
     assert isinstance(await ark.poll(request, sub.upstream_id), Pending)
-    assert isinstance(await ark.poll(request, sub.upstream_id), Ready)
+    ready = await ark.poll(request, sub.upstream_id)
+    # The answer that says "succeeded" links the video: it is streamed from that link,
+    # with no second read of the task.
+    assert isinstance(ready, Ready) and len(ready.results) == 1
+    gets = len(fake.calls("GET", "/api/v3/contents"))
+    media = await ark.open(request, ready.results[0])
+    assert media.content_type == "video/mp4" and await drain(media) == fake.video
+    assert media.duration_seconds == 5 and media.fps == request.spec.fps
+    assert len(fake.calls("GET", "/api/v3/contents")) == gets
+    # A task left at its fetch step (no link in hand) reads the task again for one.
     media = await ark.fetch(request, sub.upstream_id, 0)
     assert media.content_type == "video/mp4" and await drain(media) == fake.video
 
@@ -205,7 +214,8 @@ async def test_bulk_poll_reads_many_tasks_in_one_list_call(
     first = await ark.poll_many(ids)
     assert isinstance(first[ok.upstream_id], Pending) and "cgt-unknown" not in first
     second = await ark.poll_many(ids)
-    assert isinstance(second[ok.upstream_id], Ready)
+    done = second[ok.upstream_id]
+    assert isinstance(done, Ready) and (done.results[0].url or "").startswith(fake.url)
     assert isinstance(second[bad.upstream_id], ContentRejectedError)
     assert fake.list_calls == 2 and len(fake.polled_at[ok.upstream_id]) == 2
     # The official SDK reads the same list endpoint the same way.

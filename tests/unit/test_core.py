@@ -24,6 +24,7 @@ from mediagate.core.provider import (
     MediaStream,
     Pending,
     Ready,
+    Result,
     Submitted,
     chunks_of,
 )
@@ -222,6 +223,41 @@ async def test_a_step_that_changes_nothing_writes_nothing() -> None:
     await _run_all(stores, _runner(stores, provider), [task.id])
     # submit, 5 polls that find it still running (no write), ready, fetch: 3 writes.
     assert provider.polls == {f"up-{task.id}": 6} and stores.tasks.written == 3
+
+
+class Linking(Scripted):
+    """A provider whose status answer links the finished file (as Ark's does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fetched = 0
+        self.opened: list[str] = []
+
+    async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
+        state = await super().poll(request, upstream_id)
+        if isinstance(state, Ready):
+            return Ready(results=(Result("image/png", url=f"https://cdn/{upstream_id}.png"),))
+        return state
+
+    async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
+        self.fetched += 1
+        return await super().fetch(request, upstream_id, index)
+
+    async def open(self, request: GenerationRequest, result: object) -> MediaStream:
+        self.opened.append(result.url)  # type: ignore[attr-defined]
+        return MediaStream("image/png", chunks_of(PNG), 8, 8)
+
+
+async def test_a_poll_that_links_the_files_stores_them_in_that_step() -> None:
+    stores = InMemoryStores()
+    key = await _live_key(stores, 1_000_000)
+    task = await stores.task_service(CATALOGUE).create(key, "seedream-3", "x")
+    provider = Linking()
+    (done,) = await _run_all(stores, _runner(stores, provider), [task.id])
+    assert done.status is Status.DONE and done.outputs and done.outputs[0].bytes == len(PNG)
+    assert provider.opened == [f"https://cdn/up-{task.id}.png"] and provider.fetched == 0
+    # submit and the poll that found it finished and stored it: 2 writes, no FETCH step.
+    assert stores.tasks.written == 2
 
 
 async def test_a_commit_without_the_lease_is_refused(stores: InMemoryStores) -> None:

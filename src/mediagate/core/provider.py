@@ -9,9 +9,12 @@ Synchronous upstreams (Imagen, Seedream, OpenAI images) fit the same protocol: t
 in the same step (inline bytes, or links it streams through ``open``).
 
 A task makes files and text. ``Ready`` may carry text outputs (a describe's prompts, lyrics)
-and say there are no files at all; ``fetch`` is asked for file 0, 1, ... up to the model's
-``max_files`` (or ``sample_count``) and returns None past the last one, so a vendor that
-answers with two songs and their covers needs no count agreed in advance.
+and say there are no files at all. Where the status answer that says "finished" also links
+the files, ``Ready.results`` carries them and the engine streams them through ``open`` in
+that same step: no second read of the job, no commit in between. Otherwise ``fetch`` is
+asked for file 0, 1, ... up to the model's ``max_files`` (or ``sample_count``) and returns
+None past the last one, so a vendor that answers with two songs and their covers needs no
+count agreed in advance.
 
 Optional, found by name: ``poll_many`` (``BulkPoller``) and ``inputs_on_poll(spec)``, true
 when the adapter must see the task's inputs to report on it (the sandbox's describe).
@@ -85,20 +88,22 @@ class TextResult(msgspec.Struct, frozen=True):
     role: str = ""
 
 
-class Ready(msgspec.Struct, frozen=True):
-    """The upstream has finished; files are fetched by index (``files`` False: it made none,
-    only ``texts``)."""
-
-    texts: tuple[TextResult, ...] = ()
-    files: bool = True
-
-
 class Result(msgspec.Struct, frozen=True):
-    """A synchronous upstream's output: inline bytes, or a link to stream from."""
+    """A finished output: inline bytes, or a link to stream from (through ``open``)."""
 
     content_type: str
     data: bytes | None = None
     url: str | None = None
+
+
+class Ready(msgspec.Struct, frozen=True):
+    """The upstream has finished. ``results``: its files, when the status answer itself
+    carries them (links, as most vendors' task objects do); otherwise they are fetched by
+    index. ``files`` False: it made none, only ``texts``."""
+
+    texts: tuple[TextResult, ...] = ()
+    files: bool = True
+    results: tuple[Result, ...] = ()
 
 
 class Finished(msgspec.Struct, frozen=True):
@@ -140,7 +145,7 @@ class Provider(Protocol):
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None: ...
 
     async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        """Stream a Finished result that came as a link."""
+        """Stream a result that came as a link (in ``Finished`` or ``Ready``)."""
         ...
 
 

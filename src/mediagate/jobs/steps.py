@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 import msgspec
 import structlog
@@ -36,6 +38,10 @@ from mediagate.providers.registry import ProviderRegistry
 from mediagate.storage.blobs import BlobStore
 
 log = structlog.get_logger("mediagate.steps")
+
+# Held around a step's downloads: the step slots of the engine, for a step that runs without
+# one (a bulk-answered poll that finds its job finished, with the files' links in hand).
+Slot = Callable[[], AbstractAsyncContextManager[None]]
 
 MAX_ATTEMPTS = 5  # transient failures of one step before the task fails
 ROUTE_ATTEMPTS = 3  # ...or before it moves to the next route, when there is one
@@ -111,7 +117,8 @@ class StepRunner:
             self._inputs.slots.give(task.key_id)
         return None
 
-    async def run(self, task: Task) -> TaskUpdate:
+    async def run(self, task: Task, slot: Slot = contextlib.nullcontext) -> TaskUpdate:
+        """The step's update. ``slot``: taken before downloading, where the step holds none."""
         now = self._clock()
         spec = self._catalogue.get(task.model)
         if task.step is Step.CANCEL:
@@ -124,7 +131,7 @@ class StepRunner:
                 update = msgspec.structs.replace(update, step=Step.CANCEL, next_run_at=now)
             return update
         try:
-            return await self._step(task, spec, now)
+            return await self._step(task, spec, now, slot)
         except ProviderError as exc:
             self._observer.upstream_error(task.provider, exc.code)
             moved = self._failover(task, exc, now)
@@ -206,7 +213,7 @@ class StepRunner:
             detail = f"upstream cancel failed: {exc.code}: {exc.message}"
         return TaskUpdate(status=task.status, step=None, next_run_at=None, detail=detail)
 
-    async def _step(self, task: Task, spec: ModelSpec, now: float) -> TaskUpdate:
+    async def _step(self, task: Task, spec: ModelSpec, now: float, slot: Slot) -> TaskUpdate:
         if task.step is Step.SUBMIT and self._slots is not None and not await self._slots(task):
             # Over the key's or the provider's cap of tasks running at once: wait here, in
             # mediagate's queue, and try again shortly (not an error, not an attempt).
@@ -248,6 +255,11 @@ class StepRunner:
                 state = await provider.poll(request, upstream_id)
             if isinstance(state, Ready) and not state.files:  # text only: done now
                 return await self._store(task, [], f"from {provider.name}", _texts(state.texts))
+            if isinstance(state, Ready) and state.results:  # the answer links the files
+                async with slot():
+                    streams = [await self._open(provider, request, r) for r in state.results]
+                    said = _texts(state.texts)
+                    return await self._store(task, streams, f"from {provider.name}", said)
             if isinstance(state, Ready):
                 return TaskUpdate(
                     status=Status.PROCESSING,

@@ -10,7 +10,8 @@ How a task moves through one process:
   step is scheduled in memory; one statement renews every lease this process holds.
 - **Run.** Steps are I/O: many run at once, at most ``concurrency`` in all and at most
   ``per_provider`` against one provider. Polls answered in bulk (one upstream call for
-  many tasks) are bounded by that call instead. CPU work (renders) is in the process pool.
+  many tasks) are bounded by that call instead, and take those slots only to download the
+  files of a finished job the answer links. CPU work (renders) is in the process pool.
 - **Commit.** A step that changed nothing (a poll that says "still running") writes
   nothing. The others are committed together, many per transaction, each guarded by the
   lease and the state machine; as many transactions at once as the store has writers.
@@ -30,7 +31,8 @@ import random
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 import structlog
 
@@ -285,7 +287,8 @@ class WorkerPool:
                 update = await self._runner.prepare(task)
                 if update is None:
                     async with self._provider_sem(task.provider) if bounded else _NO_LIMIT:
-                        update = await self._runner.run(task)
+                        slot = contextlib.nullcontext if bounded else partial(self._slot, task)
+                        update = await self._runner.run(task, slot)
             except Exception as exc:
                 log.exception("step raised", task_id=task.id, step=task.step)
                 update = self._after_crash(task, exc)
@@ -305,6 +308,17 @@ class WorkerPool:
                 self._concurrency.release()
             if self._claim_full and self._free() >= self._claim_step:
                 self._claim_wake.set()  # slots are free and work may be waiting for them
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, task: Task) -> AsyncIterator[None]:
+        """The slots of a step that started without any: a bulk-answered poll whose job has
+        finished, downloading the files its answer links."""
+        self._busy += 1
+        try:
+            async with self._concurrency, self._provider_sem(task.provider):
+                yield
+        finally:
+            self._busy -= 1
 
     async def _settle(self, task: Task, update: TaskUpdate, seconds: float) -> None:
         if self.held.get(task.id) is not task:

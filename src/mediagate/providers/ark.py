@@ -177,6 +177,10 @@ class ArkProvider:
     def _state(self, task: dict[str, Any]) -> Pending | Ready:
         status = str(task.get("status", "")).lower()
         if status == "succeeded":
+            # The answer links the video (valid 24 h): stored in this step, with no re-read.
+            url = obj(task.get("content")).get("video_url")
+            if isinstance(url, str) and url:
+                return Ready(results=(Result(content_type="video/mp4", url=url),))
             return Ready()
         if status in ("queued", "running", "pending", "processing"):
             return Pending(progress=50 if status == "running" else 5, poll_after=self._poll_s)
@@ -192,26 +196,29 @@ class ArkProvider:
         raise UnavailableError(text)  # failed (internal), cancelled, or a status we do not know
 
     async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
+        """For a finished task whose poll answer had no link (or a task that was left at
+        its fetch step): read the task again for it."""
         task = await self._task(upstream_id)
         url = obj(task.get("content")).get("video_url")
         if not isinstance(url, str):
             raise UnavailableError(f"{self.name}: task {upstream_id} has no video_url")
+        return await self.open(request, Result(content_type="video/mp4", url=url))
+
+    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
         width, height = request.spec.size_for(request.params.aspect_ratio)
+        if result.content_type != "video/mp4":  # a Seedream image: typed by its response
+            return await download(
+                self._session, self.name, result.url or "", width=width, height=height
+            )
         return await download(
             self._session,
             self.name,
-            url,
+            result.url or "",
             content_type="video/mp4",
             width=width,
             height=height,
             duration_seconds=float(request.params.duration_seconds or 0) or None,
             fps=request.spec.fps,
-        )
-
-    async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
-        width, height = request.spec.size_for(request.params.aspect_ratio)
-        return await download(
-            self._session, self.name, result.url or "", width=width, height=height
         )
 
     async def cancel(self, request: GenerationRequest, upstream_id: str) -> None:

@@ -7,7 +7,6 @@ import math
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from mediagate.core.limits import over_limit
 from mediagate.store.db import Database
@@ -26,6 +25,10 @@ class SharedRateLimiter:
     async def check(self, key_id: str) -> None:
         if self._rate <= 0:
             return
+        # Imported here: the PostgreSQL dialect costs 0.1 s at import, which an embedded
+        # (SQLite) `mediagate serve` never needs.
+        from sqlalchemy.dialects.postgresql import insert
+
         now = self._clock()
         b = rate_buckets.c
         refilled = sa.func.least(self._burst, b.tokens + (now - b.at) * self._rate)

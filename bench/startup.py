@@ -1,0 +1,76 @@
+"""Benchmark: how long `mediagate --help` takes, and how long `mediagate serve` takes to answer.
+
+Each is run ``--runs`` times in fresh processes on a fresh data directory; the median and the
+worst are printed. "Answers" means the first ``GET /healthz`` that returns 200, counted from the
+moment the process is spawned (a new SQLite database, migrations included).
+
+Goals (issue 10): ``--help`` < 0.5 s, ``serve`` answers < 2 s.
+
+    .venv/bin/python bench/startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+MEDIAGATE = str(Path(sys.executable).with_name("mediagate"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def time_help() -> float:
+    t0 = time.perf_counter()
+    subprocess.run([MEDIAGATE, "--help"], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def time_serve() -> float:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data:
+        env = {**os.environ, "MEDIAGATE_DATA_DIR": data, "MEDIAGATE_PORT": str(port)}
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [MEDIAGATE, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            while True:
+                if proc.poll() is not None:
+                    raise SystemExit(f"mediagate serve exited with {proc.returncode}")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                        if r.status == 200:
+                            return time.perf_counter() - t0
+                except OSError:
+                    pass
+                time.sleep(0.01)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    for name, measure, goal in (("--help", time_help, 0.5), ("serve answers", time_serve, 2.0)):
+        times = [measure() for _ in range(args.runs)]
+        median, worst = statistics.median(times), max(times)
+        mark = "ok" if median < goal else "MISSED"
+        print(f"{name:14} median {median:5.2f} s, worst {worst:5.2f} s  (goal < {goal} s: {mark})")
+
+
+if __name__ == "__main__":
+    main()
