@@ -271,36 +271,6 @@ class WaveRunner(ScriptedRunner):
         return TaskUpdate(Status.PROCESSING, Step.POLL, now + 0.01)
 
 
-async def test_polls_go_on_while_every_slot_is_taken_by_a_wave_of_downloads(
-    db_url: str,
-) -> None:
-    """A wave of tasks finishing at once wants more download slots than there are; the
-    polls of the others (which need no slot) are not held up behind them."""
-    db = Database(db_url)
-    await migrate.upgrade(db)
-    repo = TaskRepository(db)
-    polling = [f"{i:024x}" for i in range(4)]
-    finishing = {f"{i:024x}" for i in range(4, 10)}
-    for i in range(10):  # ids 0-3 poll long, 4-9 finish
-        task = _task(i)
-        task = msgspec.structs.replace(task, status=Status.PROCESSING, step=Step.POLL)
-        await repo.insert(task, next_run_at=i * 0.001)  # the long pollers are claimed first
-    runner = WaveRunner(finishing)
-    engine = WorkerPool(repo, runner, time.time, concurrency=2)  # type: ignore[arg-type]
-    await engine.start()
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(runner.polls[t] < 20 for t in polling):
-            await asyncio.sleep(0.02)
-        assert all(runner.polls[t] == 20 for t in polling), runner.polls  # while 6 wait
-        assert not runner.gate.is_set()
-        runner.gate.set()
-        await _wait_done(db, 10)
-    finally:
-        await engine.stop()
-    await db.dispose()
-
-
 class LinkedWaveRunner(WaveRunner):
     """As WaveRunner, but the bulk answer links the files of a finished job: the poll step
     downloads them itself, inside ``slot`` (it started without one), and is done."""
@@ -328,36 +298,42 @@ class LinkedWaveRunner(WaveRunner):
         return TaskUpdate(Status.DONE, None, None, progress=100, detail="stored")
 
 
-async def test_a_poll_that_finds_its_files_linked_downloads_them_within_the_step_slots(
-    db_url: str,
+@pytest.mark.parametrize("linked", [False, True], ids=["fetch-step", "linked"])
+async def test_polls_go_on_while_every_slot_is_taken_by_a_wave_of_downloads(
+    db_url: str, linked: bool
 ) -> None:
-    """A bulk-answered poll takes no slot, until its job is done and it downloads: then
-    it waits for one like any download (never more at once than ``concurrency``), the
-    other polls go on meanwhile, and the task is done in that step (no FETCH step)."""
+    """A wave of tasks finishing at once wants more download slots than there are; the
+    polls of the others (which need no slot) are not held up behind them. Downloads run in
+    a FETCH step, or (``linked``) in the bulk-answered poll itself, which then waits for a
+    slot like any download (never more at once than ``concurrency``) and is done in that
+    step."""
     db = Database(db_url)
     await migrate.upgrade(db)
     repo = TaskRepository(db)
     polling = [f"{i:024x}" for i in range(4)]
     finishing = {f"{i:024x}" for i in range(4, 10)}
-    for i in range(10):
+    for i in range(10):  # ids 0-3 poll long, 4-9 finish
         task = msgspec.structs.replace(_task(i), status=Status.PROCESSING, step=Step.POLL)
-        await repo.insert(task, next_run_at=i * 0.001)
-    runner = LinkedWaveRunner(finishing)
+        await repo.insert(task, next_run_at=i * 0.001)  # the long pollers are claimed first
+    runner = LinkedWaveRunner(finishing) if linked else WaveRunner(finishing)
     engine = WorkerPool(repo, runner, time.time, concurrency=2)  # type: ignore[arg-type]
     await engine.start()
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(runner.polls[t] < 20 for t in polling):
             await asyncio.sleep(0.02)
-        assert all(runner.polls[t] == 20 for t in polling), runner.polls
-        assert runner.downloading == 2  # two slots, both downloading; four wait for one
+        assert all(runner.polls[t] == 20 for t in polling), runner.polls  # while 6 wait
+        assert not runner.gate.is_set()
+        if isinstance(runner, LinkedWaveRunner):
+            assert runner.downloading == 2  # two slots, both downloading; four wait
         runner.gate.set()
         await _wait_done(db, 10)
     finally:
         await engine.stop()
-    assert runner.peak_downloads == 2
-    assert set(runner.steps) == {Step.POLL}
-    assert all(runner.polls[t] == 1 for t in finishing)  # one step from poll to done
+    if isinstance(runner, LinkedWaveRunner):
+        assert runner.peak_downloads == 2
+        assert set(runner.steps) == {Step.POLL}
+        assert all(runner.polls[t] == 1 for t in finishing)  # one step from poll to done
     await db.dispose()
 
 
