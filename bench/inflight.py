@@ -4,8 +4,9 @@ A fake Ark keeps each video running for ``--hold`` seconds (60 by default) and m
 polls upstream every 5 s. ``--tasks`` (10,000) live tasks are created; then it measures,
 on the server process: the interval between two polls of one task (p50/p99, from the
 fake's own log of polls, up to the one that saw the job finish and carried its link), the
-first poll after submit, RSS, and CPU while only waiting. Every job finishes at the same moment, the hardest case: the
-10,000 downloads of that wave share the process with the polls of the others.
+first poll after submit, RSS, and CPU while only waiting. Every job finishes at the same
+moment, the hardest case: the 10,000 downloads of that wave share the process with the
+polls of the others.
 
 Goals (issue 10): p99 poll interval <= 6 s, RSS < 500 MB, < 30% of a core while waiting.
 

@@ -54,7 +54,8 @@ async def one(
         await asyncio.sleep(POLL_S)
 
 
-async def run(url: str, key: str, model: str, tasks: int, conc: int) -> None:
+async def run(url: str, key: str, model: str, tasks: int, conc: int) -> float:
+    """Create ``tasks`` and poll each to done, ``conc`` at a time; prints and returns tasks/s."""
     creates: list[float] = []
     results: list[float] = []
     sem = asyncio.Semaphore(conc)
@@ -74,6 +75,7 @@ async def run(url: str, key: str, model: str, tasks: int, conc: int) -> None:
         f"result p50={pct(results, 50):6.1f} ms p99={pct(results, 99):6.1f} ms "
         f"({len(results)} polls)"
     )
+    return tasks / wall
 
 
 def main() -> None:

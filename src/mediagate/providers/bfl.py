@@ -81,8 +81,8 @@ class BflProvider(HttpVendor):
     async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
         got = await self._result(upstream_id)
         status = str(got.get("status") or "")
-        if status == "Ready":
-            return Ready()
+        if status == "Ready":  # its sample link lives about 10 minutes: stored now
+            return self._finished([obj(got.get("result")).get("sample")])
         if status in MODERATED:
             raise ContentRejectedError(f"{self.name}: {status}")
         if status == "Error":

@@ -22,7 +22,7 @@ from mediagate.core.errors import (
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
 )
-from mediagate.core.provider import Clock, MediaStream, chunks_of
+from mediagate.core.provider import Clock, MediaStream, Ready, Result, chunks_of
 
 CHUNK = 256 * 1024
 MAX_JSON_BYTES = 64 * 1024 * 1024  # inline base64 images can be large; more is an attack
@@ -274,9 +274,18 @@ class HttpVendor:
         """Most vendors document no cancel: the job ends upstream on its own."""
         return None
 
+    def _finished(self, urls: Iterable[Any]) -> Ready:
+        """The job is done: ``Ready`` with the links its status answer gave, which the
+        engine streams through ``open`` in that same step (no second read of the job, and
+        short-lived links used at once). With none, the files are fetched by index."""
+        links = tuple(Result(content_type="", url=u) for u in urls if isinstance(u, str) and u)
+        return Ready(results=links)
+
     async def open(self, request: Any, result: Any) -> MediaStream:
-        """Only synchronous vendors answer with links to open (they override this)."""
-        raise UnavailableError(f"{self.name}: results are fetched, never inline")
+        """A result link, streamed in (typed by its response)."""
+        if not result.url:
+            raise UnavailableError(f"{self.name}: a result without a link")
+        return await self._download(request, result.url)
 
 
 def percent(value: Any) -> int:

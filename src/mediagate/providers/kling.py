@@ -143,7 +143,9 @@ class KlingProvider(HttpVendor):
         data = await self._task(request, upstream_id)
         status = str(data.get("task_status") or "")
         if status == "succeed":
-            return Ready()
+            result = obj(data.get("task_result"))
+            items = result.get("images" if request.spec.kind is Kind.IMAGE else "videos") or []
+            return self._finished(obj(i).get("url") for i in items)
         if status == "failed":
             raise UpstreamInvalidRequest(
                 f"{self.name}: failed: {data.get('task_status_msg') or 'no reason given'}"

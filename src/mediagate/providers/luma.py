@@ -86,7 +86,10 @@ class LumaProvider(HttpVendor):
         gen = await self._call("GET", f"/generations/{upstream_id}")
         state = str(gen.get("state") or "")
         if state == DONE:
-            return Ready()
+            assets = obj(gen.get("assets"))
+            return self._finished(
+                [assets.get("image" if request.spec.kind is Kind.IMAGE else "video")]
+            )
         if state == FAILED:
             reason = str(gen.get("failure_reason") or "failed")
             # Luma gives no failure code: its moderation failures say so in the reason.

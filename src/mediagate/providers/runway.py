@@ -75,7 +75,7 @@ class RunwayProvider(HttpVendor):
         task = await self._call("GET", f"/v1/tasks/{upstream_id}")
         status = str(task.get("status") or "")
         if status == "SUCCEEDED":
-            return Ready()
+            return self._finished(task.get("output") or [])
         if status in ("FAILED", "CANCELLED"):
             code = str(task.get("failureCode") or "")
             message = f"{self.name}: {status.lower()}: {task.get('failure') or code or 'no reason'}"

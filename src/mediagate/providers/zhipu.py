@@ -66,7 +66,7 @@ class ZhipuProvider(HttpVendor):
         got = await self._call("GET", f"/async-result/{upstream_id}")
         status = str(got.get("task_status") or "")
         if status == "SUCCESS":
-            return Ready()
+            return self._finished(obj(r).get("url") for r in got.get("video_result") or [])
         if status == "FAIL":
             code = str(obj(got.get("error")).get("code") or "")
             message = f"{self.name}: the video failed ({code or 'no code'})"
