@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import av
 from PIL import Image
@@ -43,3 +44,18 @@ def first_frame_rgb_mean(data: bytes) -> tuple[float, float, float]:
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
     r, g, b = frame.reshape(-1, 3).mean(axis=0)
     return float(r), float(g), float(b)
+
+
+async def opens_linked_result(adapter: Any, fake: Any, request: Any, upstream_id: str) -> Probe:
+    """Poll a finished job whose status answer links its file (``Ready.results``), open that
+    link as the engine does in the same step, and check that this took the download alone,
+    no second read of the job. The file, probed."""
+    from mediagate.core.provider import Ready
+
+    ready = await adapter.poll(request, upstream_id)
+    assert isinstance(ready, Ready) and len(ready.results) == 1, ready
+    calls = len(fake.requests)
+    media = await adapter.open(request, ready.results[0])
+    found = probe(b"".join([c async for c in media.chunks]))
+    assert len(fake.requests) == calls + 1  # the download only
+    return found

@@ -15,12 +15,12 @@ from mediagate.core.errors import (
     UnavailableError,
     UpstreamInvalidRequest,
 )
-from mediagate.core.provider import GenerationRequest, InputImage, Pending, Ready
+from mediagate.core.provider import GenerationRequest, InputImage, Pending
 from mediagate.providers.bfl import BflProvider
 from mediagate.providers.http import Credentials
 from tests.fakes.base import sample_image
 from tests.fakes.bfl import FakeBfl
-from tests.media import probe
+from tests.media import opens_linked_result, probe
 
 CAT = default_catalogue()
 
@@ -58,14 +58,9 @@ async def test_a_job_on_the_fake(fake: FakeBfl, session: aiohttp.ClientSession) 
     assert sent["output_format"] == "png" and "input_image" in sent and "input_image_2" in sent
     assert isinstance(await adapter.poll(req, sub.upstream_id), Pending)
     assert isinstance(await adapter.poll(req, sub.upstream_id), Pending)
-    ready = await adapter.poll(req, sub.upstream_id)
-    # The status answer links the file: the engine opens that link in the same step, with
-    # no second read of the job (fetch, below, is for a task left at its fetch step).
-    assert isinstance(ready, Ready) and len(ready.results) == 1
-    calls = len(fake.requests)
-    linked = await adapter.open(req, ready.results[0])
-    assert probe(b"".join([c async for c in linked.chunks])).format == "jpeg"
-    assert len(fake.requests) == calls + 1  # the download only
+    # Done: the answer links the file, opened in that step (fetch is for a task left at
+    # its fetch step).
+    assert (await opens_linked_result(adapter, fake, req, sub.upstream_id)).format == "jpeg"
     media = await adapter.fetch(req, sub.upstream_id, 0)
     assert media is not None
     assert probe(b"".join([c async for c in media.chunks])).format == "jpeg"

@@ -10,12 +10,12 @@ import pytest
 
 from mediagate.core.catalogue import default_catalogue
 from mediagate.core.errors import ContentRejectedError, ModelNotFoundError
-from mediagate.core.provider import GenerationRequest, InputImage, Pending, Ready
+from mediagate.core.provider import GenerationRequest, InputImage, Pending
 from mediagate.providers.http import Credentials
 from mediagate.providers.luma import LumaProvider
 from tests.fakes.base import sample_image
 from tests.fakes.luma import FakeLuma
-from tests.media import probe
+from tests.media import opens_linked_result, probe
 
 CAT = default_catalogue()
 URL = "https://example.com/a.png"
@@ -79,14 +79,9 @@ async def test_the_adapter_on_the_fake(fake: FakeLuma, session: aiohttp.ClientSe
     }  # fmt: skip
     assert isinstance(await adapter.poll(req, sub.upstream_id), Pending)
     assert isinstance(await adapter.poll(req, sub.upstream_id), Pending)
-    ready = await adapter.poll(req, sub.upstream_id)
-    # The status answer links the file: the engine opens that link in the same step, with
-    # no second read of the job (fetch, below, is for a task left at its fetch step).
-    assert isinstance(ready, Ready) and len(ready.results) == 1
-    calls = len(fake.requests)
-    linked = await adapter.open(req, ready.results[0])
-    assert probe(b"".join([c async for c in linked.chunks])).format == "mp4"
-    assert len(fake.requests) == calls + 1  # the download only
+    # Done: the answer links the file, opened in that step (fetch is for a task left at
+    # its fetch step).
+    assert (await opens_linked_result(adapter, fake, req, sub.upstream_id)).format == "mp4"
     media = await adapter.fetch(req, sub.upstream_id, 0)
     assert media is not None
     assert probe(b"".join([c async for c in media.chunks])).format == "mp4"

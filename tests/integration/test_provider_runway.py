@@ -11,12 +11,12 @@ import runwayml
 
 from mediagate.core.catalogue import default_catalogue
 from mediagate.core.errors import ContentRejectedError, ProviderAuthError
-from mediagate.core.provider import GenerationRequest, InputImage, Pending, Ready
+from mediagate.core.provider import GenerationRequest, InputImage, Pending
 from mediagate.providers.http import Credentials
 from mediagate.providers.runway import RunwayProvider
 from tests.fakes.base import sample_image
 from tests.fakes.runway import FakeRunway
-from tests.media import probe
+from tests.media import opens_linked_result, probe
 
 CAT = default_catalogue()
 
@@ -73,14 +73,9 @@ async def test_the_adapter_runs_a_task_on_the_fake(
     }
     assert isinstance(await adapter.poll(req, sub.upstream_id), Pending)
     assert isinstance(await adapter.poll(req, sub.upstream_id), Pending)
-    ready = await adapter.poll(req, sub.upstream_id)
-    # The status answer links the file: the engine opens that link in the same step, with
-    # no second read of the job (fetch, below, is for a task left at its fetch step).
-    assert isinstance(ready, Ready) and len(ready.results) == 1
-    calls = len(fake.requests)
-    linked = await adapter.open(req, ready.results[0])
-    assert probe(b"".join([c async for c in linked.chunks])).format == "mp4"
-    assert len(fake.requests) == calls + 1  # the download only
+    # Done: the answer links the file, opened in that step (fetch is for a task left at
+    # its fetch step).
+    assert (await opens_linked_result(adapter, fake, req, sub.upstream_id)).format == "mp4"
     media = await adapter.fetch(req, sub.upstream_id, 0)
     assert media is not None and media.content_type == "video/mp4"
     data = b"".join([c async for c in media.chunks])
