@@ -100,8 +100,18 @@ def test_signed_delivery_in_the_gptunnel_shape(hooked: Server, receiver: Receive
         verify_webhook(key_and_secret(hooked)[1], headers, body)  # another key's secret
 
 
-def test_a_cancel_is_delivered_at_once(hooked: Server, receiver: Receiver) -> None:
+@pytest.fixture
+def slow(tmp_path: Path) -> Iterator[Server]:
+    """A sandbox whose jobs run 60 s: a task is still running when the test cancels it,
+    however fast the machine renders."""
+    srv = Server(tmp_path / "slow", latency=60).start()
+    yield srv
+    srv.stop()
+
+
+def test_a_cancel_is_delivered_at_once(slow: Server, receiver: Receiver) -> None:
     """The sender sleeps until a delivery is queued: a cancel's delivery wakes it."""
+    hooked = slow
     key, secret = key_and_secret(hooked)
     made = requests.post(
         hooked.url + "/v1/media/create",
