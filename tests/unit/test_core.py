@@ -221,8 +221,9 @@ async def test_a_step_that_changes_nothing_writes_nothing() -> None:
     task = await stores.task_service(CATALOGUE).create(key, "seedream-3", "x")
     provider = Scripted(pending_polls=5)
     await _run_all(stores, _runner(stores, provider), [task.id])
-    # submit, 5 polls that find it still running (no write), ready, fetch: 3 writes.
-    assert provider.polls == {f"up-{task.id}": 6} and stores.tasks.written == 3
+    # submit, 5 polls that find it still running (no write), and the poll that finds it
+    # ready and fetches and stores its file in that step: 2 writes.
+    assert provider.polls == {f"up-{task.id}": 6} and stores.tasks.written == 2
 
 
 class Linking(Scripted):
@@ -256,7 +257,7 @@ async def test_a_poll_that_links_the_files_stores_them_in_that_step() -> None:
     (done,) = await _run_all(stores, _runner(stores, provider), [task.id])
     assert done.status is Status.DONE and done.outputs and done.outputs[0].bytes == len(PNG)
     assert provider.opened == [f"https://cdn/up-{task.id}.png"] and provider.fetched == 0
-    # submit and the poll that found it finished and stored it: 2 writes, no FETCH step.
+    # submit and the poll that found it finished and stored it: 2 writes.
     assert stores.tasks.written == 2
 
 

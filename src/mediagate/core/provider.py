@@ -9,12 +9,12 @@ Synchronous upstreams (Imagen, Seedream, OpenAI images) fit the same protocol: t
 in the same step (inline bytes, or links it streams through ``open``).
 
 A task makes files and text. ``Ready`` may carry text outputs (a describe's prompts, lyrics)
-and say there are no files at all. Where the status answer that says "finished" also links
-the files, ``Ready.results`` carries them and the engine streams them through ``open`` in
-that same step: no second read of the job, no commit in between. Otherwise ``fetch`` is
-asked for file 0, 1, ... up to the model's ``max_files`` (or ``sample_count``) and returns
-None past the last one, so a vendor that answers with two songs and their covers needs no
-count agreed in advance.
+and say there are no files at all. The engine stores the files in the step of the poll
+that found the job done, with no commit in between. Where that status answer also links
+them, ``Ready.results`` carries the links and the engine streams them through ``open``: no
+second read of the job. Otherwise ``fetch`` is asked for file 0, 1, ... up to the model's
+``max_files`` (or ``sample_count``) and returns None past the last one, so a vendor that
+answers with two songs and their covers needs no count agreed in advance.
 
 Optional, found by name: ``poll_many`` (``BulkPoller``) and ``inputs_on_poll(spec)``, true
 when the adapter must see the task's inputs to report on it (the sandbox's describe).

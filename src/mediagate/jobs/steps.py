@@ -253,23 +253,8 @@ class StepRunner:
                 )
             else:
                 state = await provider.poll(request, upstream_id)
-            if isinstance(state, Ready) and not state.files:  # text only: done now
-                return await self._store(task, [], f"from {provider.name}", _texts(state.texts))
-            if isinstance(state, Ready) and state.results:  # the answer links the files
-                async with slot():
-                    streams = [await self._open(provider, request, r) for r in state.results]
-                    said = _texts(state.texts)
-                    return await self._store(task, streams, f"from {provider.name}", said)
             if isinstance(state, Ready):
-                return TaskUpdate(
-                    status=Status.PROCESSING,
-                    step=Step.FETCH,
-                    next_run_at=now,
-                    progress=99,
-                    attempts=0,
-                    outputs=_texts(state.texts) or None,
-                    detail="upstream finished",
-                )
+                return await self._finish(task, spec, provider, request, state, slot)
             return TaskUpdate(
                 status=Status.PROCESSING,
                 step=Step.POLL,
@@ -277,14 +262,48 @@ class StepRunner:
                 progress=state.progress,
                 attempts=0,
             )
+        # A task left at its fetch step (by a version that committed "upstream finished"
+        # first): its texts were committed then.
+        streams = await self._fetch_all(provider, request, spec, task)
+        said = tuple(texts(task.outputs))
+        return await self._store(task, streams, f"from {provider.name}", said)
+
+    async def _finish(
+        self,
+        task: Task,
+        spec: ModelSpec,
+        provider: Provider,
+        request: GenerationRequest,
+        state: Ready,
+        slot: Slot,
+    ) -> TaskUpdate:
+        """The poll found the job done: store its files in this same step (no commit of
+        "upstream finished" first), opening the links its answer gave, or else fetching
+        them by index. Inside ``slot``: a bulk-answered poll holds no step slot until now.
+        A crash or a failed download here repeats the poll, which finds it done again."""
+        said = _texts(state.texts)
+        if not state.files:  # text only: done now
+            return await self._store(task, [], f"from {provider.name}", said)
+        async with slot():
+            if state.results:
+                streams = [await self._open(provider, request, r) for r in state.results]
+            else:
+                if task.params.images and not request.images:  # fetch may read the inputs
+                    images = await self._inputs.load(task.id, task.params.images)
+                    request = msgspec.structs.replace(request, images=images)
+                streams = await self._fetch_all(provider, request, spec, task)
+            return await self._store(task, streams, f"from {provider.name}", said)
+
+    async def _fetch_all(
+        self, provider: Provider, request: GenerationRequest, spec: ModelSpec, task: Task
+    ) -> list[MediaStream]:
         streams = []
         for index in range(spec.max_files or task.params.sample_count):
-            media = await provider.fetch(request, upstream_id, index)
+            media = await provider.fetch(request, task.upstream_id or "", index)
             if media is None:  # the job made fewer files than it could
                 break
             streams.append(media)
-        said = tuple(texts(task.outputs))  # committed when the upstream finished
-        return await self._store(task, streams, f"from {provider.name}", said)
+        return streams
 
     async def _open(
         self, provider: Provider, request: GenerationRequest, result: Result
