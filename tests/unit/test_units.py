@@ -108,6 +108,14 @@ def test_signed_urls() -> None:
         and not expiring.verify("k", s, exp, now=1061)
     )
     assert not expiring.verify("k", s, "1061", now=1000)  # a moved expiry breaks the signature
+    assert expiring.path("k", now=2000.0) != p  # an expiring link is signed afresh each time
+    # Without a TTL a key's path is remembered (polls of a done task sign its links again
+    # and again), and is the very path a fresh signer makes.
+    assert signer.path("t/abc/0.mp4") is signer.path("t/abc/0.mp4")
+    assert UrlSigner(b"s" * 32).path("t/abc/0.mp4") == path
+    for i in range(UrlSigner.PATHS_KEPT + 1):  # bounded
+        signer.path(f"t/{i}")
+    assert len(signer._paths) <= UrlSigner.PATHS_KEPT
 
 
 @pytest.mark.parametrize(

@@ -87,6 +87,8 @@ def base_url(request: Request[Any, Any, Any]) -> str:
 
 
 def output_urls(request: Request[Any, Any, Any], task: Task) -> list[str]:
+    if task.status is not Status.DONE:  # no links yet: no base URL to work out
+        return []
     return urls_at(runtime_of(request), base_url(request), task)
 
 

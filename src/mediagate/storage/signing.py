@@ -25,6 +25,9 @@ class UrlSigner:
             raise ValueError("signing secret must be at least 16 bytes")
         self._secret = secret
         self._ttl = ttl_s
+        self._paths: dict[str, str] = {}  # without a TTL a key's path never changes
+
+    PATHS_KEPT = 4096  # signed paths remembered (every poll of a done task signs its links)
 
     def derive(self, label: str) -> bytes:
         """A secret of its own for another use (the console's sessions), from this one."""
@@ -36,9 +39,16 @@ class UrlSigner:
 
     def path(self, key: str, now: float | None = None) -> str:
         """The signed path (with query) for ``key``, to be joined to the public base URL."""
+        if not self._ttl and (known := self._paths.get(key)) is not None:
+            return known
         exp = None if not self._ttl else int((now or time.time()) + self._ttl)
         query = f"sig={self._mac(key, exp)}" + (f"&exp={exp}" if exp is not None else "")
-        return f"{FILES_PREFIX}{quote(key)}?{query}"
+        path = f"{FILES_PREFIX}{quote(key)}?{query}"
+        if not self._ttl:
+            if len(self._paths) >= self.PATHS_KEPT:
+                self._paths.clear()
+            self._paths[key] = path
+        return path
 
     def verify(self, key: str, sig: str, exp: str | None, now: float | None = None) -> bool:
         expiry: int | None = None
