@@ -40,7 +40,7 @@ from mediagate.storage.blobs import BlobStore
 log = structlog.get_logger("mediagate.steps")
 
 # Held around a step's downloads: the step slots of the engine, for a step that runs without
-# one (a bulk-answered poll that finds its job finished, with the files' links in hand).
+# one (a bulk-answered poll that finds its job done, and now stores its files).
 Slot = Callable[[], AbstractAsyncContextManager[None]]
 
 MAX_ATTEMPTS = 5  # transient failures of one step before the task fails

@@ -10,8 +10,8 @@ How a task moves through one process:
   step is scheduled in memory; one statement renews every lease this process holds.
 - **Run.** Steps are I/O: many run at once, at most ``concurrency`` in all and at most
   ``per_provider`` against one provider. Polls answered in bulk (one upstream call for
-  many tasks) are bounded by that call instead, and take those slots only to download the
-  files of a finished job the answer links. CPU work (renders) is in the process pool.
+  many tasks) are bounded by that call instead, and take those slots only to store the
+  files of a job they find done. CPU work (renders) is in the process pool.
 - **Commit.** A step that changed nothing (a poll that says "still running") writes
   nothing. The others are committed together, many per transaction, each guarded by the
   lease and the state machine; as many transactions at once as the store has writers.
@@ -311,8 +311,8 @@ class WorkerPool:
 
     @contextlib.asynccontextmanager
     async def _slot(self, task: Task) -> AsyncIterator[None]:
-        """The slots of a step that started without any: a bulk-answered poll whose job has
-        finished, downloading the files its answer links."""
+        """The slots of a step that started without any: a bulk-answered poll whose job is
+        done, storing its files."""
         self._busy += 1
         try:
             async with self._concurrency, self._provider_sem(task.provider):

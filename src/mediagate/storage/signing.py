@@ -20,14 +20,14 @@ class UrlSigner:
     unlike upstream links they stay valid. A positive TTL adds an ``exp`` parameter.
     """
 
+    PATHS_KEPT = 4096  # signed paths remembered (every poll of a done task signs its links)
+
     def __init__(self, secret: bytes, ttl_s: int = 0) -> None:
         if len(secret) < 16:
             raise ValueError("signing secret must be at least 16 bytes")
         self._secret = secret
         self._ttl = ttl_s
         self._paths: dict[str, str] = {}  # without a TTL a key's path never changes
-
-    PATHS_KEPT = 4096  # signed paths remembered (every poll of a done task signs its links)
 
     def derive(self, label: str) -> bytes:
         """A secret of its own for another use (the console's sessions), from this one."""
