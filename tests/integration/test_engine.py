@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from typing import Any
 
 import msgspec
 import pytest
@@ -19,6 +20,7 @@ from mediagate.jobs.steps import Slot
 from mediagate.jobs.worker import WorkerPool
 from mediagate.store import migrate
 from mediagate.store.db import Database
+from mediagate.store.leases import POSTGRES_WRITERS
 from mediagate.store.schema import task_events, tasks
 from mediagate.store.tasks import TaskRepository
 
@@ -123,6 +125,42 @@ async def test_claims_in_bulk_skips_no_op_writes_and_commits_in_groups(db_url: s
         ).scalar()
     assert Counter(rows) == {"queued": n, "processing": n, "done": n}
     assert leased == 0  # finished tasks give their lease back
+    await db.dispose()
+
+
+class SlowCommits(TaskRepository):
+    """Each group commit takes at least 20 ms; records how many ran at once."""
+
+    running = 0
+    peak = 0
+
+    async def advance_many(self, *args: Any, **kwargs: Any) -> Any:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            await asyncio.sleep(0.02)
+            return await super().advance_many(*args, **kwargs)
+        finally:
+            self.running -= 1
+
+
+async def test_group_commits_run_side_by_side_as_the_store_has_writers(db_url: str) -> None:
+    """SQLite has one writer: one group commit at a time. PostgreSQL's writers commit side
+    by side, never more at once than ``writers``, and every result is committed once."""
+    n = 200
+    db = await _setup(db_url, n)
+    repo = SlowCommits(db)
+    engine = WorkerPool(repo, ScriptedRunner(), time.time, concurrency=64)  # type: ignore[arg-type]
+    await engine.start()
+    try:
+        await _wait_done(db, n)
+    finally:
+        await engine.stop()
+    assert repo.writers == (1 if db.is_sqlite else POSTGRES_WRITERS)
+    assert repo.peak == repo.writers, (repo.peak, repo.writers)
+    async with db.read() as conn:
+        rows = (await conn.execute(sa.select(task_events.c.status))).scalars().all()
+    assert Counter(rows) == {"queued": n, "processing": n, "done": n}
     await db.dispose()
 
 
