@@ -125,3 +125,49 @@ async def test_a_waiting_task_resumes_once_holding_its_price(db_url: str) -> Non
     assert account is not None and account.held_micros == 300_000  # held once, not twice
     assert await accounts.check() == []
     await db.dispose()
+
+
+def _contents(path: Path) -> tuple[list[tuple[str, ...]], list[tuple[object, ...]], list[str]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        schema = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+        ).fetchall()
+        accounts = conn.execute("SELECT id, name, balance_micros FROM accounts").fetchall()
+        version = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+    return schema, accounts, version
+
+
+def test_a_new_sqlite_database_is_loaded_from_what_the_migrations_make(tmp_path: Path) -> None:
+    """``sqlite_head.sql`` is what the migrations make today, and a database loaded from it
+    (without importing Alembic) is the one they make: same schema, seed rows and version."""
+    import subprocess
+    import sys
+    from importlib import resources
+
+    committed = (resources.files("mediagate.store") / migrate.SQLITE_HEAD).read_text()
+    assert committed == migrate.dump_sqlite_head(), (
+        "the migrations changed: python -m mediagate.store.migrate > "
+        "src/mediagate/store/sqlite_head.sql"
+    )
+    loaded, replayed = tmp_path / "loaded.db", tmp_path / "replayed.db"
+    check = (
+        "import asyncio, sys; from mediagate.store import migrate; "
+        "from mediagate.store.db import Database; "
+        f"db = Database('sqlite+aiosqlite:///{loaded}'); "
+        "asyncio.run(migrate.upgrade(db)); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr  # loaded, not migrated
+
+    async def replay() -> None:
+        db = Database(f"sqlite+aiosqlite:///{replayed}")
+        await migrate.upgrade(db, replay=True)
+        await migrate.upgrade(db)  # at HEAD: nothing to do
+        await db.dispose()
+
+    asyncio.run(replay())
+    assert _contents(loaded) == _contents(replayed)
+    assert _contents(loaded)[1] == [("acct_default", "default", 0)]
+    assert _contents(loaded)[2] == [migrate.HEAD]
