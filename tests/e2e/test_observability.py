@@ -179,7 +179,20 @@ def test_docs_declare_the_key_schemes(server: Server) -> None:
 
 
 def test_one_log_format_from_start_up(tmp_path: Path) -> None:
-    """Migrations (alembic) and mediagate's own lines share one shape; JSON when asked."""
+    """Migrations (alembic) and mediagate's own lines share one shape; JSON when asked.
+    The database is one migration behind (a new one is loaded, not migrated), so Alembic
+    has work, and lines, of its own."""
+    import asyncio
+
+    from mediagate.store import migrate
+    from mediagate.store.db import Database
+
+    async def behind() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'mediagate.db'}")
+        await migrate.upgrade(db, target="0007")
+        await db.dispose()
+
+    asyncio.run(behind())
     srv = Server(tmp_path, MEDIAGATE_LOG_LEVEL="info", MEDIAGATE_LOG_JSON="1").start()
     srv.stop()
     lines = [ln for ln in srv.log.read_text().splitlines() if ln.startswith("{")]

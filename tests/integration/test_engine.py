@@ -146,7 +146,8 @@ class SlowCommits(TaskRepository):
 
 async def test_group_commits_run_side_by_side_as_the_store_has_writers(db_url: str) -> None:
     """SQLite has one writer: one group commit at a time. PostgreSQL's writers commit side
-    by side, never more at once than ``writers``, and every result is committed once."""
+    by side (how many at once depends on how results arrive), never more at once than
+    ``writers``, and every result is committed once."""
     n = 200
     db = await _setup(db_url, n)
     repo = SlowCommits(db)
@@ -157,7 +158,10 @@ async def test_group_commits_run_side_by_side_as_the_store_has_writers(db_url: s
     finally:
         await engine.stop()
     assert repo.writers == (1 if db.is_sqlite else POSTGRES_WRITERS)
-    assert repo.peak == repo.writers, (repo.peak, repo.writers)
+    if db.is_sqlite:
+        assert repo.peak == 1
+    else:
+        assert 1 < repo.peak <= repo.writers, (repo.peak, repo.writers)
     async with db.read() as conn:
         rows = (await conn.execute(sa.select(task_events.c.status))).scalars().all()
     assert Counter(rows) == {"queued": n, "processing": n, "done": n}

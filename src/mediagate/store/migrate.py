@@ -14,6 +14,7 @@ the file is what they make now.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import tempfile
 import time
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 HEAD = "0008"
 SQLITE_HEAD = "sqlite_head.sql"
 NOW = "(:now)"  # stands for a seed row's time of creation in sqlite_head.sql
+
+# The standard library's logger, as Alembic's: a server shows it in its one log format, and
+# a CLI command (whose output may be a key alone) stays quiet.
+log = logging.getLogger("mediagate.store")
 
 
 def _config(connection: Any) -> Config:
@@ -56,12 +61,13 @@ async def current(db: Database) -> str | None:
         return None
 
 
-async def upgrade(db: Database, *, replay: bool = False) -> None:
-    """Bring ``db`` to HEAD. ``replay``: run every migration even on a new SQLite database
-    (what ``dump_sqlite_head`` records)."""
+async def upgrade(db: Database, *, replay: bool = False, target: str = "head") -> None:
+    """Bring ``db`` to HEAD (or to revision ``target``). ``replay``: run the migrations even
+    on a new SQLite database (what ``dump_sqlite_head`` records)."""
     revision = await current(db)
     if revision == HEAD:
         return
+    replay = replay or target != "head"
     if revision is None and db.is_sqlite and not replay and await _load_head(db):
         return
     async with db.write() as conn:
@@ -70,7 +76,7 @@ async def upgrade(db: Database, *, replay: bool = False) -> None:
         if conn.dialect.name == "postgresql":  # processes starting together upgrade in turn
             await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7316551)")
 
-        await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), "head"))
+        await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), target))
 
 
 def _statements() -> list[str]:
@@ -96,6 +102,7 @@ async def _load_head(db: Database) -> bool:
         now = time.time()
         for statement in _statements():
             await conn.exec_driver_sql(statement.replace(NOW, repr(now)))
+    log.info("new database made at revision %s from %s", HEAD, SQLITE_HEAD)
     return True
 
 
