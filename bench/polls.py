@@ -1,7 +1,8 @@
 """Benchmark: how cheap a poll is, and whether the task API holds up as pollers grow.
 
 In one run, on one server (sandbox, zero latency):
-1. the ceiling: ``GET /v1/models`` (authenticated, no task read) at concurrency 64;
+1. the ceiling: ``GET /v1/models`` (public: no key check, no task read; the list is encoded
+   once every 2 s) at concurrency 64;
 2. polls: ``GET /v1/media/result`` of existing tasks at concurrency 64;
 3. create-then-poll-to-done with clients polling every 100 ms, at concurrency 8 and 64,
    interleaved 8, 64, 64, 8.

@@ -111,10 +111,9 @@ def slow(tmp_path: Path) -> Iterator[Server]:
 
 def test_a_cancel_is_delivered_at_once(slow: Server, receiver: Receiver) -> None:
     """The sender sleeps until a delivery is queued: a cancel's delivery wakes it."""
-    hooked = slow
-    key, secret = key_and_secret(hooked)
+    key, secret = key_and_secret(slow)
     made = requests.post(
-        hooked.url + "/v1/media/create",
+        slow.url + "/v1/media/create",
         headers={"Authorization": key},
         json={"model": "glabs-veo-3-1-fast", "prompt": "hook", "callback_url": receiver.url},
         timeout=10,
@@ -122,7 +121,7 @@ def test_a_cancel_is_delivered_at_once(slow: Server, receiver: Receiver) -> None
     time.sleep(1.0)  # the sender has gone back to sleep
     started = time.monotonic()
     gone = requests.post(
-        hooked.url + "/v1/media/cancel",
+        slow.url + "/v1/media/cancel",
         headers={"Authorization": key},
         json={"task_id": made["id"]},
         timeout=10,
