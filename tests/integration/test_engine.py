@@ -144,6 +144,14 @@ class SlowCommits(TaskRepository):
             self.running -= 1
 
 
+class JitteredRunner(ScriptedRunner):
+    """Each step takes 0-10 ms, so results keep arriving while commits are under way."""
+
+    async def run(self, task: Task, slot: Slot = contextlib.nullcontext) -> TaskUpdate:
+        self.delay = (int(task.id, 16) * 7919 % 11) / 1000
+        return await super().run(task, slot)
+
+
 async def test_group_commits_run_side_by_side_as_the_store_has_writers(db_url: str) -> None:
     """SQLite has one writer: one group commit at a time. PostgreSQL's writers commit side
     by side (how many at once depends on how results arrive), never more at once than
@@ -151,7 +159,8 @@ async def test_group_commits_run_side_by_side_as_the_store_has_writers(db_url: s
     n = 200
     db = await _setup(db_url, n)
     repo = SlowCommits(db)
-    engine = WorkerPool(repo, ScriptedRunner(), time.time, concurrency=64)  # type: ignore[arg-type]
+    runner = JitteredRunner()  # results arrive all the time, not in waves
+    engine = WorkerPool(repo, runner, time.time, concurrency=64)  # type: ignore[arg-type]
     await engine.start()
     try:
         await _wait_done(db, n)
