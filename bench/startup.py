@@ -2,8 +2,8 @@
 
 Each is run ``--runs`` times in fresh processes; the median and the worst are printed.
 "Answers" means the first ``GET /healthz`` that returns 200, counted from the moment the
-process is spawned: on a new data directory (a new SQLite database, migrations included),
-and again on one already made (a restart, the usual case).
+process is spawned: on a new data directory (a new SQLite database, made from the schema
+file), and again on one already made (a restart, the usual case).
 
 Goals (issue 10): ``--help`` < 0.5 s, ``serve`` answers < 2 s.
 
