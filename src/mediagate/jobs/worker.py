@@ -207,7 +207,7 @@ class WorkerPool:
             # Claimed tasks are due now, so a process takes no more than it has free step
             # slots for: a backlog is shared by every process rather than taken whole by
             # the first to wake. (Tasks it holds between polls use no slot.) A process that
-            # stopped for want of room claims again as soon as a step ends.
+            # stopped for want of room claims again once an eighth of its slots are free.
             room = min(CLAIM_BATCH, self._max_held - len(self.held), self._free())
             if room <= 0:
                 self._claim_full = True

@@ -174,14 +174,17 @@ class ArkProvider:
                 states[str(item["id"])] = exc
         return states
 
+    @staticmethod
+    def _video(task: dict[str, Any]) -> Result | None:
+        """A finished task's video link (valid 24 h), if its answer carries one."""
+        url = obj(task.get("content")).get("video_url")
+        return Result(content_type="video/mp4", url=url) if isinstance(url, str) and url else None
+
     def _state(self, task: dict[str, Any]) -> Pending | Ready:
         status = str(task.get("status", "")).lower()
-        if status == "succeeded":
-            # The answer links the video (valid 24 h): stored in this step, with no re-read.
-            url = obj(task.get("content")).get("video_url")
-            if isinstance(url, str) and url:
-                return Ready(results=(Result(content_type="video/mp4", url=url),))
-            return Ready()
+        if status == "succeeded":  # the link is stored in this step, with no re-read
+            video = self._video(task)
+            return Ready(results=(video,)) if video else Ready()
         if status in ("queued", "running", "pending", "processing"):
             return Pending(progress=50 if status == "running" else 5, poll_after=self._poll_s)
         error = obj(task.get("error"))
@@ -198,11 +201,10 @@ class ArkProvider:
     async def fetch(self, request: GenerationRequest, upstream_id: str, index: int) -> MediaStream:
         """For a finished task whose poll answer had no link (or a task that was left at
         its fetch step): read the task again for it."""
-        task = await self._task(upstream_id)
-        url = obj(task.get("content")).get("video_url")
-        if not isinstance(url, str):
+        video = self._video(await self._task(upstream_id))
+        if video is None:
             raise UnavailableError(f"{self.name}: task {upstream_id} has no video_url")
-        return await self.open(request, Result(content_type="video/mp4", url=url))
+        return await self.open(request, video)
 
     async def open(self, request: GenerationRequest, result: Result) -> MediaStream:
         width, height = request.spec.size_for(request.params.aspect_ratio)

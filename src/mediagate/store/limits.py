@@ -21,18 +21,19 @@ class SharedRateLimiter:
         self._rate = per_minute / 60.0
         self._burst = float(per_minute)
         self._clock = clock
+        # Imported when one is made (on PostgreSQL only): the dialect costs 0.1 s at import,
+        # which an embedded (SQLite) `mediagate serve` never needs.
+        from sqlalchemy.dialects.postgresql import insert
+
+        self._insert = insert
 
     async def check(self, key_id: str) -> None:
         if self._rate <= 0:
             return
-        # Imported here: the PostgreSQL dialect costs 0.1 s at import, which an embedded
-        # (SQLite) `mediagate serve` never needs.
-        from sqlalchemy.dialects.postgresql import insert
-
         now = self._clock()
         b = rate_buckets.c
         refilled = sa.func.least(self._burst, b.tokens + (now - b.at) * self._rate)
-        fresh = insert(rate_buckets).values(
+        fresh = self._insert(rate_buckets).values(
             key_id=key_id, tokens=self._burst - 1.0, at=now, granted=True
         )
         stmt = fresh.on_conflict_do_update(
