@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import time
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import structlog
 
-from mediagate import __version__
+from mediagate import __version__, datadir
 from mediagate.children import die_with_parent
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
@@ -22,6 +23,8 @@ from mediagate.core.limits import RateLimiter
 from mediagate.core.ports import NullObserver, Observer
 from mediagate.core.services import KeyService, TaskService
 from mediagate.core.tasks import Task
+from mediagate.core.uploads import UploadService
+from mediagate.jobs.decode import Decoder
 from mediagate.jobs.inputs import InputResolver
 from mediagate.jobs.netguard import policy
 from mediagate.jobs.steps import StepRunner
@@ -41,7 +44,10 @@ from mediagate.store.db import KEYS_CHANNEL, TASKS_CHANNEL, WEBHOOKS_CHANNEL, Da
 from mediagate.store.keys import KeyRepository
 from mediagate.store.limits import SharedRateLimiter
 from mediagate.store.listen import Listener
+from mediagate.store.sealing import Sealer
+from mediagate.store.sessions import SessionRepository
 from mediagate.store.tasks import TaskRepository
+from mediagate.store.uploads import UploadRepository
 from mediagate.store.webhooks import WebhookRepository
 
 if TYPE_CHECKING:
@@ -58,7 +64,9 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db_file = None if settings.database_url else settings.data_dir / "mediagate.db"
+        for warning in datadir.prepare(settings.data_dir, db_file):
+            logging.getLogger("mediagate.datadir").warning(warning)
         self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
         self.catalogue: Catalogue = (
             default_catalogue()
@@ -86,10 +94,11 @@ class Runtime:
             else load_or_create_secret(settings.data_dir / "secret.key")
         )
         self.signer = UrlSigner(secret, settings.url_ttl_s)
+        sealer = Sealer(self.signer.derive("sealing-v1"))
         self.task_repo = TaskRepository(self.db)
         self.account_repo = AccountRepository(self.db)
         self.accounts = AccountService(self.account_repo, self.catalogue, clock)
-        self.key_repo = KeyRepository(self.db)
+        self.key_repo = KeyRepository(self.db, sealer)
         self.keys = KeyService(self.key_repo, clock, self.account_repo, settings.key_cache_s)
         self.limiter: RateLimiter | SharedRateLimiter = (
             SharedRateLimiter(self.db, settings.rate_limit_rpm, clock)
@@ -109,7 +118,7 @@ class Runtime:
             sandbox, routes=load_routes(settings.routes_file), sandbox_live=settings.sandbox_live
         )
         self.http: aiohttp.ClientSession | None = None
-        self.channel_repo = ChannelRepository(self.db)
+        self.channel_repo = ChannelRepository(self.db, sealer)
         self.channels: ChannelManager | None = None  # once the HTTP session exists
         # Metrics for servers and workers; a CLI command does without (and without the import).
         self.metrics: Metrics | None = None
@@ -131,10 +140,18 @@ class Runtime:
             max_queued=settings.max_queued_per_key,
             callbacks_allow_private=settings.webhook_allow_private,
             max_input_bytes=settings.input_max_bytes,
+            max_input_pixels=settings.input_max_pixels,
             observer=observer,
         )
+        # Clients' images decode in the render pool, a few at a time, never in this process.
+        self.decoder = Decoder(self.render_pool, max(1, (settings.render_processes or 2) // 2))
         inputs = InputResolver(
-            self.blobs, self.signer, settings.input_max_bytes, policy(settings.input_allow_private)
+            self.blobs,
+            self.signer,
+            settings.input_max_bytes,
+            policy(settings.input_allow_private),
+            self.decoder,
+            settings.input_max_pixels,
         )
         caps = settings.max_running
         per_key = settings.max_running_per_key
@@ -157,6 +174,14 @@ class Runtime:
             observer=observer,
         )
         self.webhook_repo = WebhookRepository(self.db)
+        self.console_sessions = SessionRepository(self.db)
+        self.uploads = UploadService(
+            UploadRepository(self.db),
+            self.blobs,
+            clock,
+            settings.upload_quota_bytes,
+            settings.input_max_pixels,
+        )
         self.webhooks = WebhookSender(
             self.webhook_repo,
             self.task_repo,
@@ -200,6 +225,9 @@ class Runtime:
     async def open(cls, settings: Settings, observe: bool = True) -> Runtime:
         runtime = cls(settings, observe=observe)
         await migrate.upgrade(runtime.db)
+        # Secrets a database kept in plain text before sealing existed are sealed now.
+        await runtime.key_repo.seal_plain()
+        await runtime.channel_repo.seal_plain()
         # One pooled HTTP session for every upstream call; adapters get it injected. The
         # engine bounds its steps per provider; a smaller pool per host than that bound
         # would queue a provider's bulk polls behind its downloads (no per-host limit).

@@ -90,6 +90,23 @@ class Settings(BaseSettings):
         default="veo-3.0-generate-preview", description="Used by /v1/videos when model is omitted"
     )
     input_max_bytes: int = Field(default=20 * 1024 * 1024, description="Cap on an input image")
+    input_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1,
+        description="Cap on an input image's width x height, read from its header before "
+        "anything decodes it (a model's max_input_pixels may set its own)",
+    )
+    upload_quota_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=0,
+        description="Bytes one key may upload for later tasks (Midjourney's upload) in any "
+        "24 hours; 0 means no quota",
+    )
+    trusted_proxies: list[str] = Field(
+        default=["127.0.0.1", "::1"],
+        description="Addresses whose Forwarded: proto=https header is believed (the console's "
+        "Secure cookie flag); '*' trusts any",
+    )
     input_allow_private: bool = Field(
         default=False, description="Let input URLs reach private addresses (dev/test only)"
     )

@@ -353,6 +353,10 @@ class InMemoryKeys:
                 return record
         return None
 
+    async def get(self, key_id: str) -> KeyRecord | None:
+        found = self.by_id.get(key_id)
+        return found[0] if found else None
+
     async def list(self) -> list[KeyRecord]:
         return [record for record, _, _ in self.by_id.values()]
 
@@ -381,6 +385,9 @@ class InMemoryMedia:
     async def put(self, key: str, data: bytes) -> int:
         self.blobs[key] = bytes(data)
         return len(data)
+
+    async def read(self, key: str) -> bytes:
+        return self.blobs[key]
 
     async def delete(self, keys: list[str]) -> None:
         for key in keys:

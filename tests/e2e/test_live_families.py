@@ -65,9 +65,9 @@ def live(fakes: Fakes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     server.stop()
 
 
-def white_png() -> str:
+def white_png(size: tuple[int, int] = (8, 8)) -> str:
     buf = io.BytesIO()
-    Image.new("L", (8, 8), 255).save(buf, "PNG")
+    Image.new("L", size, 255).save(buf, "PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -116,7 +116,8 @@ def test_midjourney_on_a_proxy(live: tuple[Server, str], fakes: Fakes) -> None:
     region = next(b["customId"] for b in up["buttons"] if b["label"] == "Vary (Region)")
     modal = mj(server, key, "/mj/submit/action", {"taskId": up["id"], "customId": region})
     assert modal["code"] == 21
-    mask = white_png()
+    upscaled = Image.open(io.BytesIO(requests.get(up["imageUrl"], timeout=10).content))
+    mask = white_png(upscaled.size)  # a mask is its image's size
     done = mj_done(
         server,
         key,

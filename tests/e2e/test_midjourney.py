@@ -326,7 +326,10 @@ def test_list_by_condition_auth_and_isolation(
     assert seed.json()["code"] == 1 and seed.json()["result"].isdigit()
     img = requests.get(f"{server.url}/mj/image/{grid['id']}", timeout=10)
     assert img.status_code == 200 and img.content[:4] == b"\x89PNG"
-    assert requests.get(f"{server.url}/mj/image/{'0' * 24}", timeout=10).status_code == 400
+    assert img.history and img.history[0].status_code == 302  # to the signed link
+    assert "/v1/files/" in img.history[0].headers["location"]
+    unknown = requests.get(f"{server.url}/mj/image/{'0' * 24}", timeout=10)
+    assert unknown.status_code == 404 and unknown.json() == {"error": "midjourney_task_not_found"}
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from mediagate.store import migrate
 from mediagate.store.db import Database
 from mediagate.store.leases import POSTGRES_WRITERS
 from mediagate.store.schema import task_events, tasks
+from mediagate.store.sealing import Sealer
 from mediagate.store.tasks import TaskRepository
 
 POLLS = 3
@@ -409,7 +410,7 @@ async def test_a_cancel_in_another_process_reaches_the_holder_by_notify(db_url: 
             await asyncio.sleep(0.02)
         assert f"{0:024x}" in heard
         keys.clear()
-        assert not await KeyRepository(other).revoke("no-such-key", time.time())
+        assert not await KeyRepository(other, Sealer(bytes(32))).revoke("no-such-key", time.time())
         deadline = time.monotonic() + 5
         while not keys and time.monotonic() < deadline:
             await asyncio.sleep(0.02)

@@ -41,7 +41,19 @@ from mediagate.storage.signing import UrlSigner
 from mediagate.testing import FakeClock, InMemoryStores
 
 CATALOGUE = default_catalogue()
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def _png(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png(8, 8)
 
 
 @pytest.fixture

@@ -60,9 +60,15 @@ class Tested(msgspec.Struct):
     detail: str
 
 
+def masked(credential: str) -> str:
+    """What the admin API shows of a credential: never the credential, only its last four
+    characters where it is long enough that they tell nothing (as OpenAI's dashboard does)."""
+    return "••••" + (credential[-4:] if len(credential) >= 20 else "")
+
+
 def shown(channel: Channel) -> ChannelBody:
     return ChannelBody(
-        channel.id, channel.provider, channel.name, channel.api_key[:6] + "…", channel.base_url,
+        channel.id, channel.provider, channel.name, masked(channel.api_key), channel.base_url,
         channel.weight, channel.priority, channel.max_running, channel.enabled,
         channel.auto_disabled_at, channel.reason,
     )  # fmt: skip

@@ -21,6 +21,7 @@ from mediagate.storage.frames import first_frame_jpeg
 # ASCII digits, at most 18 (no file is an exabyte): anything else is not a range we honour,
 # and the whole file is sent, as RFC 9110 allows.
 _RANGE_RE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
+SERVED = ("t/", "up/")
 _TYPES = {".webp": "image/webp", ".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg"}
 
 
@@ -55,7 +56,8 @@ async def download(
 ) -> Response[Any]:
     rt = runtime_of(request)
     key = key.lstrip("/")
-    if not sig or not rt.signer.verify(key, sig, exp) or not key.startswith("t/"):
+    # Results (t/) and clients' uploads (up/); never the inputs kept for tasks (in/).
+    if not sig or not rt.signer.verify(key, sig, exp) or not key.startswith(SERVED):
         raise NotFoundException("file not found")
     return await blob_response(request, key)
 

@@ -20,6 +20,7 @@ import msgspec
 from litestar import Request, Response, post
 
 from mediagate.api.common import (
+    TASK_ERROR_STATUS,
     api_key,
     base_url,
     classify,
@@ -34,6 +35,7 @@ from mediagate.api.forms import form_text, read_upload
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url
+from mediagate.core.numbers import is_digits
 from mediagate.core.tasks import Status, Task, files, texts
 from mediagate.runtime import Runtime
 
@@ -67,7 +69,7 @@ def ratio(value: Any, field: str) -> str | None:
     if value is None:
         return None
     text = str(value).removeprefix("ASPECT_").replace("_", ":").replace("x", ":")
-    if not text.replace(":", "").isdigit() or text.count(":") != 1:
+    if not is_digits(text.replace(":", ""), 8) or text.count(":") != 1:
         raise InvalidRequestError(field, f"{value!r} is not an aspect ratio")
     return text
 
@@ -111,6 +113,8 @@ async def _run(
         if task.error is not None and task.error.code == "content_rejected":
             return Response(IdeogramError("Prompt failed the safety check."), status_code=422)
         message = task.error.message if task.error else f"task {task.id} is still running"
+        if task.error is not None and TASK_ERROR_STATUS.get(task.error.code) == 400:
+            return Response(IdeogramError(message), status_code=400)  # the caller's input
         return Response(IdeogramError(message), status_code=502)
     if action == "describe":
         return Response({"descriptions": [{"text": t.text} for t in texts(task.outputs)]})
@@ -215,7 +219,7 @@ async def v3(request: Request[Any, Any, Any], action: str) -> Response[Any]:
 
 
 def _number(name: str, value: str) -> int:
-    if not value.isdigit() or len(value) > 12:
+    if not is_digits(value, 12):
         raise InvalidRequestError(name, f"must be a whole number, got {value[:20]!r}")
     return int(value)
 

@@ -31,6 +31,7 @@ from mediagate.api.common import (
 from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
+from mediagate.core.numbers import is_digits, shown
 from mediagate.core.tasks import Status, Task, files
 from mediagate.runtime import Runtime
 
@@ -85,9 +86,9 @@ def _spec(rt: Runtime, model: str, kind: Kind) -> ModelSpec:
 def _duration(value: str | int | None) -> int | None:
     if value is None:
         return None
-    text = str(value)
-    if not text.isdigit():
-        raise InvalidRequestError("duration", f"{value!r} is not a duration", ["5", "10"])
+    text = str(value).strip()
+    if not is_digits(text, 3):
+        raise InvalidRequestError("duration", f"{shown(value)} is not a duration", ["5", "10"])
     return int(text)
 
 

@@ -34,6 +34,7 @@ from mediagate.core.actions import act
 from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
+from mediagate.core.numbers import is_digits, shown
 from mediagate.core.tasks import Status, Task
 from mediagate.runtime import Runtime
 
@@ -100,8 +101,8 @@ def _spec(rt: Runtime, model: str, kind: Kind) -> ModelSpec:
 def _seconds(duration: str | None) -> int | None:
     if duration is None:
         return None
-    if not duration.endswith("s") or not duration[:-1].isdigit():
-        raise InvalidRequestError("duration", f"{duration!r} is not a duration", ["5s", "9s"])
+    if not duration.endswith("s") or not is_digits(duration[:-1], 3):
+        raise InvalidRequestError("duration", f"{shown(duration)} is not a duration", ["5s", "9s"])
     return int(duration[:-1])
 
 

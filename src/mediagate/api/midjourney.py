@@ -18,6 +18,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect
 
 from mediagate.api.common import (
     api_key,
@@ -31,7 +32,6 @@ from mediagate.api.common import (
     runtime_of,
     webhook_body,
 )
-from mediagate.api.files import blob_response
 from mediagate.api.midjourney_wire import (
     WAITING_TEXT,
     ActionBody,
@@ -61,7 +61,7 @@ from mediagate.core.errors import (
     InvalidRequestError,
     NotFoundError,
 )
-from mediagate.core.images import image_ref
+from mediagate.core.images import check_pixels, image_ref
 from mediagate.core.tasks import Status, Task, files
 from mediagate.core.webhooks import EVERY_CHANGE
 from mediagate.runtime import Runtime
@@ -229,7 +229,7 @@ async def modal(request: Request[Any, Any, Any], data: ModalBody) -> SubmitResul
     if task.action == "inpaint":
         if not data.mask_base64:
             raise InvalidRequestError("maskBase64", "is required for Vary (Region)")
-        images, roles = [check_mask(data.mask_base64)], ["mask"]
+        images, roles = [await check_mask(rt, task.model, data.mask_base64)], ["mask"]
     elif task.action == "custom_zoom":
         parsed = parse_prompt(prompt or "")
         if "zoom" not in parsed.options:
@@ -240,23 +240,25 @@ async def modal(request: Request[Any, Any, Any], data: ModalBody) -> SubmitResul
     return _ok(resumed)
 
 
-def check_mask(value: str) -> str:
-    """A mask must be an image with some white (the area to repaint) in it."""
+async def check_mask(rt: Runtime, model: str, value: str) -> str:
+    """A mask must be an image with some white (the area to repaint) in it. Its header is
+    checked here against the model's pixel cap; it decodes off the event loop, in the
+    render pool (``Decoder``). That it is its image's size is checked by the task service."""
     import base64
-    import io
 
     ref = image_ref(value, "maskBase64")
     if not ref.startswith("data:"):
         raise InvalidRequestError("maskBase64", "must be a base64 image (data URL or bare)")
-    from PIL import Image, UnidentifiedImageError
-
     try:
         raw = base64.b64decode(ref.partition(",")[2], validate=True)
-        with Image.open(io.BytesIO(raw)) as img:
-            low_high = img.convert("L").getextrema()
-    except (ValueError, UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise InvalidRequestError("maskBase64", "is not a readable image") from None
-    if not isinstance(low_high, tuple) or float(low_high[1]) < 128:  # type: ignore[arg-type]
+    except ValueError:
+        raise InvalidRequestError("maskBase64", "is not valid base64") from None
+    cap = rt.tasks.max_pixels(rt.catalogue.get(model))
+    check_pixels(raw, "maskBase64", cap)
+    white = await rt.decoder.has_white(raw, cap)
+    if white is None:
+        raise InvalidRequestError("maskBase64", "is not a readable image")
+    if not white:
         raise InvalidRequestError("maskBase64", "has no white area: white marks what to repaint")
     return ref
 
@@ -307,20 +309,27 @@ async def swap(request: Request[Any, Any, Any], data: Swap) -> SubmitResult:
 
 @post(paths("submit/upload-discord-images"), status_code=200, summary="Midjourney: upload")
 async def upload(request: Request[Any, Any, Any], data: Upload) -> SubmitResult:
-    """Keeps the images and answers links to them (what Discord's CDN did for the proxy)."""
+    """Keeps the images and answers links to them (what Discord's CDN did for the proxy):
+    links the files route serves, usable as a later task's image. Each image must decode
+    (checked off the event loop) and fit the pixel cap; they count against the key's
+    daily upload quota."""
     from mediagate.core.images import inline_image
 
     rt = runtime_of(request)
     if not 1 <= len(data.base64_array) <= 5:
         raise InvalidRequestError("base64Array", "takes 1 to 5 images", ["1..5"])
-    links = []
+    kept = []
     for i, value in enumerate(data.base64_array):
-        ref = image_ref(value, f"base64Array[{i}]")
-        found = inline_image(ref, f"base64Array[{i}]", rt.settings.input_max_bytes)
+        param = f"base64Array[{i}]"
+        found = inline_image(image_ref(value, param), param, rt.settings.input_max_bytes)
         if found is None:
-            raise InvalidRequestError(f"base64Array[{i}]", "must be a base64 image")
-        await rt.blobs.put(found[0], found[1])
-        links.append(rt.link(_root(request), found[0]))
+            raise InvalidRequestError(param, "must be a base64 image")
+        check_pixels(found[1], param, rt.uploads.max_pixels)
+        if await rt.decoder.verify(found[1], rt.uploads.max_pixels) is None:
+            raise InvalidRequestError(param, "is not a readable image")
+        kept.append((param, found[1]))
+    keys = await rt.uploads.keep(api_key(request), kept)
+    links = [rt.link(_root(request), key) for key in keys]
     return SubmitResult(code=1, description="Submit success", result=links, properties={})
 
 
@@ -346,22 +355,37 @@ async def image_seed(request: Request[Any, Any, Any], task_id: str) -> SubmitRes
 
 @get(paths("image/{task_id:str}"), summary="Midjourney: a task's image")
 async def image(request: Request[Any, Any, Any], task_id: str) -> Response[Any]:
-    """No key, as in new-api: the task id (64 random bits) is the secret."""
+    """No key, as in new-api: the task id is the secret. So that an id seen in any link is
+    no key to every file, this serves a Midjourney task's first image only, never another
+    dialect's or family's; nothing of a revoked key's tasks; and, where result links expire
+    (``url_ttl_s``), not after that long from the task's end. It answers a redirect to the
+    signed link, so the file is served under the link's own expiry and headers. Anything
+    else is the same 404, whether the task exists or not."""
     rt = runtime_of(request)
     try:
         task: Task | None = await rt.tasks.get_any(task_id)
     except NotFoundError:
         task = None
+    if request.path_params.get("mode", "mj-fast") not in MODES:
+        task = None  # /{mode}/mj/image with no such mode: the same 404
     found = files(task.outputs) if task and task.status is Status.DONE else []
-    if not found:
-        return Response(ImageNotFound(error="midjourney_task_not_found"), status_code=400)
-    return await blob_response(request, found[0].key)
+    ttl = rt.settings.url_ttl_s
+    if (
+        task is None
+        or not found
+        or rt.catalogue.get(task.model).family != "midjourney"
+        or (ttl and (task.finished_at or task.updated_at) + ttl < rt.clock())
+        or await rt.keys.active(task.key_id) is None
+    ):
+        return Response(ImageNotFound(error="midjourney_task_not_found"), status_code=404)
+    return Redirect(rt.link(_root(request), found[0].key), status_code=302)
 
 
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     names: dict[str, str] = {
         "aspect_ratio": "--ar",
         "images": "base64Array",
+        "mask": "maskBase64",
         **getattr(request.state, "mj_names", {}),
     }
     if isinstance(exc, BannedPromptError):  # midjourney-proxy's code 24, an HTTP 200
@@ -386,17 +410,15 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     )
 
 
-async def no_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    mode = connection.path_params.get("mode")
-    if mode is not None and mode not in MODES:
-        raise NotFoundError(f"no such mode {mode!r}; use one of {sorted(MODES)}")
+async def no_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """``/mj/image`` takes no key (its handler answers every refusal with the same 404)."""
 
 
 TAG = "midjourney (midjourney-proxy / new-api)"
 IMAGE_TAG = "midjourney images"
 error_body(TAG, MjError, s401=MjAuthError)
-error_body(IMAGE_TAG, MjError, s400=ImageNotFound)
-_image_router = dialect_router([image], handle_error, IMAGE_TAG, guard=no_key)
+error_body(IMAGE_TAG, MjError, s404=ImageNotFound)
+_image_router = dialect_router([image], handle_error, IMAGE_TAG, guard=no_guard)
 router = dialect_router(
     [imagine, action, change, simple_change, modal, describe, blend, shorten, swap, upload,
      fetch, list_by_condition, image_seed],

@@ -20,6 +20,24 @@ QUIET = ("/healthz", "/docs/assets/")
 POLLS = re.compile(r"^/v1/(media/result|video/generations/[^/]+|videos/[^/]+)$")
 
 
+# On every answer, pages, files and JSON alike: no framing (clickjacking in the console), no
+# type sniffing (a stored result served as what it is, never run as a page), no Referer to
+# other sites
+# (a signed link in a page's address never leaks; same-origin, not no-referrer,
+# since with no-referrer a browser sends "Origin: null" on its own forms).
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+FRAME_CSP = (b"content-security-policy", b"frame-ancestors 'none'")
+
+
+def printable(path: str) -> str:
+    """A path as a log line may hold it: control characters (a NUL, a newline) escaped."""
+    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
+
+
 def is_poll(method: str, path: str) -> bool:
     return (
         method in ("GET", "POST")
@@ -44,6 +62,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                headers += SECURITY_HEADERS
+                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                    headers.append(FRAME_CSP)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -66,7 +87,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 emit(
                     "request",
                     method=method,
-                    path=path,
+                    path=printable(path),
                     status=status,
                     ms=round(elapsed * 1000, 1),
                     key_id=getattr(key, "id", None),

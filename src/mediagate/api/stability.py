@@ -19,6 +19,7 @@ import msgspec
 from litestar import Request, Response, post
 
 from mediagate.api.common import (
+    TASK_ERROR_STATUS,
     api_key,
     classify,
     dialect_router,
@@ -121,6 +122,9 @@ async def generate(request: Request[Any, Any, Any], endpoint: str) -> Response[A
             refused = StabilityError(task.id, "content_moderation", [task.error.message])
             return Response(refused, status_code=403)
         message = task.error.message if task.error else f"task {task.id} is still running"
+        if task.error is not None and TASK_ERROR_STATUS.get(task.error.code) == 400:
+            # the caller's input (an image that does not decode): theirs to fix, not ours
+            return Response(StabilityError(task.id, "bad_request", [message]), status_code=400)
         return Response(StabilityError(task.id, "server_error", [message]), status_code=502)
     out = files(task.outputs)[0]
     data = await rt.blobs.read(out.key)

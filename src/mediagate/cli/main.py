@@ -85,7 +85,6 @@ def init(data_dir: DataDir = None) -> None:
     from mediagate.runtime import Runtime
 
     settings = settings_for(data_dir, create=True)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     async def go() -> None:
         rt = await Runtime.open(settings, observe=False)

@@ -177,7 +177,7 @@ class Core:
     def poll_delay(self, resp: httpx2.Response | None, previous: float) -> float:
         """The server's poll hint if it sent one, else a gently growing interval."""
         hint = resp.headers.get("poll-after-ms") if resp is not None else None
-        if hint and hint.isdigit():
+        if hint and hint.isascii() and hint.isdigit() and len(hint) <= 9:
             wanted = int(hint) / 1000
         else:
             wanted = previous * 1.5 if previous else self.settings.poll_min_s

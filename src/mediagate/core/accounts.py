@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import math
 import secrets
+from fractions import Fraction
 
 import msgspec
 
@@ -96,4 +98,9 @@ def price_micros(spec: ModelSpec, params: GenerationParams, override: str | None
         return to_micros(price, f"price of {spec.id} {params.action}")
     unit = to_micros(override if override is not None else spec.price, f"price of {spec.id}")
     per_sample = unit * (params.duration_seconds or 0) if spec.price_unit == "second" else unit
-    return per_sample * params.sample_count
+    total = Fraction(per_sample * params.sample_count)
+    for name, param in spec.params.items():
+        if param.price_factors:
+            chosen = params.options.get(name, param.default)
+            total *= Fraction(param.price_factors.get(str(chosen), "1"))
+    return math.ceil(total)  # a fraction of a micro-dollar rounds up, never to free

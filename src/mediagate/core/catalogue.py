@@ -80,6 +80,7 @@ class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # [min, max, multiple]: the model also takes any exact size "WxH" within these bounds
     # (BFL's FLUX: 256..1440, multiples of 32), besides its listed ratios.
     free_sizes: list[int] = []
+    max_input_pixels: int = 0  # an input image's width x height; 0: the deployment's cap
     id: str = ""
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from typing import Any
 
 import msgspec
@@ -46,6 +47,10 @@ class ParamSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Values this one sets on other parameters: Kling's mode "pro" means 1080p, so
     # ``implies = {pro = {resolution = "1080p"}}`` (the caller's own value of those wins).
     implies: dict[str, dict[str, Value]] = {}
+    # For an enum that changes what the vendor charges: the price of each value relative to
+    # the model's listed price, as exact decimals (Luma bills by the pixel: 1080p is 2.25x
+    # the 720p price). A value missing here costs the listed price.
+    price_factors: dict[str, str] = {}
 
     def allowed(self) -> list[str]:
         if self.type is ParamType.ENUM:
@@ -166,6 +171,9 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
+
+
 def check_entry(name: str, params: dict[str, ParamSpec], actions: dict[str, ActionSpec]) -> None:
     """A catalogue entry's parameters and actions make sense (raises ValueError)."""
     for pname, spec in params.items():
@@ -175,6 +183,11 @@ def check_entry(name: str, params: dict[str, ParamSpec], actions: dict[str, Acti
                 raise ValueError(f"catalogue entry {name}: {pname} implies {unknown_params}")
         if spec.type is ParamType.ENUM and not spec.values:
             raise ValueError(f"catalogue entry {name}: enum parameter {pname} has no values")
+        if spec.price_factors and not set(spec.price_factors) <= set(spec.values):
+            raise ValueError(f"catalogue entry {name}: {pname} prices values it does not take")
+        for factor in spec.price_factors.values():
+            if not _DECIMAL.fullmatch(factor):
+                raise ValueError(f"catalogue entry {name}: {pname} factor {factor!r}")
         if spec.default is not None:
             try:
                 _check_value(pname, spec, spec.default)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -20,7 +21,13 @@ from mediagate.core.errors import (
     TooManyRequestsError,
 )
 from mediagate.core.ids import is_task_id, new_task_id, seed_for
-from mediagate.core.images import BLOB_REF, inline_image
+from mediagate.core.images import (
+    BLOB_REF,
+    DEFAULT_MAX_PIXELS,
+    check_pixels,
+    image_size,
+    inline_image,
+)
 from mediagate.core.keys import DEFAULT_ACCOUNT, KeyRecord, display_prefix, hash_key, new_key
 from mediagate.core.ports import (
     AccountStore,
@@ -143,6 +150,11 @@ class KeyService:
             raise AuthenticationError("this API key has been revoked")
         return record
 
+    async def active(self, key_id: str) -> KeyRecord | None:
+        """The key by id (read now, not cached), or None once it is revoked or unknown."""
+        record = await self._store.get(key_id)
+        return None if record is None or record.revoked_at is not None else record
+
     async def list(self) -> list[KeyRecord]:
         return await self._store.list()
 
@@ -174,9 +186,11 @@ class TaskService:
         max_queued: int = 0,
         callbacks_allow_private: bool = False,
         max_input_bytes: int = 20 * 1024 * 1024,
+        max_input_pixels: int = DEFAULT_MAX_PIXELS,
         observer: Observer | None = None,
     ) -> None:
         self._max_input_bytes = max_input_bytes
+        self._max_input_pixels = max_input_pixels
         self._observer: Observer = observer or NullObserver()
         self._max_queued = max_queued
         self._callbacks_allow_private = callbacks_allow_private
@@ -259,7 +273,7 @@ class TaskService:
         callback_url = (
             check_callback_url(callback.url, self._callbacks_allow_private) if callback else None
         )
-        params = await self._keep_inline_images(params)  # once every check has passed
+        params = await self._keep_inline_images(spec, params)  # once every check has passed
         now = self._clock()
         hold = None
         price = 0
@@ -361,7 +375,7 @@ class TaskService:
         params = msgspec.structs.replace(
             params, parent_id=task.params.parent_id, parent_upstream=task.params.parent_upstream
         )
-        params = await self._keep_inline_images(params)
+        params = await self._keep_inline_images(spec, params)
         now = self._clock()
         hold = self.hold_for(key, spec, params, now)
         resumed = await self._store.resume(task, msgspec.json.encode(params).decode(), now, hold)
@@ -384,19 +398,54 @@ class TaskService:
             raise InvalidRequestError("ids", f"{len(ids)} ids; at most {MAX_MANY} at once")
         return await self._store.get_many(key.id, ids)
 
-    async def _keep_inline_images(self, params: GenerationParams) -> GenerationParams:
+    def max_pixels(self, spec: ModelSpec) -> int:
+        """The most pixels an input image of ``spec``'s may hold."""
+        return spec.max_input_pixels or self._max_input_pixels
+
+    async def _keep_inline_images(
+        self, spec: ModelSpec, params: GenerationParams
+    ) -> GenerationParams:
         """Data URLs go to storage now, and the task keeps a short reference: a task row
-        stays small whatever the caller inlined, and lists stay fast."""
+        stays small whatever the caller inlined, and lists stay fast. Each is refused first
+        if its header says it holds more than the model's pixel cap (nothing is decoded
+        here: that happens off the event loop, in the render pool, when a step reads it);
+        a mask must be the size of the image it masks."""
         refs = list(params.images)
+        sizes: dict[str, tuple[int, int]] = {}
         for i, ref in enumerate(refs):
             found = inline_image(ref, f"images[{i}]", self._max_input_bytes)
             if found is not None:
                 key, data = found
+                size = check_pixels(data, f"images[{i}]", self.max_pixels(spec))
+                if i < len(params.roles):
+                    sizes.setdefault(params.roles[i], size)
                 await self._media.put(key, data)
                 refs[i] = BLOB_REF + key
+        if "mask" in sizes:
+            await self._check_mask_size(params, sizes["mask"])
         if refs == list(params.images):
             return params
         return msgspec.structs.replace(params, images=tuple(refs))
+
+    async def _check_mask_size(self, params: GenerationParams, mask: tuple[int, int]) -> None:
+        """A mask's size must be its image's: the first image that is not the mask."""
+        for ref, role in zip(params.images, params.roles, strict=False):
+            if role == "mask":
+                continue
+            data = b""
+            if ref.startswith(BLOB_REF):
+                with contextlib.suppress(LookupError):  # gone: the step will say so
+                    data = await self._media.read(ref.removeprefix(BLOB_REF))
+            elif (found := inline_image(ref, "image", self._max_input_bytes)) is not None:
+                data = found[1]
+            size = image_size(data)
+            if size is not None and size != mask:
+                raise InvalidRequestError(
+                    "mask",
+                    f"is {mask[0]}x{mask[1]}, but the image it masks is {size[0]}x{size[1]}; "
+                    "a mask must be the image's size",
+                )
+            return
 
     async def get(self, key: KeyRecord, task_id: str) -> Task:
         """The task if it belongs to ``key``; another key's task is as good as absent."""

@@ -7,7 +7,6 @@ second fails its own tasks in seconds and never takes the capacity others need."
 
 from __future__ import annotations
 
-import io
 import time
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -15,11 +14,18 @@ from urllib.parse import unquote, urljoin, urlsplit
 import aiohttp
 
 from mediagate.core.errors import InputError, InvalidRequestError
-from mediagate.core.images import BLOB_REF, inline_image, sniff_image_type, sniff_stored_type
+from mediagate.core.images import (
+    BLOB_REF,
+    DEFAULT_MAX_PIXELS,
+    check_pixels,
+    inline_image,
+    sniff_image_type,
+    sniff_stored_type,
+)
 from mediagate.core.provider import InputImage
+from mediagate.jobs.decode import Decoder
 from mediagate.jobs.netguard import (
     AddressPolicy,
-    blocked_cause,
     guarded_connector,
     spells_blocked_address,
     url_host,
@@ -31,6 +37,10 @@ MAX_REDIRECTS = 3
 MIN_RATE = 16 * 1024  # bytes/s an input download must average once GRACE_S have passed
 GRACE_S = 5.0
 TOTAL_S = 30.0
+
+
+def unreachable(param: str, url: str) -> str:
+    return f"{param}: could not fetch {url}: not a public address, or it did not answer"
 
 
 class FetchSlots:
@@ -63,19 +73,27 @@ class FetchSlots:
         self._total -= 1
 
 
-_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
-
-
 class InputResolver:
     """Turns the task's image references into bytes, stored under ``in/<task>/<i>``."""
 
+    VERIFIED_KEPT = 4096  # stored inputs known to decode, so a later step decodes none again
+
     def __init__(
-        self, blobs: BlobStore, signer: UrlSigner, max_bytes: int, allow: AddressPolicy
+        self,
+        blobs: BlobStore,
+        signer: UrlSigner,
+        max_bytes: int,
+        allow: AddressPolicy,
+        decoder: Decoder | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         self._blobs = blobs
         self._signer = signer
         self._max = max_bytes
         self._allow = allow
+        self._decoder = decoder or Decoder(None)
+        self._max_pixels = max_pixels
+        self._verified: dict[str, str] = {}
         self.slots = FetchSlots()
 
     def remote(self, refs: tuple[str, ...]) -> bool:
@@ -84,37 +102,63 @@ class InputResolver:
             ref.startswith(("http://", "https://")) and not self._own_file(ref) for ref in refs
         )
 
-    async def load(self, task_id: str, refs: tuple[str, ...]) -> tuple[InputImage, ...]:
+    async def load(
+        self, task_id: str, refs: tuple[str, ...], max_pixels: int | None = None
+    ) -> tuple[InputImage, ...]:
         """Each input, from storage if already fetched, else fetched and stored now. An image
-        is decoded in full once, when it is obtained; what was stored after that check is
-        only told apart by its magic bytes when read again (each step reads it)."""
+        is decoded in full once, off the event loop (``Decoder``), when it is obtained, or
+        the first time a step reads one kept at create; its header is checked against
+        ``max_pixels`` (the model's cap) before that."""
+        cap = max_pixels or self._max_pixels
         images = []
         for i, ref in enumerate(refs):
             param = f"images[{i}]"
-            inline = ref.startswith(BLOB_REF)  # kept at create, checked by magic bytes only
+            inline = ref.startswith(BLOB_REF)  # kept at create, its header checked there
             key = ref.removeprefix(BLOB_REF) if inline else f"in/{task_id}/{i}"
             try:
                 data = await self._blobs.read(key)
                 # Our own stored files may be audio or video too (a song to continue, a
                 # video to extend).
                 ctype = (
-                    (sniff_stored_type(data) or sniff(param, data))
+                    (sniff_stored_type(data) or await self.verify(param, key, data, cap))
                     if inline
-                    else (sniff_image_type(data))
+                    else sniff_image_type(data)
                 )
             except BlobNotFound:
                 if inline:
                     raise InputError(f"{param}: the stored input is gone") from None
                 data = await self._obtain(param, ref)
-                ctype = sniff(param, data)
+                ctype = await self.verify(param, key, data, cap)
                 await self._blobs.put(key, data)
             public = (
                 ref if ref.startswith(("http://", "https://")) and not self._own_file(ref) else None
             )
             images.append(
-                InputImage(data=data, content_type=ctype or sniff(param, data), source_url=public)
+                InputImage(
+                    data=data,
+                    content_type=ctype or await self.verify(param, key, data, cap),
+                    source_url=public,
+                )
             )
         return tuple(images)
+
+    async def verify(self, param: str, key: str, data: bytes, max_pixels: int) -> str:
+        """The image's MIME type once its header is under ``max_pixels`` and it decodes in
+        full (in the decoder's pool); anything else is an InputError naming ``param``."""
+        try:
+            size = check_pixels(data, param, max_pixels)  # the header, every time: cheap
+        except InvalidRequestError as exc:
+            raise InputError(str(exc)) from None
+        known = self._verified.get(key)
+        if known is not None:
+            return known
+        ctype = await self._decoder.verify(data, max_pixels)
+        if ctype is None:
+            raise InputError(f"{param}: the data is not a readable {size[0]}x{size[1]} image")
+        if len(self._verified) >= self.VERIFIED_KEPT:
+            self._verified.clear()
+        self._verified[key] = ctype
+        return ctype
 
     async def _obtain(self, param: str, ref: str) -> bytes:
         if ref.startswith("data:"):  # a task from before inline images were kept at create
@@ -152,14 +196,11 @@ class InputResolver:
                             url = urljoin(url, resp.headers["Location"])
                             continue
                         return await self._body(param, url, resp)
-                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                    # Say why in words that tell nothing of what answered where.
-                    if blocked_cause(exc) is not None:
-                        raise InputError(
-                            f"{param}: refused to fetch {url}: not a public address"
-                        ) from None
-                    reason = "timed out" if isinstance(exc, TimeoutError) else "connection failed"
-                    raise InputError(f"{param}: could not fetch {url}: {reason}") from None
+                except (aiohttp.ClientError, TimeoutError, OSError):
+                    # One message for a blocked address, a name that does not resolve, a
+                    # refused connection and a timeout alike: which internal names exist and
+                    # what answers there is nothing a tenant may learn from us.
+                    raise InputError(unreachable(param, url)) from None
         raise InputError(f"{param}: more than {MAX_REDIRECTS} redirects")
 
     def _check_url(self, param: str, url: str) -> None:
@@ -168,7 +209,7 @@ class InputResolver:
         if urlsplit(url).scheme not in ("http", "https") or not url_host(url):
             raise InputError(f"{param}: only http(s) URLs can be fetched, got {url}")
         if spells_blocked_address(url, self._allow):
-            raise InputError(f"{param}: refused to fetch {url}: not a public address")
+            raise InputError(unreachable(param, url))
 
     async def _body(self, param: str, url: str, resp: Any) -> bytes:
         if resp.status != 200:
@@ -191,16 +232,3 @@ class InputResolver:
                     f"minimum of {MIN_RATE // 1024} KiB/s"
                 )
         return bytes(buf)
-
-
-def sniff(param: str, data: bytes) -> str:
-    """The image's MIME type, by decoding its header; anything else is an InputError."""
-    from PIL import Image, UnidentifiedImageError  # imported on first use: a faster start
-
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()  # the whole image decodes: a truncated or forged file fails here
-            kind = img.format or ""
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
-        raise InputError(f"{param}: the data is not a readable image") from None
-    return _MIME.get(kind, "application/octet-stream")

@@ -8,7 +8,7 @@ import io
 
 import msgspec
 
-from mediagate.core.images import sniff_audio_type, sniff_image_type
+from mediagate.core.images import image_size, sniff_audio_type, sniff_image_type
 
 PROBE_BYTES = 8 * 1024 * 1024  # audio and video are probed when the whole file fits
 IMAGE_HEAD = 256 * 1024  # enough for the header of any image format we store
@@ -111,13 +111,13 @@ def mp4_video(data: bytes) -> Probed | None:
 
 
 def _image(head: bytes) -> Probed | None:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(head)) as img:
-            return Probed(width=int(img.width), height=int(img.height), codec=img.format or "")
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+    """Size and format from the header alone (``core.images.image_size``): opening a
+    result with Pillow may allocate whatever canvas its header claims."""
+    size = image_size(head)
+    kind = sniff_image_type(head)
+    if size is None or kind is None:
         return None
+    return Probed(width=size[0], height=size[1], codec=kind.removeprefix("image/").upper())
 
 
 def _container(data: bytes) -> Probed | None:

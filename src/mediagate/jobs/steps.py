@@ -110,7 +110,8 @@ class StepRunner:
                 status=task.status, step=Step.SUBMIT, next_run_at=self._clock() + FETCH_WAIT_S
             )
         try:
-            await self._inputs.load(task.id, refs)
+            spec = self._catalogue.get(task.model)
+            await self._inputs.load(task.id, refs, spec.max_input_pixels)
         except ProviderError as exc:
             return _failed(exc)
         finally:
@@ -226,7 +227,11 @@ class StepRunner:
             and hasattr(provider, "inputs_on_poll")
             and provider.inputs_on_poll(spec)
         )
-        images = await self._inputs.load(task.id, task.params.images) if needs_images else ()
+        images = (
+            await self._inputs.load(task.id, task.params.images, spec.max_input_pixels)
+            if needs_images
+            else ()
+        )
         request = self._request(task, spec, images)
         if task.step is Step.SUBMIT:
             sub = await provider.submit(request)
@@ -289,7 +294,9 @@ class StepRunner:
                 streams = [await self._open(provider, request, r) for r in state.results]
             else:
                 if task.params.images and not request.images:  # fetch may read the inputs
-                    images = await self._inputs.load(task.id, task.params.images)
+                    images = await self._inputs.load(
+                        task.id, task.params.images, spec.max_input_pixels
+                    )
                     request = msgspec.structs.replace(request, images=images)
                 streams = await self._fetch_all(provider, request, spec, task)
             return await self._store(task, streams, f"from {provider.name}", said)

@@ -65,7 +65,7 @@ def _is_dead_local_owner(owner: str) -> bool:
     """True if ``owner`` (host:pid:nonce) was a process on this host that no longer runs."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != _host() or not pid_text.isdigit():
+    if host != _host() or not (pid_text.isascii() and pid_text.isdigit() and len(pid_text) <= 9):
         return False
     pid = int(pid_text)
     if pid == os.getpid():

@@ -22,6 +22,7 @@ from mediagate.core.errors import (
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
 )
+from mediagate.core.numbers import is_digits
 from mediagate.core.provider import Clock, MediaStream, Ready, Result, chunks_of
 
 CHUNK = 256 * 1024
@@ -291,7 +292,7 @@ class HttpVendor:
 def percent(value: Any) -> int:
     """A vendor's progress ("45%", 45, "45") as 1..99 while a job runs."""
     text = str(value or "0").strip().rstrip("%")
-    number = int(text) if text.isdigit() else 0
+    number = int(text) if is_digits(text) else 0
     return max(1, min(99, number))
 
 

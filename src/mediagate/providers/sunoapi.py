@@ -18,6 +18,7 @@ from mediagate.core.errors import (
     UnavailableError,
     UpstreamInvalidRequest,
 )
+from mediagate.core.numbers import is_digits
 from mediagate.core.provider import (
     GenerationRequest,
     MediaStream,
@@ -76,7 +77,7 @@ class SunoApiProvider(HttpVendor):
     async def _upstream_clip(self, request: GenerationRequest) -> str:
         """Our clip id ``<task>-<i>`` is the parent job's i-th clip upstream."""
         ours = str(request.params.options.get("continue_clip_id", ""))
-        index = int(ours.rsplit("-", 1)[1]) if ours[-2:-1] == "-" and ours[-1].isdigit() else 0
+        index = int(ours.rsplit("-", 1)[1]) if ours[-2:-1] == "-" and is_digits(ours[-1]) else 0
         clips = (await self._job(request.params.parent_upstream)).get("data")
         if not isinstance(clips, list) or index >= len(clips):
             raise UpstreamInvalidRequest(f"{self.name}: the parent job has no clip {index}")

@@ -17,7 +17,7 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("revoked_at", sa.Float, nullable=True),
     sa.Column("account_id", sa.String(40), nullable=False, server_default="acct_default"),
-    sa.Column("webhook_secret", sa.String(80), nullable=True),
+    sa.Column("webhook_secret", sa.Text, nullable=True),  # sealed (store.sealing)
 )
 
 accounts = sa.Table(
@@ -184,4 +184,24 @@ channel_events = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("event", sa.String(30), nullable=False),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
+)
+
+# Files clients upload for later tasks (Midjourney's upload-discord-images), counted against
+# a per-key quota.
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("key", sa.String(120), primary_key=True),
+    sa.Column("key_id", sa.String(24), nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_uploads_key_time", "key_id", "created_at"),
+)
+
+# Console sessions signed out before their cookie expires (the cookie alone would stay valid).
+ended_sessions = sa.Table(
+    "ended_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("until", sa.Float, nullable=False),
 )

@@ -1,19 +1,8 @@
--- A new SQLite database at migration 0008: its schema as the migrations leave it,
+-- A new SQLite database at migration 0009: its schema as the migrations leave it,
 -- and their seed rows. Made by `python -m mediagate.store.migrate`; do not edit.
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
-);
-CREATE TABLE api_keys (
-	id VARCHAR(24) NOT NULL, 
-	prefix VARCHAR(16) NOT NULL, 
-	key_hash VARCHAR(64) NOT NULL, 
-	mode VARCHAR(8) NOT NULL, 
-	name VARCHAR(200) DEFAULT '' NOT NULL, 
-	created_at FLOAT NOT NULL, 
-	revoked_at FLOAT, account_id VARCHAR(40) DEFAULT 'acct_default' NOT NULL, webhook_secret VARCHAR(80), 
-	PRIMARY KEY (id), 
-	UNIQUE (key_hash)
 );
 CREATE TABLE tasks (
 	id VARCHAR(24) NOT NULL, 
@@ -149,5 +138,31 @@ CREATE TABLE channel_events (
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_channel_events_channel_id ON channel_events (channel_id);
-INSERT INTO "alembic_version" (version_num) VALUES ('0008');
+CREATE TABLE "api_keys" (
+	id VARCHAR(24) NOT NULL, 
+	prefix VARCHAR(16) NOT NULL, 
+	key_hash VARCHAR(64) NOT NULL, 
+	mode VARCHAR(8) NOT NULL, 
+	name VARCHAR(200) DEFAULT ('') NOT NULL, 
+	created_at FLOAT NOT NULL, 
+	revoked_at FLOAT, 
+	account_id VARCHAR(40) DEFAULT 'acct_default' NOT NULL, 
+	webhook_secret TEXT, 
+	PRIMARY KEY (id), 
+	UNIQUE (key_hash)
+);
+CREATE TABLE uploads (
+	"key" VARCHAR(120) NOT NULL, 
+	key_id VARCHAR(24) NOT NULL, 
+	bytes BIGINT NOT NULL, 
+	created_at FLOAT NOT NULL, 
+	PRIMARY KEY ("key")
+);
+CREATE INDEX ix_uploads_key_time ON uploads (key_id, created_at);
+CREATE TABLE ended_sessions (
+	id VARCHAR(64) NOT NULL, 
+	until FLOAT NOT NULL, 
+	PRIMARY KEY (id)
+);
+INSERT INTO "alembic_version" (version_num) VALUES ('0009');
 INSERT INTO "accounts" (id, name, balance_micros, daily_limit_micros, monthly_limit_micros, allowed_models, created_at, disabled_at) VALUES ('acct_default', 'default', 0, NULL, NULL, NULL, (:now), NULL);

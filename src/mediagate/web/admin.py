@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from mediagate.api.common import runtime_of
 from mediagate.core.accounts import LimitsUpdate
 from mediagate.core.errors import InvalidRequestError
+from mediagate.core.numbers import is_digits
 from mediagate.core.tasks import Mode
 from mediagate.web import console as c
 
@@ -160,7 +161,7 @@ async def add_channel(request: Request[Any, Any, Any]) -> Redirect:
     numbers: dict[str, int] = {}
     for name in ("weight", "priority", "max_running"):
         raw = str(form.get(name) or "").strip()
-        if raw and not raw.lstrip("-").isdigit():
+        if raw and not is_digits(raw.removeprefix("-")):
             raise InvalidRequestError(name, "must be a whole number")
         numbers[name] = int(raw) if raw else (1 if name == "weight" else 0)
     body = NewChannel(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
@@ -30,6 +31,7 @@ from mediagate.core.errors import (
 from mediagate.core.keys import KeyRecord, hash_key
 from mediagate.core.money import text as money_text
 from mediagate.core.money import to_micros
+from mediagate.core.numbers import is_digits
 from mediagate.core.ports import TaskQuery
 from mediagate.core.tasks import Mode, Status, Task, files, texts
 from mediagate.runtime import Runtime
@@ -50,7 +52,7 @@ async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     """Guard: a valid session of a key that still works; POSTs need its CSRF token."""
     rt: Runtime = connection.app.state.runtime
     found = sessions.read(_secret(rt), connection.cookies.get(sessions.COOKIE))
-    if found is None:
+    if found is None or await rt.console_sessions.ended(found.csrf):
         raise NotAuthorizedException("sign in")
     try:
         key = await rt.keys.authenticate_hash(found.key_hash)
@@ -111,9 +113,39 @@ async def login_form() -> Template:
     return Template(template_name="login.html", context={"error": ""})
 
 
+def same_origin(request: Request[Any, Any, Any]) -> bool:
+    """A browser's POST names the page it came from (Origin, else Referer): it must be this
+    host. A client that sends neither is no browser, so no victim of a forged form."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return True
+    if source == "null":
+        return False
+    parts = urlsplit(source)
+    return parts.netloc.lower() == request.headers.get("host", "").lower()
+
+
+def is_https(request: Request[Any, Any, Any], trusted: list[str]) -> bool:
+    """Served over HTTPS: directly, or behind a trusted proxy that says so in RFC 7239's
+    ``Forwarded: proto=https`` (uvicorn already reads X-Forwarded-Proto from trusted hosts)."""
+    if request.url.scheme == "https":
+        return True
+    client = request.client.host if request.client else ""
+    if client not in trusted and "*" not in trusted:
+        return False
+    first = request.headers.get("forwarded", "").split(",")[0]
+    for pair in first.split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name.lower() == "proto":
+            return value.strip('"').lower() == "https"
+    return False
+
+
 @post("/console/login", include_in_schema=False, status_code=303)
 async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     rt = runtime_of(request)
+    if not same_origin(request):
+        raise PermissionDeniedError("sign in from this console's own page (Origin check)")
     form = await request.form()
     raw = str(form.get("key") or "").strip()
     try:
@@ -123,7 +155,7 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     cookie, _ = sessions.issue(_secret(rt), hash_key(raw))
     home = "/console/tasks" if key.mode is Mode.ADMIN else "/console/playground"
     response: Response[Any] = Redirect(home, status_code=303)
-    secure = request.url.scheme == "https"
+    secure = is_https(request, rt.settings.trusted_proxies)
     response.set_cookie(
         sessions.COOKIE, cookie, max_age=sessions.LIFETIME_S, httponly=True,
         samesite="lax", secure=secure, path="/console",
@@ -132,7 +164,11 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/console/logout", include_in_schema=False, status_code=303, guards=[signed_in])
-async def logout() -> Response[Any]:
+async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Ends the session here, not only in this browser: the cookie, copied, no longer works."""
+    rt = runtime_of(request)
+    found: sessions.Session = request.state.session
+    await rt.console_sessions.end(found.csrf, found.expires, rt.clock())
     response: Response[Any] = Redirect("/console/login", status_code=303)
     response.delete_cookie(sessions.COOKIE, path="/console")
     return response
@@ -268,7 +304,7 @@ async def task_act(request: Request[Any, Any, Any], task_id: str) -> Redirect:
     rt = runtime_of(request)
     form = await request.form()
     raw_index = str(form.get("index") or "0")
-    index = int(raw_index) if raw_index.isdigit() and len(raw_index) < 3 else 0
+    index = int(raw_index) if is_digits(raw_index, 2) else 0
     made = await act(
         rt.tasks, _key(request), task_id, str(form.get("action") or ""), index=index or None
     )
@@ -285,8 +321,8 @@ async def replay(request: Request[Any, Any, Any], delivery_id: str) -> Redirect:
     if found is None:
         raise InvalidRequestError("delivery", f"no delivery {delivery_id!r}")
     rt.webhooks.wake()
-    back = request.headers.get("referer") or f"/console/tasks/{found.task_id}"
-    return Redirect(back, status_code=303)
+    # Back to the task's page, always: never wherever the Referer header points.
+    return Redirect(f"/console/tasks/{found.task_id}", status_code=303)
 
 
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -9,6 +9,7 @@ import msgspec
 
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import InvalidRequestError
+from mediagate.core.numbers import is_digits
 from mediagate.core.params import ParamType
 
 
@@ -62,12 +63,12 @@ def options_from(spec: ModelSpec, form: Any) -> dict[str, Any]:
         kwargs["aspect_ratio"] = ratio
     duration = str(form.get("duration_seconds") or "")
     if duration:
-        if not duration.isdigit():
+        if not is_digits(duration):
             raise InvalidRequestError("duration_seconds", "must be a whole number")
         kwargs["duration_seconds"] = int(duration)
     samples = str(form.get("sample_count") or "")
     if samples:
-        if not samples.isdigit():
+        if not is_digits(samples):
             raise InvalidRequestError("sample_count", "must be a whole number")
         kwargs["sample_count"] = int(samples)
     image = str(form.get("image_url") or "").strip()

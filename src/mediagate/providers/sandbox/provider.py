@@ -28,6 +28,7 @@ from mediagate.core.errors import (
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
 )
+from mediagate.core.numbers import is_digits
 from mediagate.core.provider import (
     Clock,
     GenerationRequest,
@@ -177,7 +178,7 @@ def at_resolution(size: tuple[int, int], options: Mapping[str, object]) -> tuple
     """The catalogue's size, scaled to the short side a ``resolution`` option asks for
     ("540p", "1080p", "4k"); even numbers, as H.264 wants."""
     wanted = str(options.get("resolution", ""))
-    short = 2160 if wanted.lower() == "4k" else int(wanted[:-1]) if wanted[:-1].isdigit() else 0
+    short = 2160 if wanted.lower() == "4k" else int(wanted[:-1]) if is_digits(wanted[:-1], 5) else 0
     width, height = size
     if not short or short == min(width, height):
         return size
