@@ -18,6 +18,18 @@ QUIET = {
 }
 
 
+def escape_controls(
+    _logger: object, _name: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Control characters in any text value (a NUL or a newline in a client's path) are
+    written escaped: a console line is one line, and holds no byte a terminal acts on. JSON
+    lines escape them already."""
+    for name, value in event.items():
+        if isinstance(value, str) and not value.isprintable():
+            event[name] = value.encode("unicode_escape").decode("ascii")
+    return event
+
+
 def configure(level: str = "info", json: bool = False) -> None:
     lvl = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     renderer: structlog.types.Processor = (
@@ -28,6 +40,8 @@ def configure(level: str = "info", json: bool = False) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso"),
     ]
+    if not json:
+        shared.append(escape_controls)
     handler = logging.StreamHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

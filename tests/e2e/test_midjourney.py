@@ -230,6 +230,14 @@ def test_vary_region_changes_only_the_mask(
     )
     assert junk.status_code == 400 and "maskBase64" in junk.json()["description"]
     src = image_of(single)
+    small = post(
+        server,
+        key,
+        "/mj/submit/modal",
+        {"taskId": modal_id, "maskBase64": b64png(Image.new("L", (src.width // 2, 9), 255))},
+    )
+    assert small.status_code == 400 and "maskBase64" in small.json()["description"]
+    assert f"{src.width}x{src.height}" in small.json()["description"]
     mask = Image.new("L", src.size, 0)
     mask.paste(255, (0, 0, src.size[0] // 2, src.size[1] // 2))  # the top left quarter
     ok = post(server, key, "/mj/submit/modal", {"taskId": modal_id, "maskBase64": b64png(mask)})

@@ -18,6 +18,7 @@ from mediagate import datadir
 from mediagate.api.channels import masked
 from mediagate.api.kling import _duration
 from mediagate.api.luma import _seconds
+from mediagate.core.accounts import price_micros
 from mediagate.core.catalogue import default_catalogue
 from mediagate.core.errors import InputError, InvalidRequestError
 from mediagate.core.images import check_pixels, image_size
@@ -209,3 +210,36 @@ def test_vendor_durations_take_ascii_digits_only(text: str) -> None:
     with pytest.raises(InvalidRequestError):
         _seconds(text + "s")
     assert _duration("5") == 5 and _seconds("9s") == 9
+
+
+def test_luma_is_priced_by_the_pixels_of_its_resolution() -> None:
+    spec = CATALOGUE.get("luma-ray-2")
+    prices = {}
+    for resolution in ("540p", "720p", "1080p", "4k"):
+        _, params = CATALOGUE.validate(
+            "luma-ray-2", "x", options={"resolution": resolution}, duration_seconds=5
+        )
+        prices[resolution] = price_micros(spec, params)
+    assert prices["720p"] == 5 * 70_000  # the listed price is 720p's
+    assert prices["540p"] * 16 == prices["720p"] * 9  # 960x540 against 1280x720
+    assert prices["1080p"] * 4 == prices["720p"] * 9 and prices["4k"] == prices["720p"] * 9
+    _, default = CATALOGUE.validate("luma-ray-2", "x", duration_seconds=5)
+    assert price_micros(spec, default) == prices["720p"]
+
+
+async def test_a_blocked_address_and_a_refused_one_read_the_same(tmp_path: Path) -> None:
+    """A tenant learns nothing of which internal names resolve or answer."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens once the socket is closed
+    blobs = BlobStore.local(tmp_path)
+    messages = []
+    for allow in (False, True):  # blocked by the guard; then let through and refused
+        resolver = InputResolver(blobs, UrlSigner(b"s" * 32), 1 << 20, policy(allow))
+        url = f"http://127.0.0.1:{closed}/x.png"
+        with pytest.raises(InputError) as caught:
+            await resolver.load(f"t{allow}", (url,))
+        messages.append(caught.value.message)
+    assert messages[0] == messages[1]

@@ -33,11 +33,6 @@ SECURITY_HEADERS = [
 FRAME_CSP = (b"content-security-policy", b"frame-ancestors 'none'")
 
 
-def printable(path: str) -> str:
-    """A path as a log line may hold it: control characters (a NUL, a newline) escaped."""
-    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
-
-
 def is_poll(method: str, path: str) -> bool:
     return (
         method in ("GET", "POST")
@@ -87,7 +82,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 emit(
                     "request",
                     method=method,
-                    path=printable(path),
+                    path=path,  # control characters escaped by logs.escape_controls
                     status=status,
                     ms=round(elapsed * 1000, 1),
                     key_id=getattr(key, "id", None),
