@@ -181,7 +181,7 @@ async def test_input_fetch_refuses_private_targets(tmp_path, url: str) -> None: 
     resolver = InputResolver(
         BlobStore.local(tmp_path), UrlSigner(b"k" * 32), 1 << 20, is_public_address
     )
-    with pytest.raises(InputError, match="refused"):
+    with pytest.raises(InputError, match="not a public address, or it did not answer"):
         await resolver.load("t1", (url,))
 
 
