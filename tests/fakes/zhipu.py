@@ -2,7 +2,8 @@
 /videos/generations answers ``{id, request_id, model, task_status: PROCESSING}``; GET
 /async-result/{id} turns SUCCESS after ``polls`` reads with ``video_result``. Errors are
 ``{"error": {"code", "message"}}``: 1214 a bad parameter, 1301 unsafe content (a prompt
-with ``[fake:unsafe]``), 1302 too many requests (``rate_limit_next``)."""
+with ``[fake:unsafe]``), 1302 too many requests (``rate_limit_next``). CogView: POST
+/images/generations answers at once ``{created, data: [{url}], content_filter}``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from tests.fakes.base import FakeVendor, sample_image, sample_mp4
 
+IMAGE_SIZES = {"1024x1024", "768x1344", "864x1152", "1344x768", "1152x864", "1440x720", "720x1440"}
 SIZES = {"1920x1080", "1080x1920", "1280x720", "720x1280", "1024x1024", "2048x1080", "3840x2160"}
 
 
@@ -33,6 +35,7 @@ class FakeZhipu(FakeVendor):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/videos/generations", self.create)
         app.router.add_get("/async-result/{id}", self.result)
+        app.router.add_post("/images/generations", self.image)
 
     def _denied(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -56,6 +59,23 @@ class FakeZhipu(FakeVendor):
             {"id": job_id, "request_id": body.get("request_id") or job_id,
              "model": body.get("model"), "task_status": "PROCESSING"}
         )  # fmt: skip
+
+    async def image(self, request: web.Request) -> web.Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        if not body.get("prompt"):
+            return zerror(400, "1214", "prompt 不能为空")
+        if body.get("size", "1024x1024") not in IMAGE_SIZES:
+            return zerror(400, "1214", "size 参数非法")
+        if "[fake:unsafe]" in str(body.get("prompt", "")):
+            return zerror(400, "1301", "系统检测到输入或生成内容可能包含不安全或敏感内容")
+        width, height = (int(x) for x in body.get("size", "1024x1024").split("x"))
+        name = secrets.token_hex(6)
+        url = self.add_file(f"{name}.png", sample_image("PNG", (width, height)), "image/png")
+        return web.json_response(
+            {"created": 1764800000, "data": [{"url": url}], "content_filter": []}
+        )
 
     async def result(self, request: web.Request) -> web.Response:
         if (denied := self._denied(request)) is not None:

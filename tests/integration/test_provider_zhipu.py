@@ -10,7 +10,7 @@ import zhipuai
 
 from mediagate.core.catalogue import default_catalogue
 from mediagate.core.errors import ContentRejectedError, ProviderAuthError, RateLimitedError
-from mediagate.core.provider import GenerationRequest, InputImage, Pending
+from mediagate.core.provider import Finished, GenerationRequest, InputImage, Pending
 from mediagate.providers.http import Credentials
 from mediagate.providers.zhipu import ZhipuProvider
 from tests.fakes.base import sample_image
@@ -88,3 +88,30 @@ async def test_zhipu_codes_map_onto_the_error_tree(
         await adapter.submit(request())
     with pytest.raises(ProviderAuthError):
         await ZhipuProvider(session, Credentials("no", fake.url), lambda: 0.0).submit(request())
+
+
+def test_the_official_sdk_makes_a_cogview_image_on_the_fake(fake: FakeZhipu) -> None:
+    zai = zhipuai.ZhipuAI(api_key=fake.api_key, base_url=fake.url, max_retries=0)
+    made = zai.images.generations(model="cogview-4", prompt="a fox", size="864x1152")
+    assert made.data[0].url and made.created
+    with pytest.raises(zhipuai.APIRequestFailedError):
+        zai.images.generations(model="cogview-4", prompt="a fox", size="5x5")
+
+
+async def test_the_adapter_makes_a_cogview_image_at_once(
+    fake: FakeZhipu, session: aiohttp.ClientSession
+) -> None:
+    adapter = ZhipuProvider(session, Credentials(fake.api_key, fake.url), lambda: 0.0)
+    spec, params = CAT.validate(
+        "cogview-4", "a fox", aspect_ratio="1344x768", options={"quality": "hd"}
+    )
+    req = GenerationRequest("t" * 24, spec, "a fox", params, 3, (), "")
+    done = await adapter.submit(req)
+    assert isinstance(done, Finished) and len(done.results) == 1
+    sent = fake.calls("POST", "/images/generations")[-1]
+    assert sent == {"model": "cogview-4", "prompt": "a fox", "size": "1344x768", "quality": "hd"}
+    media = await adapter.open(req, done.results[0])
+    info = probe(b"".join([c async for c in media.chunks]))
+    assert (info.format, info.width, info.height) == ("png", 1344, 768)
+    with pytest.raises(ContentRejectedError):
+        await adapter.submit(GenerationRequest("t" * 24, spec, "[fake:unsafe]", params, 3, (), ""))

@@ -1,6 +1,7 @@
 """Zhipu's CogVideoX in its own API at /cogvideox/v4, so the official ``zhipuai`` SDK works
 with only its base URL (``http://HOST/cogvideox/v4``) and key changed:
-``POST /videos/generations`` and ``GET /async-result/{id}``.
+``POST /videos/generations`` and ``GET /async-result/{id}``, and CogView's synchronous
+``POST /images/generations`` (the SDK's ``images.generations``).
 
 Create answers ``{id, request_id, model, task_status: "PROCESSING", video_result: []}``; a
 result is ``{model, request_id, task_status: PROCESSING|SUCCESS|FAIL, video_result:
@@ -16,6 +17,7 @@ import msgspec
 from litestar import Request, Response, get, post
 
 from mediagate.api.common import (
+    TASK_ERROR_STATUS,
     api_key,
     base_url,
     classify,
@@ -23,9 +25,10 @@ from mediagate.api.common import (
     error_body,
     idempotency_key,
     runtime_of,
+    urls_at,
 )
 from mediagate.api.files import videos_with_covers
-from mediagate.core.catalogue import ModelSpec
+from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
 from mediagate.core.tasks import Status, Task
@@ -50,6 +53,17 @@ class CreateBody(msgspec.Struct):
     sensitive_word_check: dict[str, Any] | None = None
 
 
+class ImageBody(msgspec.Struct):
+    """Zhipu's images.generations (CogView), answered synchronously."""
+
+    model: str
+    prompt: str
+    size: str | None = None
+    quality: str | None = None
+    user_id: str | None = None
+    request_id: str | None = None
+
+
 class ErrorDetail(msgspec.Struct):
     code: str
     message: str
@@ -62,8 +76,8 @@ class ZhipuError(msgspec.Struct):
 FIELDS = {"aspect_ratio": "size", "duration_seconds": "duration", "images": "image_url"}
 
 
-def _spec(rt: Runtime, model: str) -> ModelSpec:
-    return rt.catalogue.family_model("cogvideox", model)
+def _spec(rt: Runtime, model: str, kind: Kind = Kind.VIDEO) -> ModelSpec:
+    return rt.catalogue.family_model("cogvideox", model, kind=kind)
 
 
 @post("/cogvideox/v4/videos/generations", status_code=200, summary="CogVideoX: create a video")
@@ -95,6 +109,35 @@ async def create(request: Request[Any, Any, Any], data: CreateBody) -> dict[str,
         "task_status": "PROCESSING",
         "video_result": [],
     }
+
+
+WAIT_MARGIN_S = 30.0
+
+
+@post("/cogvideox/v4/images/generations", status_code=200, summary="CogView: an image")
+async def images(request: Request[Any, Any, Any], data: ImageBody) -> Response[Any]:
+    """Zhipu's images.generations: the request waits for the image and answers
+    ``{created, data: [{url}], content_filter}``, as Zhipu does."""
+    rt = runtime_of(request)
+    spec = _spec(rt, data.model, Kind.IMAGE)
+    options: dict[str, object] | None = {"quality": data.quality} if data.quality else None
+    key = api_key(request)
+    task = await rt.tasks.create(
+        key, spec.id, data.prompt, aspect_ratio=data.size, options=options,
+        idempotency_key=idempotency_key(request) or data.request_id,
+    )  # fmt: skip
+    task = await rt.tasks.wait(key, task.id, spec.deadline_s + WAIT_MARGIN_S)
+    if task.status is not Status.DONE:
+        error = task.error
+        status = TASK_ERROR_STATUS.get(error.code, 500) if error else 504
+        code = "1301" if error and error.code == "content_rejected" else CODES.get(status, "500")
+        message = error.message if error else f"task {task.id} is still running"
+        body = ZhipuError(error=ErrorDetail(code=code, message=message))
+        return Response(body, status_code=status, headers={"x-mediagate-task-id": task.id})
+    root = base_url(request)
+    data_out = [{"url": url} for url in urls_at(rt, root, task)]
+    answer = {"created": int(task.created_at), "data": data_out, "content_filter": []}
+    return Response(answer, headers={"x-mediagate-task-id": task.id})
 
 
 STATUS = {Status.DONE: "SUCCESS", Status.FAILED: "FAIL", Status.CANCELLED: "FAIL"}
@@ -133,4 +176,4 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Zh
 
 TAG = "cogvideox (Zhipu API)"
 error_body(TAG, ZhipuError)
-router = dialect_router([create, result], handle_error, TAG)
+router = dialect_router([create, result, images], handle_error, TAG)

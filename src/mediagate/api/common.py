@@ -198,7 +198,10 @@ def classify(exc: Exception, field_names: dict[str, str]) -> ErrorInfo | None:
         retry = {"Retry-After": str(int(exc.retry_after))}
         return ErrorInfo(429, "rate_limit_error", exc.code, exc.message, None, retry)
     if isinstance(exc, ConflictError):
-        return ErrorInfo(409, "conflict_error", exc.code, exc.message, "Idempotency-Key")
+        # The SDKs (openai, runwayml, lumaai) retry a 409 unless told: the same request
+        # again would only conflict again.
+        no_retry = {"x-should-retry": "false"}
+        return ErrorInfo(409, "conflict_error", exc.code, exc.message, "Idempotency-Key", no_retry)
     if isinstance(exc, NotConfiguredError):
         return ErrorInfo(503, "service_unavailable_error", exc.code, exc.message, "model")
     if isinstance(exc, HTTPException) and exc.status_code < 500:

@@ -108,6 +108,12 @@ async def create(request: Request[Any, Any, Any], endpoint: str, data: FluxBody)
             raise InvalidRequestError("width", "give width and height, or aspect_ratio")
         if not spec.free_sizes:
             raise InvalidRequestError("width", f"{endpoint} takes aspect_ratio, not a size")
+        low, high, step = spec.free_sizes
+        for name, value in (("width", data.width), ("height", data.height)):
+            if value is not None and not (low <= value <= high and value % step == 0):
+                raise InvalidRequestError(
+                    name, f"{value} is not a size {spec.id} makes", [f"{low}..{high}, ×{step}"]
+                )
         ratio = f"{data.width or 1024}x{data.height or 768}"
     given = [(f, getattr(data, f)) for f in IMAGE_FIELDS if getattr(data, f)]
     if data.image_prompt:

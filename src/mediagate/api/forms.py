@@ -25,3 +25,15 @@ def form_text(form: Any, name: str) -> str | None:
 
 def form_int(form: Any, name: str) -> int | None:
     return whole_number(form_text(form, name), name)
+
+
+def require_multipart(content_type: str, route: str) -> None:
+    """A route whose fields are form parts says so when sent JSON (or nothing), instead of
+    reporting the first field it then finds missing."""
+    if not content_type.startswith("multipart/form-data"):
+        raise InvalidRequestError(
+            "Content-Type",
+            f"{content_type.split(';')[0] or 'none'} is not accepted: {route} takes "
+            "multipart/form-data (each field a form part, images as file parts)",
+            ["multipart/form-data"],
+        )

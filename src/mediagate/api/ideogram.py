@@ -31,7 +31,7 @@ from mediagate.api.common import (
     runtime_of,
     urls_at,
 )
-from mediagate.api.forms import form_text, read_upload
+from mediagate.api.forms import form_text, read_upload, require_multipart
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url
@@ -163,6 +163,7 @@ async def generate(request: Request[Any, Any, Any], data: GenerateBody) -> Respo
 
 
 async def _legacy_form(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], Any, str]:
+    require_multipart(request.headers.get("content-type", ""), request.url.path)
     form = await request.form()
     raw = form_text(form, "image_request") or "{}"
     try:
@@ -194,6 +195,7 @@ async def v3(request: Request[Any, Any, Any], action: str) -> Response[Any]:
     ``image_weight``) and reframe (``image`` + ``resolution``), multipart."""
     if action not in ("generate", "edit", "remix", "reframe"):
         raise InvalidRequestError("action", f"{action!r}", ["generate", "edit", "remix", "reframe"])
+    require_multipart(request.headers.get("content-type", ""), request.url.path)
     form = await request.form()
     given: dict[str, Any] = {}
     for name in (*OPTION_NAMES, "num_images"):

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import Parameter
 
 from mediagate.api.common import (
     api_key,
@@ -32,6 +33,7 @@ from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import image_ref
 from mediagate.core.numbers import is_digits, shown
+from mediagate.core.services import MAX_PAGE
 from mediagate.core.tasks import Status, Task, files
 from mediagate.runtime import Runtime
 
@@ -111,14 +113,23 @@ async def _video(request: Request[Any, Any, Any], data: VideoBody, with_image: b
     elif not data.prompt.strip():
         raise InvalidRequestError("prompt", "is required by text2video")
     options: dict[str, object] = {}
+    ignored: list[str] = []
     for name in ("mode", "negative_prompt", "cfg_scale", "sound"):
         if getattr(data, name) is not None:
             options[name] = getattr(data, name)
+    if "cfg_scale" in options and "cfg_scale" not in spec.params:
+        # Kling's docs: cfg_scale is "not supported by Kling v2.x models" (it is ignored
+        # there, not refused). Checked for range, then dropped, and the answer says so.
+        scale = options.pop("cfg_scale")
+        if not isinstance(scale, int | float) or not 0 <= scale <= 1:
+            raise InvalidRequestError("cfg_scale", f"{shown(scale)} is out of range", ["0..1"])
+        ignored.append("cfg_scale")
     task = await rt.tasks.create(
         api_key(request), spec.id, data.prompt, aspect_ratio=data.aspect_ratio,
         images=images or None, roles=roles or None, duration_seconds=_duration(data.duration),
         options=options, callback=callback(request, data.callback_url, "kling"),
         idempotency_key=idempotency_key(request) or data.external_task_id,
+        ignored=tuple(ignored),
     )  # fmt: skip
     return Envelope(0, "SUCCEED", task.id, _data(rt, base_url(request), task))
 
@@ -169,6 +180,8 @@ def _data(rt: Runtime, root: str, task: Task) -> dict[str, Any]:
         "created_at": int(task.created_at * 1000),
         "updated_at": int(task.updated_at * 1000),
     }
+    if task.params.ignored:  # accepted, and ignored as the vendor ignores them
+        body["task_info"] = {"ignored_params": list(task.params.ignored)}
     if task.status is Status.DONE:
         urls = urls_at(rt, root, task)
         outs = files(task.outputs)
@@ -209,6 +222,54 @@ async def image_task(request: Request[Any, Any, Any], task_id: str) -> Envelope:
     return await _read(request, task_id, Kind.IMAGE)
 
 
+class ListEnvelope(msgspec.Struct):
+    code: int
+    message: str
+    request_id: str
+    data: list[dict[str, Any]]
+
+
+async def _list(request: Request[Any, Any, Any], kind: Kind, page_num: int, size: int) -> Any:
+    """Kling's task list: page ``pageNum`` (1..1000) of ``pageSize`` (1..100; Kling allows
+    500, mediagate's pages stop at 100) of the key's own Kling tasks of this kind, newest
+    first."""
+    if not 1 <= page_num <= 1000:
+        raise InvalidRequestError("pageNum", f"{page_num} is out of range", ["1..1000"])
+    if not 1 <= size <= MAX_PAGE:
+        raise InvalidRequestError("pageSize", f"{size} is out of range", [f"1..{MAX_PAGE}"])
+    rt = runtime_of(request)
+    key, after = api_key(request), None
+    found: list[Task] = []
+    for number in range(1, page_num + 1):  # cursor pages up to the one asked for
+        page = await rt.tasks.page(key, kind, after, size, family="kling")
+        if number == page_num:
+            found = page.tasks
+        elif not page.has_more:
+            break
+        else:
+            after = page.tasks[-1].id
+    rid = request.headers.get("x-request-id", "")
+    return ListEnvelope(0, "SUCCEED", rid, [_data(rt, base_url(request), t) for t in found])
+
+
+@get(["/kling/v1/videos/text2video", "/kling/v1/videos/image2video"], summary="Kling: list")
+async def video_list(
+    request: Request[Any, Any, Any],
+    page_num: int = Parameter(query="pageNum", default=1),
+    page_size: int = Parameter(query="pageSize", default=30),
+) -> ListEnvelope:
+    return await _list(request, Kind.VIDEO, page_num, page_size)  # type: ignore[no-any-return]
+
+
+@get("/kling/v1/images/generations", summary="Kling: list image tasks")
+async def image_list(
+    request: Request[Any, Any, Any],
+    page_num: int = Parameter(query="pageNum", default=1),
+    page_size: int = Parameter(query="pageSize", default=30),
+) -> ListEnvelope:
+    return await _list(request, Kind.IMAGE, page_num, page_size)  # type: ignore[no-any-return]
+
+
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Envelope]:
     info = classify(exc, FIELDS)
     if info is None:
@@ -223,5 +284,7 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[En
 TAG = "kling (Kling API)"
 error_body(TAG, Envelope)
 router = dialect_router(
-    [text2video, image2video, images, video_task, image_task], handle_error, TAG
+    [text2video, image2video, images, video_task, image_task, video_list, image_list],
+    handle_error,
+    TAG,
 )

@@ -30,6 +30,7 @@ from mediagate.api.common import (
     urls_at,
     webhook_body,
 )
+from mediagate.api.files import videos_with_covers
 from mediagate.core.actions import act
 from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
@@ -187,7 +188,22 @@ STATE = {
 }
 
 
-def render(rt: Runtime, root: str, task: Task) -> dict[str, Any]:
+def _keyframes(task: Task) -> dict[str, Any] | None:
+    """The keyframes as the caller gave them: image URLs, or the generation extended."""
+    frames: dict[str, Any] = {}
+    if task.params.parent_id:
+        frames["frame0"] = {"type": "generation", "id": task.params.parent_id}
+    for ref, role in zip(task.params.images, task.params.roles, strict=False):
+        name = {"first_frame": "frame0", "last_frame": "frame1"}.get(role)
+        if name and name not in frames and ref.startswith(("http://", "https://")):
+            frames[name] = {"type": "image", "url": ref}
+    return frames or None
+
+
+def render(rt: Runtime, root: str, task: Task, cover: str | None = None) -> dict[str, Any]:
+    """Luma's generation object. ``cover``: the video's still, where the caller made one
+    (its first frame, made on first request); ``progress_video`` is the video itself once
+    done (mediagate streams no preview while it renders)."""
     spec = rt.catalogue.get(task.model)
     urls = urls_at(rt, root, task)
     kind = "image" if spec.kind is Kind.IMAGE else "video"
@@ -198,19 +214,38 @@ def render(rt: Runtime, root: str, task: Task) -> dict[str, Any]:
         "prompt": task.prompt,
         "aspect_ratio": task.params.aspect_ratio,
     }
+    assets: dict[str, Any] | None = None
     if kind == "video":
         request["duration"] = f"{task.params.duration_seconds}s"
         request["resolution"] = task.params.options.get("resolution", "720p")
+        request["loop"] = bool(task.params.options.get("loop", False))
+        request["keyframes"] = _keyframes(task)
+        if urls:
+            assets = {"video": urls[0], "image": cover, "progress_video": urls[0]}
+    elif urls:
+        assets = {"image": urls[0]}
+    if task.callback_url:
+        request["callback_url"] = task.callback_url
     return {
         "id": task.id,
         "generation_type": kind,
         "state": STATE[task.status],
         "failure_reason": task.error.message if task.error else None,
         "created_at": created.isoformat().replace("+00:00", "Z"),
-        "assets": {kind: urls[0]} if urls else None,
+        "assets": assets,
         "model": spec.wire_name,
         "request": request,
     }
+
+
+async def shown_with_cover(rt: Runtime, root: str, task: Task) -> dict[str, Any]:
+    """``render`` with the video's still in ``assets.image`` (a finished video only)."""
+    covers = (
+        await videos_with_covers(rt, root, task)
+        if rt.catalogue.get(task.model).kind is Kind.VIDEO
+        else []
+    )
+    return render(rt, root, task, covers[0][1] if covers else None)
 
 
 @webhook_body("luma")
@@ -218,11 +253,23 @@ def webhook(rt: Runtime, task: Task) -> bytes:
     return msgspec.json.encode(render(rt, task.public_base, task))
 
 
+@get(f"{ROOT}/credits", summary="Luma: credits")
+async def credits(request: Request[Any, Any, Any]) -> dict[str, float]:
+    """The key's account balance as Luma's ``credit_balance`` (in cents of the unit)."""
+    account = await runtime_of(request).accounts.get(api_key(request).account_id)
+    return {"credit_balance": account.balance_micros / 10_000}
+
+
+@get(f"{ROOT}/ping", summary="Luma: ping")
+async def ping(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {"message": "pong"}
+
+
 @get(f"{ROOT}/generations/{{generation_id:str}}", summary="Luma: a generation")
 async def retrieve(request: Request[Any, Any, Any], generation_id: str) -> dict[str, Any]:
     rt = runtime_of(request)
     task = await rt.tasks.get(api_key(request), generation_id)
-    return render(rt, base_url(request), task)
+    return await shown_with_cover(rt, base_url(request), task)
 
 
 @get(f"{ROOT}/generations", summary="Luma: generations, newest first")
@@ -238,7 +285,7 @@ async def list_generations(
     found = [t for t in page.tasks if rt.catalogue.get(t.model).family == "luma"][offset:]
     root = base_url(request)
     return {
-        "generations": [render(rt, root, t) for t in found[:limit]],
+        "generations": [await shown_with_cover(rt, root, t) for t in found[:limit]],
         "count": len(found[:limit]),
         "has_more": page.has_more or len(found) > limit,
         "limit": limit,
@@ -261,5 +308,7 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Lu
 TAG = "luma (Luma Dream Machine API)"
 error_body(TAG, LumaError)
 router = dialect_router(
-    [create_video, create_image, retrieve, list_generations, remove], handle_error, TAG
+    [create_video, create_image, retrieve, list_generations, remove, credits, ping],
+    handle_error,
+    TAG,
 )

@@ -3,6 +3,7 @@ bodies, the task object, its buttons and their customId grammar, and the error b
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ import msgspec
 
 from mediagate.api.common import urls_at
 from mediagate.core.errors import InvalidRequestError
+from mediagate.core.numbers import is_digits
 from mediagate.core.tasks import Status, Task, files, texts
 from mediagate.runtime import Runtime
 
@@ -34,6 +36,16 @@ class Prompt(msgspec.Struct):
     names: dict[str, str]  # catalogue parameter -> how the prompt spelled it
 
 
+def reduced(ratio: str) -> str:
+    """``512:512`` as ``1:1`` and ``1024:768`` as ``4:3``, as Midjourney reads them (and as
+    describe writes them); anything else as it is, for the catalogue's check to name."""
+    width, sep, height = ratio.partition(":")
+    if not (sep and is_digits(width, 5) and is_digits(height, 5)) or "0" in (width, height):
+        return ratio
+    g = math.gcd(int(width), int(height))
+    return f"{int(width) // g}:{int(height) // g}"
+
+
 def parse_prompt(prompt: str) -> Prompt:
     """Split ``a cat --ar 16:9 --v 6.1 --no dogs --tile`` into text and parameters."""
     head = prompt.split(" --", 1)[0] if not prompt.startswith("--") else ""
@@ -56,7 +68,7 @@ def parse_prompt(prompt: str) -> Prompt:
         elif not value:
             raise InvalidRequestError(f"--{flag}", "needs a value")
         elif param == "aspect_ratio":
-            ratio = value
+            ratio = reduced(value)
         elif param == "niji" and value in ("5", "6"):
             options["niji"] = value
         else:
@@ -271,6 +283,9 @@ def render(rt: Runtime, root: str, task: Task) -> MjTask:
     said = texts(task.outputs)
     action = spec.actions[task.action].title if task.action in spec.actions else "IMAGINE"
     final = said[0].text if said and said[0].text else task.prompt
+    # A describe's prompts are its answer: midjourney-proxy puts them in prompt and promptEn,
+    # where clients read them.
+    shown = final if task.action == "describe" and said else task.prompt
     progress = "100%" if task.status.terminal else f"{task.progress}%"
     started = task.created_at if task.status is not Status.QUEUED else None
     return MjTask(
@@ -278,8 +293,8 @@ def render(rt: Runtime, root: str, task: Task) -> MjTask:
         action=action,
         customId="",
         botType=str(task.params.options.get("bot", "MID_JOURNEY")),
-        prompt=task.prompt,
-        promptEn=task.prompt,
+        prompt=shown,
+        promptEn=shown,
         description="Submit success"
         if task.status is not Status.WAITING
         else "Waiting for window confirm",

@@ -11,7 +11,7 @@ from litestar import Request, Response, Router, get
 from mediagate.api.common import runtime_of
 from mediagate.api.openai_shared import error_response
 from mediagate.core.catalogue import ModelSpec
-from mediagate.core.errors import InvalidRequestError
+from mediagate.core.errors import AuthenticationError, InvalidRequestError
 
 
 class ModelEntry(msgspec.Struct):
@@ -46,6 +46,7 @@ class ModelEntry(msgspec.Struct):
     params: dict[str, Any] = {}
     actions: dict[str, Any] = {}
     wire_name: str = ""
+    alias_of: str | None = None  # for another name of a catalogue model (dall-e-3)
 
 
 CATALOGUE_DATE = 1763856000  # 2025-11-23: when this catalogue's entries were written
@@ -92,16 +93,35 @@ LIST_CACHE_S = 2.0  # the list is made again this often: channels may make model
 _cached: dict[int, tuple[float, bytes]] = {}  # id(runtime) -> (made at, the encoded list)
 
 
+async def _key_refused(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """The list is public (the CLI and probes read it without a key), but a key that is
+    sent must be valid: an SDK with a wrong or revoked key learns so here, as from OpenAI."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    try:
+        await runtime_of(request).keys.authenticate(header)
+    except AuthenticationError as exc:
+        return error_response(401, "invalid_request_error", "invalid_api_key", exc.message)
+    return None
+
+
 @get("/v1/models", summary="List models and their parameters")
 async def list_models(request: Request[Any, Any, Any]) -> Response[ModelList]:
     """Encoded once every LIST_CACHE_S per process: with every family's parameters and
     actions the list is some 100 KB, and clients read it often."""
     rt = runtime_of(request)
+    if (refused := await _key_refused(request)) is not None:
+        return cast("Response[ModelList]", refused)
     now = time.monotonic()
     hit = _cached.get(id(rt))
     if hit is None or now - hit[0] > LIST_CACHE_S:
         models = rt.catalogue.models.values()
         data = [model_entry(spec, rt.providers.is_live(spec)) for spec in models]
+        for alias, target in sorted(rt.catalogue.aliases.items()):  # what retrieve knows
+            spec = rt.catalogue.get(target)
+            entry = model_entry(spec, rt.providers.is_live(spec))
+            data.append(msgspec.structs.replace(entry, id=alias, alias_of=spec.id))
         hit = (now, msgspec.json.encode(ModelList(object="list", data=data)))
         _cached.clear()
         _cached[id(rt)] = hit
@@ -114,6 +134,8 @@ async def retrieve_model(request: Request[Any, Any, Any], model_id: str) -> Resp
     """By id or alias (``dall-e-3``); the answer carries the name asked for, and
     ``alias_of`` names the catalogue model behind an alias."""
     rt = runtime_of(request)
+    if (refused := await _key_refused(request)) is not None:
+        return refused
     try:
         spec = rt.catalogue.get(model_id)
     except InvalidRequestError:
@@ -123,11 +145,9 @@ async def retrieve_model(request: Request[Any, Any, Any], model_id: str) -> Resp
             "model_not_found",
             f"The model {model_id!r} does not exist",
         )
-    entry = msgspec.structs.replace(model_entry(spec, rt.providers.is_live(spec)), id=model_id)
-    body = msgspec.to_builtins(entry)
-    if model_id != spec.id:
-        body["alias_of"] = spec.id
-    return Response(body)
+    entry = model_entry(spec, rt.providers.is_live(spec))
+    alias_of = spec.id if model_id != spec.id else None
+    return Response(msgspec.structs.replace(entry, id=model_id, alias_of=alias_of))
 
 
 router = Router(path="/", route_handlers=[list_models, retrieve_model], tags=["models"])

@@ -21,8 +21,10 @@ from mediagate.api.forms import form_int, form_text, read_upload
 from mediagate.api.openai_shared import (
     error_response,
     make_handler,
+    nearest_ratio,
     ratio_for_size,
     task_failure,
+    wrong_kind,
 )
 from mediagate.core.catalogue import Kind
 from mediagate.core.errors import InvalidRequestError
@@ -79,6 +81,13 @@ class ImagesResponse(msgspec.Struct):
     output_format: str
 
 
+# OpenAI's own limits on n, for its names (an alias runs as many tasks as it takes).
+MAX_N = {"dall-e-3": 1}
+OPENAI_MAX_N = 10
+# OpenAI answers links by default for DALL-E; gpt-image-1 (and mediagate's models) inline.
+URL_BY_DEFAULT = ("dall-e-2", "dall-e-3")
+
+
 async def _generate(
     request: Request[Any, Any, Any],
     model: str | None,
@@ -91,26 +100,44 @@ async def _generate(
 ) -> Response[Any]:
     rt = runtime_of(request)
     image_models = sorted(m.id for m in rt.catalogue.models.values() if m.kind is Kind.IMAGE)
-    spec = rt.catalogue.get(model or rt.settings.default_image_model)
+    asked = model or rt.settings.default_image_model
+    spec = rt.catalogue.get(asked)
     if spec.kind is not Kind.IMAGE:
-        raise InvalidRequestError(
-            "model", f"{spec.id} makes video; use POST /v1/videos", image_models
-        )
-    fmt = response_format or "b64_json"
+        raise wrong_kind(spec, image_models)
+    fmt = response_format or ("url" if asked in URL_BY_DEFAULT else "b64_json")
     if fmt not in FORMATS:
         raise InvalidRequestError("response_format", f"{fmt!r} is not supported", FORMATS)
+    alias = asked != spec.id
+    if alias:  # what the name accepts: its sizes onto the nearest ratio, n as several tasks
+        ratio = aspect_ratio or nearest_ratio(spec, size)
+        count = 1 if n is None else n
+        most = MAX_N.get(asked, OPENAI_MAX_N)
+        if not 1 <= count <= most:
+            raise InvalidRequestError("n", f"{count} is out of range for {asked}", [f"1..{most}"])
+        batches = _batches(count, spec.max_samples)
+    else:
+        ratio = aspect_ratio or ratio_for_size(spec, size)
+        batches = [n]
     key = api_key(request)
-    task = await rt.tasks.create(
-        key,
-        spec.id,
-        prompt,
-        aspect_ratio=aspect_ratio or ratio_for_size(spec, size),
-        images=images,
-        sample_count=n,
-        idempotency_key=idempotency_key(request),
-    )
-    task = await rt.tasks.wait(key, task.id, spec.deadline_s + WAIT_MARGIN_S)
-    if task.status is not Status.DONE:
+    idem = idempotency_key(request)
+    made = [
+        await rt.tasks.create(
+            key,
+            asked,
+            prompt,
+            aspect_ratio=ratio,
+            images=images,
+            sample_count=count,
+            idempotency_key=idem if idem is None or not i else f"{idem}#{i}",
+            batch=i,
+        )
+        for i, count in enumerate(batches)
+    ]
+    done = [await rt.tasks.wait(key, t.id, spec.deadline_s + WAIT_MARGIN_S) for t in made]
+    ids = ",".join(t.id for t in done)
+    for task in done:
+        if task.status is Status.DONE:
+            continue
         if not task.status.terminal:
             return error_response(
                 504,
@@ -120,21 +147,28 @@ async def _generate(
                 f"{task.id}",
             )
         return task_failure(task.error, task.id)
+    outs = [out for task in done for out in files(task.outputs)]
     if fmt == "url":
-        data = [ImageData(url=url) for url in output_urls(request, task)]
+        data = [ImageData(url=url) for task in done for url in output_urls(request, task)]
     else:
         data = [
             ImageData(b64_json=base64.b64encode(await rt.blobs.read(out.key)).decode())
-            for out in files(task.outputs)
+            for out in outs
         ]
-    first = files(task.outputs)[0]
     body = ImagesResponse(
-        created=int(task.created_at),
+        created=int(done[0].created_at),
         data=data,
-        size=f"{first.width}x{first.height}",
-        output_format=format_of(task.outputs, spec.format),
+        size=f"{outs[0].width}x{outs[0].height}",
+        output_format=format_of(done[0].outputs, spec.format),
     )
-    return Response(body, headers={"x-mediagate-task-id": task.id})
+    return Response(body, headers={"x-mediagate-task-id": ids})
+
+
+def _batches(count: int, per_task: int) -> list[int | None]:
+    """``count`` images as tasks of at most ``per_task`` samples each."""
+    full, rest = divmod(count, max(per_task, 1))
+    sizes = [per_task] * full + ([rest] if rest else [])
+    return [None if size == 1 else size for size in sizes]
 
 
 @post("/v1/images/generations", status_code=200, summary="Generate images (OpenAI format)")

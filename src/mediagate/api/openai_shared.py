@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from math import gcd
 from typing import Any
 
@@ -9,7 +10,7 @@ import msgspec
 from litestar import Request, Response
 
 from mediagate.api.common import TASK_ERROR_STATUS, classify
-from mediagate.core.catalogue import ModelSpec
+from mediagate.core.catalogue import PLURAL, Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.numbers import is_digits, shown
 from mediagate.core.tasks import TaskError
@@ -90,3 +91,37 @@ def ratio_for_size(spec: ModelSpec, size: str | None, param: str = "size") -> st
     raise InvalidRequestError(
         param, f"{size} ({width // g}:{height // g}) is not a shape {spec.id} can make", allowed
     )
+
+
+# Where OpenAI's API serves each kind of model, for the error that sends a caller there.
+OPENAI_ROUTES = {Kind.IMAGE: "POST /v1/images/generations", Kind.VIDEO: "POST /v1/videos"}
+
+
+def wrong_kind(spec: ModelSpec, allowed: list[str]) -> InvalidRequestError:
+    """The 400 for a model this route does not serve: the route that does, or that no
+    OpenAI route does (and where else mediagate serves it)."""
+    route = OPENAI_ROUTES.get(spec.kind)
+    where = (
+        f"use {route}"
+        if route
+        else f"no OpenAI route serves {PLURAL[spec.kind]}: use POST /v1/media/create"
+        + (" or the /suno/* routes" if spec.family == "suno" else "")
+    )
+    return InvalidRequestError("model", f"{spec.id} makes {PLURAL[spec.kind]}; {where}", allowed)
+
+
+def nearest_ratio(spec: ModelSpec, size: str | None, param: str = "size") -> str | None:
+    """For a model asked for by another name (gpt-image-1's 1536x1024): the catalogue ratio
+    nearest the size's shape, so what the name accepts is accepted. None: the default."""
+    if size is None or size == "auto":
+        return None
+    w_text, sep, h_text = size.lower().partition("x")
+    if not (sep and is_digits(w_text, 5) and is_digits(h_text, 5)) or not int(w_text) * int(h_text):
+        raise InvalidRequestError(param, f"{shown(size)} is not WIDTHxHEIGHT or auto")
+    want = math.log(int(w_text) / int(h_text))
+
+    def distance(ar: str) -> float:
+        width, height = spec.size_for(ar)
+        return abs(math.log(width / height) - want)
+
+    return min(spec.aspect_ratios, key=distance)

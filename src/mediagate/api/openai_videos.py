@@ -21,11 +21,13 @@ from mediagate.api.common import (
 from mediagate.api.files import blob_response, still_of
 from mediagate.api.forms import form_int, form_text, read_upload
 from mediagate.api.openai_shared import (
+    error_response,
     make_handler,
     ratio_for_size,
     size_text,
+    wrong_kind,
 )
-from mediagate.core.catalogue import PLURAL, Kind, ModelSpec
+from mediagate.core.catalogue import Kind, ModelSpec
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.numbers import whole_number
@@ -47,6 +49,9 @@ STATUS_NAMES = {
     Status.CANCELLED: "failed",
 }
 VARIANTS = ["video", "thumbnail"]
+# What OpenAI's own video models do when the call leaves seconds and size out: Sora's
+# defaults are 4 seconds at 720x1280 (platform.openai.com/docs/api-reference/videos/create).
+SORA_DEFAULTS = {"sora-2": ("4", "720x1280"), "sora-2-pro": ("4", "720x1280")}
 ORDERS = ["asc", "desc"]
 
 
@@ -115,7 +120,7 @@ def render_with(spec: ModelSpec, task: Task) -> Video:
     return Video(
         id=task.id,
         object="video",
-        model=task.model,
+        model=task.params.asked_as or task.model,  # the name the caller used
         status=STATUS_NAMES[task.status],
         progress=task.progress,
         created_at=int(task.created_at),
@@ -191,17 +196,17 @@ async def create(request: Request[Any, Any, Any]) -> Response[Video]:
     videos = sorted(m.id for m in rt.catalogue.models.values() if m.kind is Kind.VIDEO)
     spec = rt.catalogue.get(body.model or rt.settings.default_video_model)
     if spec.kind is not Kind.VIDEO:
-        raise InvalidRequestError(
-            "model",
-            f"{spec.id} makes {PLURAL[spec.kind]}; use POST /v1/images/generations or its "
-            "own dialect",
-            videos,
-        )
+        raise wrong_kind(spec, videos)
+    asked = body.model or rt.settings.default_video_model
+    if asked in SORA_DEFAULTS and not body.aspect_ratio:
+        seconds, size = SORA_DEFAULTS[asked]
+        body.seconds = body.seconds if body.seconds is not None else seconds
+        body.size = body.size or size
     ref = body.input_reference
     images = [await _reference(ref, "input_reference")] if ref is not None else None
     task = await rt.tasks.create(
         api_key(request),
-        spec.id,
+        asked,  # an alias is recorded, so the answer names the model as it was asked for
         body.prompt,
         aspect_ratio=body.aspect_ratio or ratio_for_size(spec, body.size),
         images=images,
@@ -257,6 +262,39 @@ async def remix(request: Request[Any, Any, Any], video_id: str) -> Response[Vide
     )
 
 
+NOT_SERVED = {
+    "edits": "editing a video",
+    "extensions": "extending a video",
+    "characters": "characters",
+}
+
+
+@post(
+    ["/v1/videos/edits", "/v1/videos/extensions", "/v1/videos/characters"],
+    status_code=404,
+    summary="Not served here (404 in OpenAI's shape)",
+)
+async def not_served(request: Request[Any, Any, Any]) -> Response[Any]:
+    """OpenAI's video edits, extensions and characters: no model here does them. A 404 in
+    OpenAI's shape (the SDK raises NotFoundError), not a 405 from the router."""
+    what = NOT_SERVED[request.url.path.rstrip("/").rsplit("/", 1)[-1]]
+    return error_response(
+        404,
+        "invalid_request_error",
+        "unknown_url",
+        f"{what} is not supported here ({request.method} {request.url.path}); create a new "
+        "video with POST /v1/videos",
+    )
+
+
+@get("/v1/videos/characters/{character_id:str}", summary="Not served here (404)")
+async def no_character(request: Request[Any, Any, Any], character_id: str) -> Response[Any]:
+    return error_response(
+        404, "invalid_request_error", "unknown_url", f"no character {character_id!r}: "
+        "characters are not supported here",
+    )  # fmt: skip
+
+
 @get("/v1/videos", summary="List videos (OpenAI format)")
 async def list_videos(
     request: Request[Any, Any, Any],
@@ -289,5 +327,7 @@ async def remove(request: Request[Any, Any, Any], video_id: str) -> Deleted:
 _handle = make_handler(FIELD_NAMES)
 
 router = dialect_router(
-    [create, retrieve, content, list_videos, remove, remix], _handle, "OpenAI videos"
+    [create, retrieve, content, list_videos, remove, remix, not_served, no_character],
+    _handle,
+    "OpenAI videos",
 )

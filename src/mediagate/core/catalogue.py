@@ -131,6 +131,13 @@ class GenerationParams(msgspec.Struct, frozen=True):
     action: str = ""
     parent_id: str = ""
     parent_upstream: str = ""
+    asked_as: str = ""  # the alias the caller named (gpt-image-1, sora-2), echoed back
+    # Fields the caller sent that this model does not take and that its vendor ignores
+    # (Kling's cfg_scale on v2.x): accepted, dropped, and said so in the task's answer.
+    ignored: tuple[str, ...] = ()
+    # Which of several tasks made for one request this is (OpenAI's n=4 on a model that
+    # makes one image a task): each its own picture.
+    batch: int = 0
 
 
 class Catalogue:
@@ -258,6 +265,7 @@ class Catalogue:
             options=checked,
             roles=role_list,
             action=action,
+            asked_as=model if model != spec.id else "",
         )
         return spec, params
 

@@ -53,9 +53,10 @@ MAX_MANY = 500
 def _seeded(params: GenerationParams) -> tuple[str, ...]:
     """What besides prompt, ratio and images makes a task's media its own: its options, and
     for a follow-up its action and parent (a reroll of the same prompt is a new picture)."""
-    if not (params.options or params.action or params.parent_id):
+    if not (params.options or params.action or params.parent_id or params.batch):
         return ()  # a plain task's seed stays what it always was
-    return (msgspec.json.encode(params.options).decode(), params.action, params.parent_id)
+    seeded = (msgspec.json.encode(params.options).decode(), params.action, params.parent_id)
+    return (*seeded, str(params.batch)) if params.batch else seeded
 
 
 def fingerprint(model: str, prompt: str, params: GenerationParams) -> str:
@@ -224,6 +225,8 @@ class TaskService:
         prompt_required: bool | None = None,
         waits: bool = False,
         own_images: int = 0,
+        ignored: tuple[str, ...] = (),
+        batch: int = 0,
     ) -> Task:
         """Validate every rule, pick a provider, persist, then queue. Raises before any cost.
 
@@ -253,6 +256,8 @@ class TaskService:
         )
         if key.mode is Mode.ADMIN:
             raise PermissionDeniedError("admin keys manage the gateway and cannot generate")
+        if ignored or batch:
+            params = msgspec.structs.replace(params, ignored=ignored, batch=batch)
         if parent is not None:  # a follow-up goes where its parent ran: the same upstream
             provider, route = parent.provider, parent.route
             params = msgspec.structs.replace(
@@ -478,13 +483,19 @@ class TaskService:
         after: str | None = None,
         limit: int = 20,
         newest_first: bool = True,
+        family: str = "",
     ) -> TaskPage:
-        """One page of the key's tasks (of one kind), after the task id ``after``."""
+        """One page of the key's tasks (of one kind, of one family), after the task id
+        ``after``."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequestError("limit", f"{limit} is out of range", [f"1..{MAX_PAGE}"])
         if after is not None and not is_task_id(after):
             raise InvalidRequestError("after", f"{after!r} is not a task id")
-        models = [m.id for m in self.catalogue.models.values() if kind is None or m.kind is kind]
+        models = [
+            m.id
+            for m in self.catalogue.models.values()
+            if (kind is None or m.kind is kind) and (not family or m.family == family)
+        ]
         found = await self._store.page(key.id, models, after, limit, newest_first)
         if found is None:
             raise InvalidRequestError("after", f"{after!r} is not a task of this key")

@@ -2,22 +2,26 @@
 the international platform): Bearer key; POST /videos/generations answers ``{id,
 task_status}``; GET /async-result/{id} reports PROCESSING, SUCCESS (``video_result``:
 ``[{url, cover_image_url}]``) or FAIL. Errors carry Zhipu's numeric codes: 1301 is unsafe
-content (a documented code), 1302/1303 rate limits, 1113 an exhausted balance."""
+content (a documented code), 1302/1303 rate limits, 1113 an exhausted balance. CogView
+images: POST /images/generations answers ``{created, data: [{url}]}`` at once."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mediagate.core.catalogue import Kind
 from mediagate.core.errors import (
     ContentRejectedError,
     UnavailableError,
     UpstreamInvalidRequest,
 )
 from mediagate.core.provider import (
+    Finished,
     GenerationRequest,
     MediaStream,
     Pending,
     Ready,
+    Result,
     Submitted,
 )
 from mediagate.providers.http import HttpVendor, call_json, download, obj
@@ -38,7 +42,9 @@ class ZhipuProvider(HttpVendor):
         )  # fmt: skip
         return obj(answer)
 
-    async def submit(self, request: GenerationRequest) -> Submitted:
+    async def submit(self, request: GenerationRequest) -> Submitted | Finished:
+        if request.spec.kind is Kind.IMAGE:
+            return await self._image(request)
         params, opts = request.params, request.params.options
         body: dict[str, Any] = {
             "model": request.upstream_model or request.spec.wire_name,
@@ -61,6 +67,22 @@ class ZhipuProvider(HttpVendor):
         if not isinstance(answer.get("id"), str):
             raise UnavailableError(f"{self.name}: the create answer has no id")
         return Submitted(upstream_id=answer["id"], poll_after=self._poll_s)
+
+    async def _image(self, request: GenerationRequest) -> Finished:
+        """CogView answers at once: ``{created, data: [{url}], content_filter}``."""
+        body: dict[str, Any] = {
+            "model": request.upstream_model or request.spec.wire_name,
+            "prompt": request.prompt,
+            "size": request.params.aspect_ratio,
+        }
+        if "quality" in request.params.options:
+            body["quality"] = request.params.options["quality"]
+        answer = await self._call("POST", "/images/generations", body)
+        urls = [str(obj(d).get("url") or "") for d in answer.get("data") or []]
+        if not any(urls):
+            raise UnavailableError(f"{self.name}: the image answer has no url")
+        results = tuple(Result("image/png", url=u) for u in urls if u)
+        return Finished(upstream_id=str(answer.get("created") or "cogview"), results=results)
 
     async def poll(self, request: GenerationRequest, upstream_id: str) -> Pending | Ready:
         got = await self._call("GET", f"/async-result/{upstream_id}")

@@ -9,6 +9,7 @@ picture. Vary Region changes only the masked area (white in the mask), pixel for
 from __future__ import annotations
 
 import io
+import math
 import re
 from functools import partial
 
@@ -265,9 +266,10 @@ def describe(image: bytes, seed: int) -> str:
     styles = ["digital painting", "photograph, 35mm", "watercolor illustration", "3d render"]
     rng = np.random.default_rng(seed)
     order = rng.permutation(4)
+    g = math.gcd(img.width, img.height)  # --ar 1:1, not 512:512: imagine takes it back
     lines = [
         f"{i + 1}\ufe0f\u20e3 a {shape} composition of {colour} shapes on a gradient, "
-        f"{mood} light, {styles[int(order[i])]} --ar {img.width}:{img.height}"
+        f"{mood} light, {styles[int(order[i])]} --ar {img.width // g}:{img.height // g}"
         for i in range(4)
     ]
     return "\n\n".join(lines)
