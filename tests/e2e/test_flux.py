@@ -91,8 +91,9 @@ def test_unknown_and_moderated(server: Server, key: str) -> None:
 @pytest.mark.parametrize(
     ("endpoint", "body", "field"),
     [
-        ("flux-2-pro", {"prompt": "x", "width": 1000, "height": 768}, "aspect_ratio"),
-        ("flux-2-pro", {"prompt": "x", "width": 2048, "height": 768}, "aspect_ratio"),
+        ("flux-2-pro", {"prompt": "x", "width": 1000, "height": 768}, "width"),
+        ("flux-2-pro", {"prompt": "x", "width": 2048, "height": 768}, "width"),
+        ("flux-2-pro", {"prompt": "x", "width": 1024, "height": 100}, "height"),
         ("flux-2-pro", {"prompt": "x", "safety_tolerance": 6}, "safety_tolerance"),
         ("flux-pro-1.1", {"prompt": "x", "safety_tolerance": 7}, "safety_tolerance"),
         ("flux-2-pro", {"prompt": "x", "output_format": "gif"}, "output_format"),

@@ -115,10 +115,13 @@ def stored(task: dict[str, Any], server: Server) -> bytes:
 def test_every_model_is_live(live: tuple[Server, str]) -> None:
     server, _ = live
     models = requests.get(server.url + "/v1/models", timeout=10).json()["data"]
+    models = [m for m in models if not m.get("alias_of")]  # OpenAI's names for these
     seeds = [m for m in models if not m["family"]]  # the vendors of these fakes
     assert len(seeds) == 5 and all(m["live"] for m in seeds)
-    # The families run here through new-api's key (its /mj, /suno, /runwayml ... routes).
-    assert all(m["live"] for m in models)
+    # The families run here through new-api's key (its /mj, /suno, /runwayml ... routes);
+    # CogView's only route is Zhipu's own API, which this deployment has no key for.
+    assert all(m["live"] for m in models if not m["id"].startswith("cogview"))
+    assert not any(m["live"] for m in models if m["id"].startswith("cogview"))
 
 
 def test_seedream_on_ark_then_gptunnel_when_ark_does_not_know_the_model(
