@@ -23,6 +23,7 @@ from mediagate.core.limits import RateLimiter
 from mediagate.core.ports import NullObserver, Observer
 from mediagate.core.services import KeyService, TaskService
 from mediagate.core.tasks import Task
+from mediagate.core.text import default_text_catalogue
 from mediagate.core.uploads import UploadService
 from mediagate.jobs.decode import Decoder
 from mediagate.jobs.inputs import InputResolver
@@ -34,6 +35,8 @@ from mediagate.providers.build import live_providers, makers
 from mediagate.providers.channels import ChannelManager
 from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
+from mediagate.relay.log import RequestLog, Reservations
+from mediagate.relay.service import RelayService
 from mediagate.settings import Settings
 from mediagate.storage.blobs import BlobStore, S3Settings
 from mediagate.storage.signing import UrlSigner, load_or_create_secret
@@ -44,6 +47,7 @@ from mediagate.store.db import KEYS_CHANNEL, TASKS_CHANNEL, WEBHOOKS_CHANNEL, Da
 from mediagate.store.keys import KeyRepository
 from mediagate.store.limits import SharedRateLimiter
 from mediagate.store.listen import Listener
+from mediagate.store.requests import RequestRepository
 from mediagate.store.sealing import Sealer
 from mediagate.store.sessions import SessionRepository
 from mediagate.store.tasks import TaskRepository
@@ -175,6 +179,21 @@ class Runtime:
         )
         self.webhook_repo = WebhookRepository(self.db)
         self.console_sessions = SessionRepository(self.db)
+        # Relayed requests (chat, completions, embeddings): beside the engine, on the same
+        # keys, routes, channels and accounts; logged and charged in batches.
+        self.request_repo = RequestRepository(self.db)
+        self.request_log = RequestLog(
+            self.request_repo, Reservations(), retention_s=settings.request_log_days * 86400
+        )
+        self.relay = RelayService(
+            default_text_catalogue(settings.prices),
+            self.providers,
+            self.account_repo,
+            self.request_log.reservations,
+            self.request_log,
+            clock,
+            settings.sandbox_text_cadence_s,
+        )
         self.uploads = UploadService(
             UploadRepository(self.db),
             self.blobs,
@@ -260,6 +279,7 @@ class Runtime:
         ``engine``, and on PostgreSQL the LISTEN connection that wakes them."""
         if self.db.is_sqlite:
             self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="checkpoint")
+        self.request_log.start()
         if self.channels is not None:
             await self.channels.start()  # refreshes, probes and re-enables channels
         if engine:
@@ -287,6 +307,7 @@ class Runtime:
                 log.exception("WAL checkpoint failed")
 
     async def close(self) -> None:
+        await self.request_log.stop()  # what waits is written before the process goes
         if self._checkpoints is not None:
             self._checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     render_processes: int = Field(
         default=0, ge=0, description="Processes that render sandbox media; 0 means one per core"
     )
+    sandbox_text_cadence_s: float = Field(
+        default=0.02, ge=0, description="Pause between a sandbox text stream's chunks"
+    )
+    request_log_days: int = Field(
+        default=90, ge=1, description="Days the log of relayed requests (chat, ...) is kept"
+    )
     sandbox_latency_s: float = Field(
         default=2.0, ge=0, description="How long a sandbox task stays processing"
     )

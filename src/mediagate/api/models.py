@@ -12,6 +12,7 @@ from mediagate.api.common import runtime_of
 from mediagate.api.openai_shared import error_response
 from mediagate.core.catalogue import ModelSpec
 from mediagate.core.errors import AuthenticationError, InvalidRequestError
+from mediagate.core.text import TextKind, TextModel
 
 
 class ModelEntry(msgspec.Struct):
@@ -89,6 +90,22 @@ def model_entry(spec: ModelSpec, live: bool) -> ModelEntry:
     )
 
 
+def text_entry(model: TextModel, live: bool) -> ModelEntry:
+    """A text model in the same list: kind ``text`` (chat, completions) or ``embedding``,
+    with its context window and its limits where the media rules would be."""
+    kind = "embedding" if model.kind is TextKind.EMBEDDING else "text"
+    return ModelEntry(
+        id=model.id, object="model", created=CATALOGUE_DATE, owned_by=model.vendor,
+        title=model.id, kind=kind, format="json", content_type="application/json",
+        vendor=model.vendor, aspect_ratios=[], default_aspect_ratio="", sizes={},
+        image_input="image_url" if model.vision else "none", max_images=0, durations=[],
+        default_duration=None, fps=None, max_samples=128, deadline_s=600, sandbox=True,
+        live=live, family=model.kind.value,
+        params={"context": model.context, "max_output": model.max_output,
+                "dimensions": model.dimensions},
+    )  # fmt: skip
+
+
 LIST_CACHE_S = 2.0  # the list is made again this often: channels may make models live
 _cached: dict[int, tuple[float, bytes]] = {}  # id(runtime) -> (made at, the encoded list)
 
@@ -122,6 +139,10 @@ async def list_models(request: Request[Any, Any, Any]) -> Response[ModelList]:
             spec = rt.catalogue.get(target)
             entry = model_entry(spec, rt.providers.is_live(spec))
             data.append(msgspec.structs.replace(entry, id=alias, alias_of=spec.id))
+        for text_model in rt.relay.catalogue.models.values():
+            data.append(
+                text_entry(text_model, rt.providers.next_route(text_model.id, -1) is not None)
+            )
         hit = (now, msgspec.json.encode(ModelList(object="list", data=data)))
         _cached.clear()
         _cached[id(rt)] = hit
@@ -136,6 +157,10 @@ async def retrieve_model(request: Request[Any, Any, Any], model_id: str) -> Resp
     rt = runtime_of(request)
     if (refused := await _key_refused(request)) is not None:
         return refused
+    text_model = rt.relay.catalogue.find(model_id)
+    if text_model is not None:
+        live = rt.providers.next_route(text_model.id, -1) is not None
+        return Response(msgspec.structs.replace(text_entry(text_model, live), id=model_id))
     try:
         spec = rt.catalogue.get(model_id)
     except InvalidRequestError:

@@ -23,6 +23,7 @@ from mediagate.providers.kling import KlingProvider
 from mediagate.providers.luma import LumaProvider
 from mediagate.providers.mjproxy import MidjourneyProxyProvider
 from mediagate.providers.openai import OpenAIImagesProvider
+from mediagate.providers.openai_text import TextOnlyProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider
 from mediagate.providers.runway import RunwayProvider
 from mediagate.providers.stability import StabilityProvider
@@ -54,7 +55,18 @@ VENDOR_BASES = {
     "stability": "https://api.stability.ai",
     "vidu": "https://api.vidu.com",
     "ideogram": "https://api.ideogram.ai",
+    **{
+        name: base
+        for name, base in (
+            ("deepseek", "https://api.deepseek.com/v1"),
+            ("groq", "https://api.groq.com/openai/v1"),
+            ("openrouter", "https://openrouter.ai/api/v1"),
+            ("dashscope", "https://dashscope.aliyuncs.com/compatible-mode/v1"),
+        )
+    },
 }
+# OpenAI-compatible text vendors (credentials in MEDIAGATE_CREDENTIALS, or as channels).
+TEXT_ONLY = ("deepseek", "groq", "openrouter", "dashscope")
 
 
 def credentials_for(settings: Settings, name: str, also: str = "") -> Credentials | None:
@@ -144,7 +156,16 @@ def makers(
     for vendor, (cls, _) in OWN_FORMATS.items():
         found[vendor] = _maker(cls, session, clock, vendor, poll)
         found[f"newapi-{vendor}"] = _maker(cls, session, clock, f"newapi-{vendor}", poll)
+    for vendor in TEXT_ONLY:
+        found[vendor] = _text_only(session, vendor)
     return found
+
+
+def _text_only(session: aiohttp.ClientSession, name: str) -> Callable[[Credentials], Provider]:
+    def make(creds: Credentials) -> Provider:
+        return TextOnlyProvider(session, creds, name)
+
+    return make
 
 
 def live_providers(

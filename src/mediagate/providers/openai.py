@@ -1,5 +1,6 @@
 """OpenAI's images API as an upstream: generations (JSON) and edits (multipart) for the
-gpt-image models, answered inline as base64. Sora's videos API was shut down in 2026."""
+gpt-image models, answered inline as base64. Sora's videos API was shut down in 2026. The
+same credentials' text API (chat, completions, embeddings) is ``.text``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from mediagate.core.provider import (
     Submitted,
 )
 from mediagate.providers.http import Credentials, call_json, decode_b64, download, obj
+from mediagate.providers.openai_text import OpenAIText
 
 CONTENT_CODES = ("moderation_blocked", "content_policy_violation")
 SQUARE, LANDSCAPE, PORTRAIT = "1024x1024", "1536x1024", "1024x1536"
@@ -39,6 +41,7 @@ class OpenAIImagesProvider:
         self._session = session
         self._creds = creds
         self._clock = clock
+        self.text = OpenAIText(session, creds, name)  # the same credentials' text API
 
     async def submit(self, request: GenerationRequest) -> Submitted | Finished:
         if request.spec.kind is not Kind.IMAGE:

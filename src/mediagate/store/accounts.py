@@ -27,7 +27,7 @@ from mediagate.core.errors import (
 from mediagate.core.money import MAX_BALANCE_MICROS, text
 from mediagate.core.tasks import TERMINAL, Charge, Status
 from mediagate.store.db import Database
-from mediagate.store.schema import accounts, ledger, tasks
+from mediagate.store.schema import accounts, ledger, requests_log, tasks
 
 _models = msgspec.json.Decoder(tuple[str, ...])
 _SPENDING = [Charge.HELD.value, Charge.SETTLED.value]
@@ -89,7 +89,11 @@ async def _spent_since(conn: AsyncConnection, account_id: str, since: float) -> 
         tasks.c.created_at >= since,
         tasks.c.charge.in_(_SPENDING),
     )
-    return int((await conn.execute(query)).scalar() or 0)
+    tasks_spent = int((await conn.execute(query)).scalar() or 0)
+    relayed = sa.select(sa.func.coalesce(sa.func.sum(requests_log.c.cost_micros), 0)).where(
+        requests_log.c.account_id == account_id, requests_log.c.created_at >= since
+    )
+    return tasks_spent + int((await conn.execute(relayed)).scalar() or 0)
 
 
 async def hold(conn: AsyncConnection, h: Hold, task_id: str, now: float) -> None:
@@ -199,6 +203,11 @@ class AccountRepository:
         )
         return int((await conn.execute(query)).scalar() or 0)
 
+    async def spent_since(self, account_id: str, since: float) -> int:
+        """What the account's tasks and relayed requests spent (or hold) since ``since``."""
+        async with self._db.read() as conn:
+            return await _spent_since(conn, account_id, since)
+
     async def list_accounts(self) -> list[Account]:
         async with self._db.read() as conn:
             rows = (await conn.execute(sa.select(accounts).order_by(accounts.c.created_at))).all()
@@ -292,6 +301,30 @@ class AccountRepository:
                     .group_by(tasks.c.id)
                 )
             ).all()
+            per_request = (
+                await conn.execute(
+                    sa.select(
+                        requests_log.c.id,
+                        requests_log.c.account_id,
+                        requests_log.c.cost_micros,
+                        sa.func.coalesce(sa.func.sum(ledger.c.amount_micros), 0),
+                        sa.func.count(ledger.c.id),
+                    )
+                    .select_from(
+                        requests_log.outerjoin(ledger, ledger.c.request_id == requests_log.c.id)
+                    )
+                    .group_by(requests_log.c.id)
+                )
+            ).all()
+        for request_id, acct_id, cost, net, rows in per_request:
+            if net != -cost or rows != (1 if cost else 0):  # one charge, of its cost
+                problems.append(
+                    LedgerProblem(
+                        acct_id,
+                        f"request {request_id} costs {text(cost)} but has {rows} ledger rows "
+                        f"netting {text(net)}",
+                    )
+                )
         expected = {Charge.HELD: (-1, 1), Charge.SETTLED: (-1, 3), Charge.RELEASED: (0, 2)}
         for task_id, acct_id, status, charge, price, net, rows in per_task:
             factor, count = expected[Charge(charge)]

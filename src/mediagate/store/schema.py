@@ -46,9 +46,11 @@ ledger = sa.Table(
     sa.Column("amount_micros", sa.BigInteger, nullable=False),
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("request_id", sa.String(32), nullable=True),  # a relayed request's charge
 )
 sa.Index("ix_ledger_account_at", ledger.c.account_id, ledger.c.at)
 sa.Index("ix_ledger_task_id", ledger.c.task_id)
+sa.Index("ix_ledger_request_id", ledger.c.request_id)
 
 tasks = sa.Table(
     "tasks",
@@ -204,4 +206,33 @@ ended_sessions = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("until", sa.Float, nullable=False),
+)
+
+# Relayed requests (chat, completions, embeddings): the request log, written in batches.
+requests_log = sa.Table(
+    "requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("key_id", sa.String(24), nullable=False),
+    sa.Column("account_id", sa.String(40), nullable=False),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("route", sa.String(32), nullable=False),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("provider", sa.String(100), nullable=False, server_default=""),
+    sa.Column("upstream_model", sa.String(200), nullable=False, server_default=""),
+    sa.Column("stream", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("ending", sa.String(32), nullable=False),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cached_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("counted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("cost_micros", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("ttft_ms", sa.Float, nullable=True),
+    sa.Column("total_ms", sa.Float, nullable=False),
+    sa.Column("overhead_ms", sa.Float, nullable=False),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_requests_key_time", "key_id", "created_at"),
+    sa.Index("ix_requests_account_time", "account_id", "created_at"),
 )

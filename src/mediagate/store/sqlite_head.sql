@@ -1,4 +1,4 @@
--- A new SQLite database at migration 0009: its schema as the migrations leave it,
+-- A new SQLite database at migration 0010: its schema as the migrations leave it,
 -- and their seed rows. Made by `python -m mediagate.store.migrate`; do not edit.
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -69,7 +69,7 @@ CREATE TABLE ledger (
 	kind VARCHAR(16) NOT NULL, 
 	amount_micros BIGINT NOT NULL, 
 	at FLOAT NOT NULL, 
-	note TEXT DEFAULT '' NOT NULL, 
+	note TEXT DEFAULT '' NOT NULL, request_id VARCHAR(32), 
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_ledger_account_at ON ledger (account_id, at);
@@ -164,5 +164,32 @@ CREATE TABLE ended_sessions (
 	until FLOAT NOT NULL, 
 	PRIMARY KEY (id)
 );
-INSERT INTO "alembic_version" (version_num) VALUES ('0009');
+CREATE TABLE requests (
+	id VARCHAR(32) NOT NULL, 
+	key_id VARCHAR(24) NOT NULL, 
+	account_id VARCHAR(40) NOT NULL, 
+	mode VARCHAR(8) NOT NULL, 
+	route VARCHAR(32) NOT NULL, 
+	model VARCHAR(100) NOT NULL, 
+	provider VARCHAR(100) DEFAULT '' NOT NULL, 
+	upstream_model VARCHAR(200) DEFAULT '' NOT NULL, 
+	stream BOOLEAN DEFAULT 0 NOT NULL, 
+	status INTEGER NOT NULL, 
+	ending VARCHAR(32) NOT NULL, 
+	prompt_tokens INTEGER DEFAULT '0' NOT NULL, 
+	cached_tokens INTEGER DEFAULT '0' NOT NULL, 
+	completion_tokens INTEGER DEFAULT '0' NOT NULL, 
+	counted BOOLEAN DEFAULT 0 NOT NULL, 
+	cost_micros BIGINT DEFAULT '0' NOT NULL, 
+	ttft_ms FLOAT, 
+	total_ms FLOAT NOT NULL, 
+	overhead_ms FLOAT NOT NULL, 
+	error TEXT DEFAULT '' NOT NULL, 
+	created_at FLOAT NOT NULL, 
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_requests_key_time ON requests (key_id, created_at);
+CREATE INDEX ix_requests_account_time ON requests (account_id, created_at);
+CREATE INDEX ix_ledger_request_id ON ledger (request_id);
+INSERT INTO "alembic_version" (version_num) VALUES ('0010');
 INSERT INTO "accounts" (id, name, balance_micros, daily_limit_micros, monthly_limit_micros, allowed_models, created_at, disabled_at) VALUES ('acct_default', 'default', 0, NULL, NULL, NULL, (:now), NULL);

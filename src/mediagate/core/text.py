@@ -1,0 +1,172 @@
+"""Text models (chat, completions, embeddings): their catalogue rows, what a relayed request
+used, why it ended, and what that costs, exactly. No HTTP and no SQL here.
+
+A relayed request is not a task: it runs while the caller waits (streamed or not), and is
+charged once, on what the upstream reports it used (or, when it reports nothing, on what
+mediagate counted itself)."""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import math
+from fractions import Fraction
+from importlib import resources
+
+import msgspec
+
+from mediagate.core.errors import InvalidRequestError
+from mediagate.core.money import to_micros
+
+PER = 1_000_000  # prices are per million tokens
+
+
+class TextKind(enum.StrEnum):
+    CHAT = "chat"
+    COMPLETION = "completion"
+    EMBEDDING = "embedding"
+
+
+class TextModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One text model; ``id`` is filled from the table key (a name ending in ``*`` is a
+    pattern of names)."""
+
+    vendor: str
+    kind: TextKind
+    context: int
+    input: str
+    output: str = "0"
+    cached_input: str = ""
+    max_output: int = 0
+    dimensions: int = 0
+    encoding: str = "o200k_base"
+    vision: bool = False
+    reasoning: bool = False
+    id: str = ""
+
+    @property
+    def is_pattern(self) -> bool:
+        return self.id.endswith("*")
+
+
+class Usage(msgspec.Struct, frozen=True):
+    """Tokens one request used. ``counted``: mediagate counted them (no usage from the
+    upstream), rather than the upstream reporting them."""
+
+    prompt: int = 0
+    completion: int = 0
+    cached: int = 0
+    counted: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
+
+
+class Ending(enum.StrEnum):
+    """Why a relayed request ended, as recorded on its log row."""
+
+    COMPLETED = "completed"  # the upstream's usage arrived: charged on it
+    COUNTED = "counted"  # it ended without usage: charged on mediagate's own count
+    CLIENT_GONE = "client_disconnected"  # charged the prompt and the output produced so far
+    UPSTREAM_FAILED = "upstream_failed"  # mid-stream: charged what was delivered
+    NO_OUTPUT = "no_output"  # nothing was produced: charged nothing
+    REFUSED = "refused"  # never sent: a 4xx before the upstream, or no upstream answered
+
+
+class Prices(msgspec.Struct, frozen=True):
+    """Micro-units per million tokens."""
+
+    input: int
+    output: int
+    cached: int
+
+    def cost(self, usage: Usage) -> int:
+        """The exact price of ``usage``, rounded up to a whole micro-unit (never to free)."""
+        cached = min(usage.cached, usage.prompt)
+        total = (
+            Fraction(self.input * (usage.prompt - cached))
+            + Fraction(self.cached * cached)
+            + Fraction(self.output * usage.completion)
+        ) / PER
+        return math.ceil(total)
+
+
+class _File(msgspec.Struct, forbid_unknown_fields=True):
+    text: dict[str, TextModel] = {}
+
+
+class TextCatalogue:
+    """Every text model this build knows, by name or pattern."""
+
+    def __init__(self, models: dict[str, TextModel], prices: dict[str, str] | None = None):
+        self.models = {name: msgspec.structs.replace(m, id=name) for name, m in models.items()}
+        self._patterns = [m for m in self.models.values() if m.is_pattern]
+        self._prices: dict[str, Prices] = {}
+        overrides = prices or {}
+        for name, model in self.models.items():
+            given = {
+                part: overrides.get(f"{name}:{part}", default)
+                for part, default in (
+                    ("input", model.input),
+                    ("output", model.output),
+                    ("cached", model.cached_input or model.input),
+                )
+            }
+            self._prices[name] = Prices(
+                *(
+                    to_micros(given[p], f"price of {name} {p}")
+                    for p in ("input", "output", "cached")
+                )
+            )
+
+    def find(self, name: str) -> TextModel | None:
+        """The model by name, or the pattern it matches."""
+        found = self.models.get(name)
+        if found is not None and not found.is_pattern:
+            return found
+        for pattern in self._patterns:
+            if fnmatch.fnmatchcase(name, pattern.id):
+                return pattern
+        return None
+
+    def get(self, name: str, kind: TextKind, param: str = "model") -> TextModel:
+        """The model of ``kind`` by name; InvalidRequestError naming ``param`` otherwise."""
+        found = self.find(name)
+        if found is None or found.kind is not kind:
+            allowed = sorted(n for n, m in self.models.items() if m.kind is kind)
+            what = "is not a model here" if found is None else f"is not a {kind.value} model"
+            raise InvalidRequestError(param, f"{name!r} {what}", allowed)
+        return found
+
+    def prices(self, model: TextModel) -> Prices:
+        return self._prices[model.id]
+
+
+def default_text_catalogue(prices: dict[str, str] | None = None) -> TextCatalogue:
+    raw = resources.files("mediagate.core").joinpath("text_models.toml").read_bytes()
+    return TextCatalogue(msgspec.toml.decode(raw, type=_File).text, prices)
+
+
+class RequestRecord(msgspec.Struct, frozen=True):
+    """One relayed request as the log keeps it (and, when ``cost_micros`` is not 0, as the
+    ledger charges it: one row, in the same transaction as the log row)."""
+
+    id: str
+    key_id: str
+    account_id: str
+    mode: str
+    route: str  # chat.completions, completions, embeddings, responses
+    model: str
+    provider: str
+    upstream_model: str
+    stream: bool
+    status: int
+    ending: Ending
+    usage: Usage
+    cost_micros: int
+    ttft_ms: float | None
+    total_ms: float
+    overhead_ms: float
+    created_at: float
+    error: str = ""

@@ -1,0 +1,401 @@
+"""Relayed requests: the seam beside the task engine. Keys, rate limits, routes, channels and
+accounts are the ones tasks use; what differs is that the caller waits, and is charged once,
+on what the request used.
+
+A request: its model is looked up (a pattern matches a family of names), a live key's account
+holds an estimate (prompt tokens counted offline, plus the output it may make), the routes
+are tried in order (channels by priority and weight) until one answers (failover is free
+until the first byte reaches the caller), and it settles on the upstream's usage: or, for a
+stream, on however it ended (``Ending``). The log row and the charge are written later, in
+a batch (``RequestLog``)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Any, Protocol
+
+import msgspec
+
+from mediagate.core.accounts import Account
+from mediagate.core.billing import day_start, month_start
+from mediagate.core.errors import (
+    InsufficientBalanceError,
+    InvalidRequestError,
+    NotConfiguredError,
+    PermissionDeniedError,
+    ProviderError,
+    RateLimitedError,
+    RequestError,
+    UpstreamInvalidRequest,
+    UpstreamTimeoutError,
+)
+from mediagate.core.keys import KeyRecord
+from mediagate.core.money import text
+from mediagate.core.tasks import Mode
+from mediagate.core.text import Ending, RequestRecord, TextCatalogue, TextKind, TextModel, Usage
+from mediagate.providers.registry import ProviderRegistry
+from mediagate.relay.log import RequestLog, Reservations
+from mediagate.relay.upstreams import SandboxText, Upstream
+from mediagate.tokens import count_for, prompt_tokens, text_of
+
+ROUTES = {
+    "chat.completions": ("/chat/completions", TextKind.CHAT),
+    "completions": ("/completions", TextKind.COMPLETION),
+    "embeddings": ("/embeddings", TextKind.EMBEDDING),
+}
+DEFAULT_OUTPUT = 4096  # the output an estimate assumes when the model names no maximum
+STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (InvalidRequestError, 400),
+    (InsufficientBalanceError, 402),
+    (PermissionDeniedError, 403),
+    (NotConfiguredError, 503),
+    (UpstreamInvalidRequest, 400),
+    (RateLimitedError, 429),
+    (UpstreamTimeoutError, 504),
+)
+
+
+class AccountReader(Protocol):
+    """What the relay reads of accounts (``store.accounts.AccountRepository``)."""
+
+    async def get(self, account_id: str, with_held: bool = True) -> Account | None: ...
+
+    async def spent_since(self, account_id: str, since: float) -> int: ...
+
+
+class Plan(msgspec.Struct, kw_only=True):
+    """One request, checked and held, ready to run."""
+
+    id: str
+    key: KeyRecord
+    route: str
+    path: str
+    model: TextModel
+    body: dict[str, Any]
+    stream: bool
+    wants_usage: bool
+    prompt: int
+    held: int
+    upstreams: list[tuple[Upstream, str]]
+    started: float  # perf_counter
+    created_at: float
+    images: list[str] = []
+
+
+class Outcome(msgspec.Struct):
+    """What the caller got, as it is known while a stream runs."""
+
+    provider: str = ""
+    upstream_model: str = ""
+    texts: dict[int, str] = {}
+    usage: Usage | None = None
+    first_at: float | None = None
+    upstream_at: float | None = None
+    error: str = ""
+
+
+class RelayService:
+    def __init__(
+        self,
+        catalogue: TextCatalogue,
+        providers: ProviderRegistry,
+        accounts: AccountReader,
+        reservations: Reservations,
+        log: RequestLog,
+        clock: Callable[[], float],
+        cadence_s: float = 0.02,
+    ) -> None:
+        self.catalogue = catalogue
+        self._providers = providers
+        self._accounts = accounts
+        self._reservations = reservations
+        self._log = log
+        self._clock = clock
+        self._cadence = cadence_s
+
+    async def plan(
+        self, key: KeyRecord, route: str, body: dict[str, Any], images: list[str] | None = None
+    ) -> Plan:
+        """Check what the request may do and hold its estimate; raises before any cost."""
+        if key.mode is Mode.ADMIN:
+            raise PermissionDeniedError("admin keys manage the gateway and cannot generate")
+        path, kind = ROUTES[route]
+        name = body.get("model")
+        if not isinstance(name, str) or not name:
+            raise_missing("model")
+        model = self.catalogue.get(str(name), kind)
+        account = await self._accounts.get(key.account_id, with_held=False)
+        if account is None or account.disabled_at is not None:
+            raise PermissionDeniedError(f"account {key.account_id} is disabled or gone")
+        if account.allowed_models is not None and model.id not in account.allowed_models:
+            raise PermissionDeniedError(f"account {account.id} may not use {model.id}")
+        prompt = _prompt(model, kind, body)
+        if prompt > model.context:
+            raise_too_long(prompt, model)
+        held = 0
+        if key.mode is Mode.LIVE:
+            held = self.catalogue.prices(model).cost(Usage(prompt, _most_output(model, body)))
+            await self._check_limits(account, held)
+            self._reservations.take(account.id, account.balance_micros, held)
+        upstreams = self._upstreams(key, model, str(name), images or [])
+        stream = bool(body.get("stream"))
+        options = body.get("stream_options") or {}
+        return Plan(
+            id=f"req_{secrets.token_hex(12)}", key=key, route=route, path=path, model=model,
+            body=body, stream=stream, wants_usage=bool(options.get("include_usage")),
+            prompt=prompt, held=held, upstreams=upstreams, started=time.perf_counter(),
+            created_at=self._clock(), images=images or [],
+        )  # fmt: skip
+
+    async def _check_limits(self, account: Account, held: int) -> None:
+        """An account at its daily or monthly spend limit is refused before any upstream."""
+        now = self._clock()
+        in_flight = self._reservations.in_flight(account.id)
+        for label, limit, since in (
+            ("daily", account.daily_limit_micros, day_start(now)),
+            ("monthly", account.monthly_limit_micros, month_start(now)),
+        ):
+            if limit is None:
+                continue
+            spent = await self._accounts.spent_since(account.id, since) + in_flight
+            if spent + held > limit:
+                raise InsufficientBalanceError(
+                    f"this request may cost up to {text(held)}, and the account's {label} "
+                    f"spend limit is {text(limit)} with {text(spent)} already spent",
+                    code="spend_limit_exceeded",
+                )
+
+    def _upstreams(
+        self, key: KeyRecord, model: TextModel, asked: str, images: list[str]
+    ) -> list[tuple[Upstream, str]]:
+        if key.mode is Mode.TEST:
+            return [(SandboxText(model, self._cadence, images), asked)]
+        found: list[tuple[Upstream, str]] = []
+        after = -1
+        while (step := self._providers.next_route(model.id, after)) is not None:
+            after, route = step
+            adapter = getattr(
+                self._providers.get(self._providers.choose(route.provider)), "text", None
+            )
+            if adapter is not None:
+                found.append((adapter, asked if model.is_pattern else route.model))
+        if not found:
+            raise NotConfiguredError(
+                f"no live provider is configured for {model.id!r} on this deployment; set "
+                "MEDIAGATE_OPENAI_API_KEY (and MEDIAGATE_OPENAI_BASE_URL for another "
+                "OpenAI-compatible vendor), or use a test key to run it on the sandbox"
+            )
+        return found
+
+    def release(self, plan: Plan) -> None:
+        """A plan that never ran (its request failed before the first upstream call)."""
+        self._reservations.settle(plan.key.account_id, plan.held, 0)
+
+    async def call(self, plan: Plan) -> tuple[dict[str, Any], Outcome]:
+        """An unstreamed request, failing over between upstreams; settled before return."""
+        outcome = Outcome()
+        try:
+            answer = await self._first_answer(plan, outcome)
+        except (ProviderError, RequestError) as exc:
+            self._finish(plan, outcome, Ending.REFUSED, _status(exc), str(exc))
+            raise
+        outcome.first_at = time.perf_counter()
+        outcome.usage = _reported(answer.get("usage"))
+        if outcome.usage is None:
+            outcome.texts = _answer_texts(answer)
+        ending = Ending.COMPLETED if outcome.usage is not None else Ending.COUNTED
+        self._finish(plan, outcome, ending, 200)
+        return answer, outcome
+
+    async def _first_answer(self, plan: Plan, outcome: Outcome) -> dict[str, Any]:
+        last: ProviderError | None = None
+        body = plan.body
+        for upstream, upstream_model in plan.upstreams:
+            outcome.provider, outcome.upstream_model = upstream.name, upstream_model
+            outcome.upstream_at = time.perf_counter()
+            try:
+                return await upstream.send(plan.path, {**body, "model": upstream_model})
+            except ProviderError as exc:
+                if not exc.failover:
+                    raise
+                last = exc
+        assert last is not None
+        raise last
+
+    async def stream(self, plan: Plan) -> AsyncIterator[dict[str, Any]]:
+        """A streamed request's events, to forward as they come. Failover happens before
+        the first event; after it, an upstream failure ends the stream (the caller's
+        dialect writes the error event). Settled however it ends, here, in ``finally``."""
+        outcome = Outcome()
+        ending, status = Ending.REFUSED, 502
+        events: AsyncGenerator[dict[str, Any], None] | None = None
+        try:
+            events, first = await self._first_event(plan, outcome)
+            outcome.first_at = time.perf_counter()
+            event: dict[str, Any] | None = first
+            while event is not None:
+                _note(event, outcome)
+                if "usage" in event and not event.get("choices") and not plan.wants_usage:
+                    pass  # the caller did not ask for the usage chunk
+                else:
+                    if not plan.wants_usage:
+                        event.pop("usage", None)
+                    yield event
+                event = await anext(events, None)
+            ending, status = (Ending.COMPLETED if outcome.usage else Ending.COUNTED), 200
+        except ProviderError as exc:
+            outcome.error = str(exc)
+            ending = Ending.UPSTREAM_FAILED if outcome.first_at else Ending.REFUSED
+            status = 200 if outcome.first_at else _status(exc)
+            raise
+        except BaseException:  # the caller went away (the response was closed)
+            ending, status = Ending.CLIENT_GONE, 499
+            raise
+        finally:
+            if events is not None:
+                await events.aclose()  # stops the upstream, if it still runs
+            self._finish(plan, outcome, ending, status, outcome.error)
+
+    async def _first_event(
+        self, plan: Plan, outcome: Outcome
+    ) -> tuple[AsyncGenerator[dict[str, Any], None], dict[str, Any]]:
+        last: ProviderError | None = None
+        for upstream, upstream_model in plan.upstreams:
+            outcome.provider, outcome.upstream_model = upstream.name, upstream_model
+            outcome.upstream_at = time.perf_counter()
+            events = upstream.stream(plan.path, {**plan.body, "model": upstream_model})
+            try:
+                first = await anext(events, None)
+            except ProviderError as exc:
+                await events.aclose()
+                if not exc.failover:
+                    raise
+                last = exc
+                continue
+            if first is None:
+                return _empty(), {"choices": []}
+            return events, first
+        assert last is not None
+        raise last
+
+    def _finish(
+        self, plan: Plan, outcome: Outcome, ending: Ending, status: int, error: str = ""
+    ) -> None:
+        """Settle and log, once: the cost of how it ended, the hold given back."""
+        usage = outcome.usage
+        if usage is None and ending in (Ending.CLIENT_GONE, Ending.UPSTREAM_FAILED, Ending.COUNTED):
+            made = sum(count_for(plan.model, t) for t in outcome.texts.values())
+            if not made and ending is not Ending.COUNTED:
+                ending = Ending.NO_OUTPUT  # nothing reached the caller: nothing is owed
+            usage = Usage(plan.prompt, made, counted=True)
+        if ending in (Ending.REFUSED, Ending.NO_OUTPUT) or plan.key.mode is not Mode.LIVE:
+            cost = 0
+        else:
+            cost = self.catalogue.prices(plan.model).cost(usage or Usage())
+        self._reservations.settle(plan.key.account_id, plan.held, cost)
+        now = time.perf_counter()
+        total = (now - plan.started) * 1000
+        self._log.add(
+            RequestRecord(
+                id=plan.id, key_id=plan.key.id, account_id=plan.key.account_id,
+                mode=plan.key.mode.value, route=plan.route, model=plan.model.id,
+                provider=outcome.provider, upstream_model=outcome.upstream_model,
+                stream=plan.stream, status=status, ending=ending, usage=usage or Usage(),
+                cost_micros=cost,
+                ttft_ms=(outcome.first_at - plan.started) * 1000 if outcome.first_at else None,
+                total_ms=total,
+                overhead_ms=((outcome.upstream_at or now) - plan.started) * 1000,
+                created_at=plan.created_at, error=error,
+            )
+        )  # fmt: skip
+
+
+async def _empty() -> AsyncGenerator[dict[str, Any], None]:
+    return
+    yield {}
+
+
+def _note(event: dict[str, Any], outcome: Outcome) -> None:
+    """What a stream event adds to what the caller has: text, tool arguments, usage."""
+    usage = _reported(event.get("usage"))
+    if usage is not None:
+        outcome.usage = usage
+    for choice in event.get("choices") or []:
+        if not isinstance(choice, dict):
+            continue
+        index = int(choice.get("index") or 0)
+        raw = choice.get("delta")
+        delta: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        piece = str(choice.get("text") or delta.get("content") or "")
+        for call in delta.get("tool_calls") or []:
+            if isinstance(call, dict):
+                function = call.get("function") or {}
+                piece += str(function.get("name") or "") + str(function.get("arguments") or "")
+        if piece:
+            outcome.texts[index] = outcome.texts.get(index, "") + piece
+
+
+def _answer_texts(answer: dict[str, Any]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for i, choice in enumerate(answer.get("choices") or []):
+        if isinstance(choice, dict):
+            message = choice.get("message") or {}
+            found[i] = str(choice.get("text") or text_of(message.get("content")) or "")
+    return found
+
+
+def _reported(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens", 0)
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        return None
+    details = raw.get("prompt_tokens_details") or {}
+    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+    return Usage(prompt, completion, cached if isinstance(cached, int) else 0)
+
+
+def _prompt(model: TextModel, kind: TextKind, body: dict[str, Any]) -> int:
+    if kind is TextKind.CHAT:
+        return prompt_tokens(model, body.get("messages") or [], body.get("tools"))
+    given = body.get("input") if kind is TextKind.EMBEDDING else body.get("prompt")
+    items = [given] if isinstance(given, str) else given if isinstance(given, list) else []
+    total = 0
+    for item in items:
+        if isinstance(item, str):
+            total += count_for(model, item)
+        elif isinstance(item, list):
+            total += len(item)  # token ids
+        elif isinstance(item, int):
+            total += 1
+    return total
+
+
+def _most_output(model: TextModel, body: dict[str, Any]) -> int:
+    """The output an estimate holds for: what the request allows, times its choices."""
+    if model.kind is TextKind.EMBEDDING:
+        return 0
+    asked = body.get("max_completion_tokens") or body.get("max_tokens")
+    most = int(asked) if isinstance(asked, int) else model.max_output or DEFAULT_OUTPUT
+    n = body.get("n") if isinstance(body.get("n"), int) else 1
+    return most * max(1, int(n or 1))
+
+
+def _status(exc: Exception) -> int:
+    """The status a failed request is logged with (the dialect renders the answer)."""
+    for kind, status in STATUSES:
+        if isinstance(exc, kind):
+            return status
+    return 502
+
+
+def raise_missing(field: str) -> None:
+    raise InvalidRequestError(field, "is required")
+
+
+def raise_too_long(prompt: int, model: TextModel) -> None:
+    raise InvalidRequestError(
+        "messages", f"is {prompt} tokens, over {model.id}'s context of {model.context}"
+    )
