@@ -94,6 +94,10 @@ def _words(rng: random.Random, model: TextModel, budget: int, lead: str) -> tupl
     """Text of at most ``budget`` tokens: True when the budget, not the reply, ran out."""
     natural = rng.randint(DEFAULT_TOKENS // 2, DEFAULT_TOKENS)
     out = lead
+    while out and count_for(model, out) > budget:  # the lead alone is over: cut it
+        out = out.rsplit(" ", 1)[0] if " " in out else ""
+    if lead and out != lead:
+        return out, True
     while True:
         word = rng.choice(WORDS)
         candidate = f"{out} {word}" if out else word
