@@ -193,6 +193,7 @@ class Runtime:
             self.request_log,
             clock,
             settings.sandbox_text_cadence_s,
+            self.request_repo,
         )
         self.uploads = UploadService(
             UploadRepository(self.db),

@@ -245,6 +245,14 @@ def test_every_way_a_stream_ends_is_charged_as_specified(
         "SELECT COALESCE(SUM(amount_micros), 0) FROM ledger WHERE request_id IS NOT NULL"
     )
     assert -charged[0][0] == sum(r["cost"] for r in found.values())
+    listed = requests.get(
+        server.url + "/v1/requests", headers={"Authorization": f"Bearer {key}"}, timeout=10
+    ).json()["data"]
+    assert {r["ending"] for r in listed} == set(found)
+    done = next(r for r in listed if r["ending"] == "completed")
+    assert (
+        done["ttft_ms"] > 0 and done["total_ms"] >= done["ttft_ms"] and done["provider"] == "openai"
+    )
     server.cli("ledger", "check")  # exits 1 (failing the test) if the books disagree
 
 

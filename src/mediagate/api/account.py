@@ -1,4 +1,5 @@
-"""What a key may see of its account: GET /v1/balance (gptunnel's shape) and GET /v1/usage."""
+"""What a key may see of its account: GET /v1/balance (gptunnel's shape), GET /v1/usage and
+GET /v1/requests (its relayed requests: the request log)."""
 
 from __future__ import annotations
 
@@ -118,4 +119,55 @@ async def usage(
     return usage_body(account_id, group_by, rt.settings.currency, rows)
 
 
-router = dialect_router([balance, usage], handle_error, "account")
+class RequestItem(msgspec.Struct):
+    """One relayed request of the key's, as the request log keeps it."""
+
+    id: str
+    created_at: float
+    route: str
+    model: str
+    provider: str
+    upstream_model: str
+    stream: bool
+    status: int
+    ending: str
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    counted: bool
+    cost: float
+    cost_micros: int
+    ttft_ms: float | None
+    total_ms: float
+    overhead_ms: float
+
+
+class RequestList(msgspec.Struct):
+    object: str
+    data: list[RequestItem]
+
+
+@get("/v1/requests", summary="The key's relayed requests (chat, ...), newest first")
+async def requests_of_key(
+    request: Request[Any, Any, Any], limit: int = Parameter(query="limit", default=50)
+) -> RequestList:
+    """The request log: tokens, cost, how each ended, time to first token and overhead."""
+    found = await runtime_of(request).relay.history(api_key(request), limit)
+    return RequestList(
+        object="list",
+        data=[
+            RequestItem(
+                id=r.id, created_at=r.created_at, route=r.route, model=r.model,
+                provider=r.provider, upstream_model=r.upstream_model, stream=r.stream,
+                status=r.status, ending=r.ending.value, prompt_tokens=r.usage.prompt,
+                cached_tokens=r.usage.cached, completion_tokens=r.usage.completion,
+                counted=r.usage.counted, cost=from_micros(r.cost_micros),
+                cost_micros=r.cost_micros, ttft_ms=r.ttft_ms, total_ms=r.total_ms,
+                overhead_ms=r.overhead_ms,
+            )
+            for r in found
+        ],
+    )  # fmt: skip
+
+
+router = dialect_router([balance, usage, requests_of_key], handle_error, "account")

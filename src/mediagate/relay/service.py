@@ -65,6 +65,10 @@ class AccountReader(Protocol):
     async def spent_since(self, account_id: str, since: float) -> int: ...
 
 
+class RequestReader(Protocol):
+    async def of_key(self, key_id: str, limit: int = 50) -> list[RequestRecord]: ...
+
+
 class Plan(msgspec.Struct, kw_only=True):
     """One request, checked and held, ready to run."""
 
@@ -106,7 +110,9 @@ class RelayService:
         log: RequestLog,
         clock: Callable[[], float],
         cadence_s: float = 0.02,
+        reader: RequestReader | None = None,
     ) -> None:
+        self._reader = reader
         self.catalogue = catalogue
         self._providers = providers
         self._accounts = accounts
@@ -114,6 +120,13 @@ class RelayService:
         self._log = log
         self._clock = clock
         self._cadence = cadence_s
+
+    async def history(self, key: KeyRecord, limit: int = 50) -> list[RequestRecord]:
+        """The key's own requests, newest first (what is still waiting to be written is
+        there a moment later)."""
+        if not 1 <= limit <= 500:
+            raise InvalidRequestError("limit", f"{limit} is out of range", ["1..500"])
+        return await self._reader.of_key(key.id, limit) if self._reader else []
 
     async def plan(
         self, key: KeyRecord, route: str, body: dict[str, Any], images: list[str] | None = None
