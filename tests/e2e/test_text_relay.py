@@ -300,3 +300,50 @@ def test_a_key_that_cannot_pay_is_refused_before_the_upstream(
     )
     assert resp.status_code == 402, resp.text
     assert len(upstream.calls("POST", "/v1/chat/completions")) == before
+
+
+def test_responses_on_a_test_key(client: openai.OpenAI) -> None:
+    done = client.responses.create(model="gpt-4o-mini", input="foxes", instructions="brief")
+    assert done.status == "completed" and done.output_text and done.usage
+    cut = client.responses.create(model="gpt-4o-mini", input="foxes", max_output_tokens=5)
+    assert cut.status == "incomplete" and cut.incomplete_details
+    assert cut.incomplete_details.reason == "max_output_tokens" and cut.usage
+    assert cut.usage.output_tokens <= 5
+    kinds, text = [], ""
+    for event in client.responses.create(model="gpt-4o", input="hello", stream=True):
+        kinds.append(event.type)
+        if event.type == "response.output_text.delta":
+            text += event.delta
+        if event.type == "response.completed":
+            final = event.response
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    assert final.output_text == text and final.usage and final.usage.output_tokens > 0
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+    tool = {"type": "function", "name": "lookup", "parameters": schema}
+    called = client.responses.create(
+        model="gpt-4o",
+        input="x",
+        tools=[tool],
+        tool_choice="required",  # type: ignore[list-item]
+    )
+    (call,) = called.output
+    assert call.type == "function_call"
+    jsonschema.validate(json.loads(call.arguments), schema)
+    with pytest.raises(openai.BadRequestError, match="previous_response_id"):
+        client.responses.create(model="gpt-4o", input="x", previous_response_id="resp_1")
+
+
+def test_responses_through_a_live_upstream_are_charged(
+    live: tuple[Server, str], upstream: FakeOpenAIText
+) -> None:
+    server, key = live
+    with openai.OpenAI(api_key=key, base_url=server.url + "/v1", max_retries=0) as c:
+        plain = c.responses.create(model="gpt-4o-mini", input="one")
+        assert plain.output_text == " ".join(f"w{i}" for i in range(20))
+        streamed = [e for e in c.responses.create(model="gpt-4o-mini", input="two", stream=True)]
+        assert streamed[-1].type == "response.completed"
+    sent = upstream.calls("POST", "/v1/chat/completions")[-1]
+    assert sent["stream_options"] == {"include_usage": True}  # translated to chat
+    logged = wait_rows(server, 2)
+    assert all(r["ending"] == "completed" and r["cost"] > 0 for r in logged)
+    server.cli("ledger", "check")

@@ -44,6 +44,7 @@ ROUTES = {
     "chat.completions": ("/chat/completions", TextKind.CHAT),
     "completions": ("/completions", TextKind.COMPLETION),
     "embeddings": ("/embeddings", TextKind.EMBEDDING),
+    "responses": ("/chat/completions", TextKind.CHAT),  # translated to a chat completion
 }
 DEFAULT_OUTPUT = 4096  # the output an estimate assumes when the model names no maximum
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
