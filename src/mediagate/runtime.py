@@ -19,7 +19,7 @@ from mediagate import __version__, datadir
 from mediagate.children import die_with_parent
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
-from mediagate.core.limits import RateLimiter
+from mediagate.core.limits import RateLimiter, TokenRate
 from mediagate.core.ports import NullObserver, Observer
 from mediagate.core.services import KeyService, TaskService
 from mediagate.core.tasks import Task
@@ -194,6 +194,7 @@ class Runtime:
             clock,
             settings.sandbox_text_cadence_s,
             self.request_repo,
+            TokenRate(settings.rate_limit_tpm, time.monotonic) if settings.rate_limit_tpm else None,
         )
         self.uploads = UploadService(
             UploadRepository(self.db),

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     sandbox_text_cadence_s: float = Field(
         default=0.02, ge=0, description="Pause between a sandbox text stream's chunks"
     )
+    rate_limit_tpm: int = Field(
+        default=0,
+        ge=0,
+        description="Tokens per minute per key for relayed requests (chat, ...): the prompt "
+        "and the most output each may make, taken before it is sent; 0: off",
+    )
     request_log_days: int = Field(
         default=90, ge=1, description="Days the log of relayed requests (chat, ...) is kept"
     )

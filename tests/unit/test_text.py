@@ -114,3 +114,21 @@ def test_embeddings_are_unit_vectors_nearer_for_shared_words() -> None:
     near = sum(a * b for a, b in zip(fox, dog, strict=True))
     far = sum(a * b for a, b in zip(fox, physics, strict=True))
     assert near > far + 0.3
+
+
+def test_tokens_per_minute_are_taken_before_and_given_back_after() -> None:
+    from mediagate.core.errors import TooManyRequestsError
+    from mediagate.core.limits import TokenRate
+    from mediagate.testing import FakeClock
+
+    clock = FakeClock()
+    rate = TokenRate(1000, clock)
+    rate.take("k", 800)
+    with pytest.raises(TooManyRequestsError) as over:
+        rate.take("k", 300)
+    assert over.value.code == "tokens_per_minute_exceeded" and over.value.retry_after == 6
+    rate.give("k", 700)  # the first used 100 of its 800
+    rate.take("k", 300)
+    rate.take("other", 1000)  # keys do not share a minute
+    clock.advance(60)
+    rate.take("k", 1000)

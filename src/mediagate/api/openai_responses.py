@@ -216,8 +216,9 @@ async def responses(request: Request[Any, Any, Any]) -> Response[Any]:
         finish = str(choice.get("finish_reason") or "stop")
         return Response(_response(rid, body, output, finish, answer.get("usage")))
     events = rt.relay.stream(plan)
+    first = await anext(events, None)  # started here: it settles however the caller goes
     return Stream(
-        _events(rid, body, events),
+        _events(rid, body, first, events),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache"},
     )
@@ -229,9 +230,20 @@ def _sse(kind: str, seq: int, data: dict[str, Any]) -> bytes:
 
 
 async def _events(
-    rid: str, body: dict[str, Any], chunks: AsyncIterator[dict[str, Any]]
+    rid: str,
+    body: dict[str, Any],
+    first: dict[str, Any] | None,
+    rest: AsyncIterator[dict[str, Any]],
 ) -> AsyncIterator[bytes]:
     """Chat chunks as the Responses API's typed events."""
+
+    async def chained() -> AsyncIterator[dict[str, Any]]:
+        if first is not None:
+            yield first
+        async for chunk in rest:
+            yield chunk
+
+    chunks = chained()
     seq = 0
 
     def emit(kind: str, **data: Any) -> bytes:

@@ -32,6 +32,7 @@ from mediagate.core.errors import (
     UpstreamTimeoutError,
 )
 from mediagate.core.keys import KeyRecord
+from mediagate.core.limits import TokenRate
 from mediagate.core.money import text
 from mediagate.core.tasks import Mode
 from mediagate.core.text import Ending, RequestRecord, TextCatalogue, TextKind, TextModel, Usage
@@ -83,6 +84,7 @@ class Plan(msgspec.Struct, kw_only=True):
     wants_usage: bool
     prompt: int
     held: int
+    estimate: int  # tokens taken from the key's minute (the unused part is given back)
     upstreams: list[tuple[Upstream, str]]
     started: float  # perf_counter
     created_at: float
@@ -112,8 +114,10 @@ class RelayService:
         clock: Callable[[], float],
         cadence_s: float = 0.02,
         reader: RequestReader | None = None,
+        tokens: TokenRate | None = None,
     ) -> None:
         self._reader = reader
+        self._tokens = tokens
         self.catalogue = catalogue
         self._providers = providers
         self._accounts = accounts
@@ -148,9 +152,12 @@ class RelayService:
         prompt = _prompt(model, kind, body)
         if prompt > model.context:
             raise_too_long(prompt, model)
+        most = _most_output(model, body)
+        if self._tokens is not None:
+            self._tokens.take(key.id, prompt + most)
         held = 0
         if key.mode is Mode.LIVE:
-            held = self.catalogue.prices(model).cost(Usage(prompt, _most_output(model, body)))
+            held = self.catalogue.prices(model).cost(Usage(prompt, most))
             await self._check_limits(account, held)
             self._reservations.take(account.id, account.balance_micros, held)
         upstreams = self._upstreams(key, model, str(name), images or [])
@@ -160,6 +167,7 @@ class RelayService:
             id=f"req_{secrets.token_hex(12)}", key=key, route=route, path=path, model=model,
             body=body, stream=stream, wants_usage=bool(options.get("include_usage")),
             prompt=prompt, held=held, upstreams=upstreams, started=time.perf_counter(),
+            estimate=prompt + most,
             created_at=self._clock(), images=images or [],
         )  # fmt: skip
 
@@ -202,10 +210,6 @@ class RelayService:
                 "OpenAI-compatible vendor), or use a test key to run it on the sandbox"
             )
         return found
-
-    def release(self, plan: Plan) -> None:
-        """A plan that never ran (its request failed before the first upstream call)."""
-        self._reservations.settle(plan.key.account_id, plan.held, 0)
 
     async def call(self, plan: Plan) -> tuple[dict[str, Any], Outcome]:
         """An unstreamed request, failing over between upstreams; settled before return."""
@@ -309,6 +313,8 @@ class RelayService:
         else:
             cost = self.catalogue.prices(plan.model).cost(usage or Usage())
         self._reservations.settle(plan.key.account_id, plan.held, cost)
+        if self._tokens is not None:
+            self._tokens.give(plan.key.id, plan.estimate - (usage or Usage()).total)
         now = time.perf_counter()
         total = (now - plan.started) * 1000
         self._log.add(
