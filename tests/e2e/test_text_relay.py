@@ -347,3 +347,52 @@ def test_responses_through_a_live_upstream_are_charged(
     logged = wait_rows(server, 2)
     assert all(r["ending"] == "completed" and r["cost"] > 0 for r in logged)
     server.cli("ledger", "check")
+
+
+def test_claude_through_the_anthropic_upstream(tmp_path: Path) -> None:
+    """The openai SDK asks mediagate for a Claude model: translated to Anthropic's Messages
+    API and back, plain, streamed and with tools, and charged on Anthropic's usage."""
+    from tests.fakes.anthropic import FakeAnthropic
+
+    fake = FakeAnthropic().start()
+    creds = json.dumps({"anthropic": {"api_key": fake.api_key, "base_url": fake.url + "/v1"}})
+    server = Server(tmp_path, MEDIAGATE_CREDENTIALS=creds).start()
+    try:
+        key = server.funded_live_key(10)
+        with openai.OpenAI(api_key=key, base_url=server.url + "/v1", max_retries=0) as c:
+            plain = c.chat.completions.create(model="claude-haiku-4-5", messages=SAID)  # type: ignore[arg-type]
+            assert plain.choices[0].message.content == "word0 word1 word2 word3 word4 word5"
+            chunks = list(
+                c.chat.completions.create(
+                    model="claude-haiku-4-5",
+                    messages=SAID,
+                    stream=True,  # type: ignore[arg-type]
+                    stream_options={"include_usage": True},
+                )
+            )
+            text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
+            assert text == "word0 word1 word2 word3 word4 word5"
+            assert chunks[-1].usage and chunks[-1].usage.completion_tokens == 6
+            tool = {
+                "type": "function",
+                "function": {"name": "get_weather", "parameters": {"type": "object"}},
+            }
+            called = c.chat.completions.create(
+                model="claude-haiku-4-5",
+                messages=SAID,
+                tools=[tool],  # type: ignore[list-item,arg-type]
+                tool_choice="required",
+            )
+            (call,) = called.choices[0].message.tool_calls or []
+            assert json.loads(call.function.arguments) == {"city": "Paris"}  # type: ignore[union-attr]
+        logged = wait_rows(server, 3)
+        assert all(r["ending"] == "completed" and r["cost"] > 0 for r in logged)
+        # claude-haiku-4-5: 1 / 5 per million input / output tokens
+        first = logged[0]
+        assert first["cost"] == -(
+            -(first["prompt"] * 1_000_000 + first["completion"] * 5_000_000) // 1_000_000
+        )
+        server.cli("ledger", "check")
+    finally:
+        server.stop()
+        fake.stop()

@@ -14,6 +14,7 @@ import aiohttp
 import msgspec
 
 from mediagate.core.provider import Clock, Provider
+from mediagate.providers.anthropic import AnthropicText
 from mediagate.providers.ark import ArkProvider
 from mediagate.providers.bfl import BflProvider
 from mediagate.providers.google import GoogleProvider
@@ -65,7 +66,8 @@ VENDOR_BASES = {
         )
     },
 }
-# OpenAI-compatible text vendors (credentials in MEDIAGATE_CREDENTIALS, or as channels).
+# OpenAI-compatible text vendors (credentials in MEDIAGATE_CREDENTIALS, or as channels);
+# Anthropic (its Messages API, translated) is the other text provider.
 TEXT_ONLY = ("deepseek", "groq", "openrouter", "dashscope")
 
 
@@ -158,6 +160,9 @@ def makers(
         found[f"newapi-{vendor}"] = _maker(cls, session, clock, f"newapi-{vendor}", poll)
     for vendor in TEXT_ONLY:
         found[vendor] = _text_only(session, vendor)
+    found["anthropic"] = lambda c: TextOnlyProvider(
+        session, c, "anthropic", AnthropicText(session, c, "anthropic")
+    )
     return found
 
 

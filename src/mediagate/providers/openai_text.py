@@ -118,9 +118,11 @@ class TextOnlyProvider:
     DashScope's compatible mode, vLLM): a provider for the routes file and channels, whose
     ``text`` is its API; as a task's upstream it has nothing to offer."""
 
-    def __init__(self, session: aiohttp.ClientSession, creds: Credentials, name: str) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, creds: Credentials, name: str, text: Any = None
+    ) -> None:
         self.name = name
-        self.text = OpenAIText(session, creds, name)
+        self.text = text or OpenAIText(session, creds, name)
 
     def _none(self) -> ModelNotFoundError:
         return ModelNotFoundError(f"{self.name}: serves text only, no media tasks")
