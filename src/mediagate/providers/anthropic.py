@@ -26,7 +26,7 @@ from mediagate.core.errors import (
     UnavailableError,
     UpstreamTimeoutError,
 )
-from mediagate.providers.http import Credentials, error_fields, error_for
+from mediagate.providers.openai_text import OpenAIText
 
 VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -196,61 +196,29 @@ def to_chat(answer: dict[str, Any], model: str) -> dict[str, Any]:
     }
 
 
-class AnthropicText:
+class AnthropicText(OpenAIText):
     """Anthropic as an upstream of chat completions (``send`` and ``stream``, as
-    ``OpenAIText``)."""
+    ``OpenAIText``, translated)."""
 
-    def __init__(self, session: aiohttp.ClientSession, creds: Credentials, name: str) -> None:
-        self.name = name
-        self._session = session
-        self._creds = creds
+    content_codes = ()
+    model_codes = MODEL_CODES
+    rate_codes = RATE_CODES
+    auth_codes = AUTH_CODES
 
     def _headers(self) -> dict[str, str]:
         return {"x-api-key": self._creds.api_key, "anthropic-version": VERSION}
 
-    def _url(self) -> str:
+    def _url(self, path: str = "") -> str:
+        if path and path != "/chat/completions":
+            raise ModelNotFoundError(f"{self.name}: Anthropic serves chat only, not {path}")
         base = self._creds.base_url.rstrip("/")
         return base + ("/messages" if base.endswith("/v1") else "/v1/messages")
 
-    async def _fail(self, resp: aiohttp.ClientResponse) -> None:
-        raw = await resp.content.read(64 * 1024)
-        try:
-            body = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
-            body = {}
-        code, message = error_fields(body)
-        if not code and isinstance(body, dict):
-            code = str((body.get("error") or {}).get("type") or "")
-        raise error_for(
-            self.name,
-            resp.status,
-            message,
-            code,
-            headers=resp.headers,
-            model_codes=MODEL_CODES,
-            rate_codes=RATE_CODES,
-            auth_codes=AUTH_CODES,
-        )
-
     async def send(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        if path != "/chat/completions":
-            raise ModelNotFoundError(f"{self.name}: Anthropic serves chat only, not {path}")
-        try:
-            async with self._session.post(
-                self._url(), json=to_messages(body), headers=self._headers(), timeout=TIMEOUT
-            ) as resp:
-                if resp.status >= 400:
-                    await self._fail(resp)
-                answer = msgspec.json.decode(await resp.read())
-        except TimeoutError:
-            raise UpstreamTimeoutError(f"{self.name}: no answer in time") from None
-        except (aiohttp.ClientError, msgspec.DecodeError) as exc:
-            raise UnavailableError(f"{self.name}: {type(exc).__name__}") from None
-        return to_chat(answer if isinstance(answer, dict) else {}, str(body.get("model")))
+        answer = await self.post(self._url(path), to_messages(body))
+        return to_chat(answer, str(body.get("model")))
 
     async def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
-        if path != "/chat/completions":
-            raise ModelNotFoundError(f"{self.name}: Anthropic serves chat only, not {path}")
         sent = {**to_messages(body), "stream": True}
         base = {
             "id": "chatcmpl-anthropic",
@@ -262,7 +230,7 @@ class AnthropicText:
         tools: dict[int, int] = {}  # content block index -> tool call index
         try:
             async with self._session.post(
-                self._url(), json=sent, headers=self._headers(), timeout=TIMEOUT
+                self._url(path), json=sent, headers=self._headers(), timeout=TIMEOUT
             ) as resp:
                 if resp.status >= 400:
                     await self._fail(resp)

@@ -11,7 +11,7 @@ chunk is an UnavailableError raised from the iterator."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import msgspec
@@ -39,6 +39,12 @@ class OpenAIText:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._creds.api_key}"}
 
+    # The vendor's documented error codes, by what they mean (``error_for``).
+    content_codes: ClassVar[tuple[str, ...]] = CONTENT_CODES
+    model_codes: ClassVar[tuple[str, ...]] = MODEL_CODES
+    rate_codes: ClassVar[tuple[str, ...]] = ()
+    auth_codes: ClassVar[tuple[str, ...]] = ()
+
     async def _fail(self, resp: aiohttp.ClientResponse) -> None:
         raw = await resp.content.read(64 * 1024)
         try:
@@ -46,16 +52,20 @@ class OpenAIText:
         except msgspec.DecodeError:
             body = {}
         code, message = error_fields(body)
+        if not code and isinstance(body, dict) and isinstance(body.get("error"), dict):
+            code = str(body["error"].get("type") or "")  # Anthropic names its errors by type
+        text = message or raw[:200].decode("utf-8", "replace")
         raise error_for(
-            self.name, resp.status, message or raw[:200].decode("utf-8", "replace"), code,
-            headers=resp.headers, content_codes=CONTENT_CODES, model_codes=MODEL_CODES,
+            self.name, resp.status, text, code, headers=resp.headers,
+            content_codes=self.content_codes, model_codes=self.model_codes,
+            rate_codes=self.rate_codes, auth_codes=self.auth_codes,
         )  # fmt: skip
 
-    async def send(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One unstreamed call: the upstream's JSON answer."""
+    async def post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One unstreamed JSON call to ``url``, its failures mapped onto the error tree."""
         try:
             async with self._session.post(
-                self._url(path), json=body, headers=self._headers(), timeout=TIMEOUT
+                url, json=body, headers=self._headers(), timeout=TIMEOUT
             ) as resp:
                 if resp.status >= 400:
                     await self._fail(resp)
@@ -67,6 +77,10 @@ class OpenAIText:
         if not isinstance(answer, dict):
             raise UnavailableError(f"{self.name}: the answer is not a JSON object")
         return answer
+
+    async def send(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One unstreamed call: the upstream's JSON answer."""
+        return await self.post(self._url(path), body)
 
     async def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
         """The upstream's stream, one parsed ``data:`` event at a time, until ``[DONE]``."""
