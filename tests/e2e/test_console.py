@@ -6,6 +6,7 @@ Screenshots go to ``MEDIAGATE_SCREENSHOTS`` when set (the README's come from the
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -232,3 +233,32 @@ def test_an_admin_manages_channels(page: Page, server: Server) -> None:
     expect(page.locator("tr.channel").last.locator(".state")).to_contain_text("by hand")
     expect(page.locator(".timeline")).to_contain_text("disabled")
     shot(page, "09-channels")
+
+
+def test_a_person_chats_and_reads_the_request_log(page: Page, server: Server) -> None:
+    """The chat tab streams a sandbox reply, tools included; the request log shows it."""
+    sign_in(page, server, server.key())
+    page.goto(server.url + "/console/chat")
+    page.select_option("#chat-model", "gpt-4o")
+    page.fill("#chat-message", "tell me about lighthouses")
+    page.fill("#chat-max-tokens", "12")
+    page.click("#chat-send")
+    expect(page.locator("#chat-reply")).to_have_attribute("data-done", "1", timeout=15_000)
+    reply = page.inner_text("#chat-reply")
+    assert "lighthouses" in reply and "completion tokens" in reply
+    schema = {"type": "object", "properties": {"q": {"type": "string"}}}
+    tools = json.dumps([{"type": "function", "function": {"name": "lookup", "parameters": schema}}])
+    page.fill("#chat-message", "please lookup lighthouses")
+    page.fill("#chat-tools", tools)
+    page.click("#chat-send")
+    expect(page.locator("#chat-reply")).to_contain_text("[tool call: lookup]", timeout=15_000)
+    shot(page, "09-chat")
+    page.fill("#chat-tools", "not json")
+    page.click("#chat-send")
+    expect(page.locator("#chat-reply")).to_contain_text("tools", timeout=15_000)
+    page.goto(server.url + "/console/requests")
+    rows = page.locator("#request-log tbody tr")
+    expect(rows).to_have_count(2, timeout=10_000)
+    expect(rows.first).to_contain_text("gpt-4o")
+    expect(rows.first.locator(".ending")).to_have_text("completed")
+    shot(page, "10-requests")

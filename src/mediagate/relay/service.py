@@ -98,7 +98,8 @@ class Outcome(msgspec.Struct):
     upstream_model: str = ""
     texts: dict[int, str] = {}
     usage: Usage | None = None
-    first_at: float | None = None
+    first_at: float | None = None  # the first event reached the caller: no failover after
+    token_at: float | None = None  # the first text or tool call: time to first token
     upstream_at: float | None = None
     error: str = ""
 
@@ -317,6 +318,7 @@ class RelayService:
             self._tokens.give(plan.key.id, plan.estimate - (usage or Usage()).total)
         now = time.perf_counter()
         total = (now - plan.started) * 1000
+        first = outcome.token_at or outcome.first_at
         self._log.add(
             RequestRecord(
                 id=plan.id, key_id=plan.key.id, account_id=plan.key.account_id,
@@ -324,7 +326,7 @@ class RelayService:
                 provider=outcome.provider, upstream_model=outcome.upstream_model,
                 stream=plan.stream, status=status, ending=ending, usage=usage or Usage(),
                 cost_micros=cost,
-                ttft_ms=(outcome.first_at - plan.started) * 1000 if outcome.first_at else None,
+                ttft_ms=(first - plan.started) * 1000 if first else None,
                 total_ms=total,
                 overhead_ms=((outcome.upstream_at or now) - plan.started) * 1000,
                 created_at=plan.created_at, error=error,
@@ -355,6 +357,8 @@ def _note(event: dict[str, Any], outcome: Outcome) -> None:
                 piece += str(function.get("name") or "") + str(function.get("arguments") or "")
         if piece:
             outcome.texts[index] = outcome.texts.get(index, "") + piece
+            if outcome.token_at is None:
+                outcome.token_at = time.perf_counter()
 
 
 def _answer_texts(answer: dict[str, Any]) -> dict[int, str]:
