@@ -253,6 +253,13 @@ def test_every_way_a_stream_ends_is_charged_as_specified(
     assert (
         done["ttft_ms"] > 0 and done["total_ms"] >= done["ttft_ms"] and done["provider"] == "openai"
     )
+    admin = {"Authorization": server.key("admin")}
+    everyone = requests.get(server.url + "/v1/admin/requests", headers=admin, timeout=10)
+    assert {r["id"] for r in everyone.json()["data"]} == {r["id"] for r in listed}
+    refused = requests.get(
+        server.url + "/v1/admin/requests", headers={"Authorization": key}, timeout=10
+    )
+    assert refused.status_code == 403
     server.cli("ledger", "check")  # exits 1 (failing the test) if the books disagree
 
 

@@ -14,6 +14,7 @@ from mediagate.api.gptunnel import handle_error
 from mediagate.core.accounts import UsageRow
 from mediagate.core.billing import parse_time
 from mediagate.core.money import from_micros
+from mediagate.core.text import RequestRecord
 
 
 class Balance(msgspec.Struct):
@@ -153,6 +154,10 @@ async def requests_of_key(
 ) -> RequestList:
     """The request log: tokens, cost, how each ended, time to first token and overhead."""
     found = await runtime_of(request).relay.history(api_key(request), limit)
+    return request_list(found)
+
+
+def request_list(found: list[RequestRecord]) -> RequestList:
     return RequestList(
         object="list",
         data=[

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request, delete, get, patch, post
 from litestar.params import Parameter
 
-from mediagate.api.account import Usage, usage_body
+from mediagate.api.account import RequestList, Usage, request_list, usage_body
 from mediagate.api.common import dialect_router, require_admin, runtime_of
 from mediagate.api.openai_shared import make_handler
 from mediagate.core.accounts import Account, LimitsUpdate
@@ -241,8 +241,20 @@ async def ledger_check(request: Request[Any, Any, Any]) -> Check:
     )
 
 
+@get("/v1/admin/requests", summary="The request log of relayed calls (chat, ...)")
+async def request_log(
+    request: Request[Any, Any, Any],
+    account_id: str | None = None,
+    key_id: str | None = None,
+    limit: int = 50,
+) -> RequestList:
+    """Every key's requests, newest first, or one account's or one key's."""
+    return request_list(await runtime_of(request).relay.log(key_id, account_id, limit))
+
+
 router = dialect_router(
     [
+        request_log,
         create_account,
         list_accounts,
         read_account,

@@ -68,7 +68,9 @@ class AccountReader(Protocol):
 
 
 class RequestReader(Protocol):
-    async def of_key(self, key_id: str, limit: int = 50) -> list[RequestRecord]: ...
+    async def search(
+        self, key_id: str | None, account_id: str | None, limit: int = 50
+    ) -> list[RequestRecord]: ...
 
 
 class Plan(msgspec.Struct, kw_only=True):
@@ -130,9 +132,15 @@ class RelayService:
     async def history(self, key: KeyRecord, limit: int = 50) -> list[RequestRecord]:
         """The key's own requests, newest first (what is still waiting to be written is
         there a moment later)."""
+        return await self.log(key.id, None, limit)
+
+    async def log(
+        self, key_id: str | None, account_id: str | None, limit: int = 50
+    ) -> list[RequestRecord]:
+        """The request log, newest first: of a key, of an account, or (for admins) all."""
         if not 1 <= limit <= 500:
             raise InvalidRequestError("limit", f"{limit} is out of range", ["1..500"])
-        return await self._reader.of_key(key.id, limit) if self._reader else []
+        return await self._reader.search(key_id, account_id, limit) if self._reader else []
 
     async def plan(
         self, key: KeyRecord, route: str, body: dict[str, Any], images: list[str] | None = None

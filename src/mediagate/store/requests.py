@@ -73,12 +73,17 @@ class RequestRepository:
                 )
 
     async def of_key(self, key_id: str, limit: int = 50) -> list[RequestRecord]:
-        query = (
-            sa.select(requests_log)
-            .where(requests_log.c.key_id == key_id)
-            .order_by(requests_log.c.created_at.desc())
-            .limit(limit)
-        )
+        return await self.search(key_id, None, limit)
+
+    async def search(
+        self, key_id: str | None, account_id: str | None, limit: int = 50
+    ) -> list[RequestRecord]:
+        """Newest first; of one key, one account, or (both None) of everyone."""
+        query = sa.select(requests_log).order_by(requests_log.c.created_at.desc()).limit(limit)
+        if key_id is not None:
+            query = query.where(requests_log.c.key_id == key_id)
+        if account_id is not None:
+            query = query.where(requests_log.c.account_id == account_id)
         async with self._db.read() as conn:
             return [_record(r._mapping) for r in (await conn.execute(query)).all()]
 
