@@ -291,6 +291,13 @@ def test_a_mixed_concurrent_run_keeps_the_books(
     server.cli("ledger", "check")  # exits 1 (failing the test) if the books disagree
     balance = server.rows("SELECT balance_micros FROM accounts WHERE balance_micros > 0")
     assert balance and balance[0][0] == 10_000_000 - sum(r["cost"] for r in logged)
+    usage = requests.get(
+        server.url + "/v1/usage", params={"group_by": "model"},
+        headers={"Authorization": key}, timeout=10,
+    ).json()  # fmt: skip
+    (row,) = usage["data"]
+    assert row["group"] == "gpt-4o-mini" and row["requests"] == 60 and row["tasks"] == 0
+    assert row["amount_micros"] == sum(r["cost"] for r in logged) and row["tokens"] > 0
 
 
 def test_a_key_that_cannot_pay_is_refused_before_the_upstream(

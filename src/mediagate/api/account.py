@@ -42,6 +42,8 @@ class UsageItem(msgspec.Struct, omit_defaults=True):
     amount_micros: int
     cost_micros: int | None = None
     margin_micros: int | None = None
+    requests: int = 0  # relayed requests (chat, completions, embeddings); cost in amount
+    tokens: int = 0
 
 
 class UsageTotal(msgspec.Struct):
@@ -72,6 +74,8 @@ def usage_body(
             r.amount_micros,
             r.cost_micros if with_costs else None,
             r.amount_micros - r.cost_micros if with_costs else None,
+            r.requests,
+            r.tokens,
         )
         for r in rows
     ]

@@ -68,6 +68,8 @@ class UsageRow(msgspec.Struct, frozen=True):
     failed: int
     amount_micros: int
     cost_micros: int = 0  # what the vendors charged for the succeeded tasks
+    requests: int = 0  # relayed requests (chat, ...) in the group; their cost is in amount
+    tokens: int = 0  # their prompt and completion tokens
 
 
 class LedgerEntry(msgspec.Struct, frozen=True):

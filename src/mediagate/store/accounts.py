@@ -375,12 +375,50 @@ class AccountRepository:
         )
         if key_id is not None:
             query = query.where(tasks.c.key_id == key_id)
+        relayed = self._relayed(account_id, start, end, group_by, key_id)
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
-        return [
-            UsageRow(str(g), int(n), int(ok or 0), int(bad or 0), int(a), int(c))
+            text_rows = (await conn.execute(relayed)).all()
+        found = {
+            str(g): UsageRow(str(g), int(n), int(ok or 0), int(bad or 0), int(a), int(c))
             for g, n, ok, bad, a, c in rows
-        ]
+        }
+        for g, n, tokens, cost in text_rows:
+            row = found.get(str(g), UsageRow(str(g), 0, 0, 0, 0))
+            found[str(g)] = msgspec.structs.replace(
+                row,
+                amount_micros=row.amount_micros + int(cost or 0),
+                requests=int(n),
+                tokens=int(tokens or 0),
+            )
+        return [found[g] for g in sorted(found)]
+
+    def _relayed(
+        self, account_id: str, start: float, end: float, group_by: str, key_id: str | None
+    ) -> Any:
+        """Relayed requests in [start, end), grouped as ``usage`` groups tasks."""
+        r = requests_log.c
+        group = {
+            "model": r.model,
+            "key": r.key_id,
+            "provider": r.provider,
+            "day": sa.func.strftime("%Y-%m-%d", r.created_at, "unixepoch")
+            if self._db.is_sqlite
+            else sa.func.to_char(
+                sa.func.timezone("UTC", sa.func.to_timestamp(r.created_at)), "YYYY-MM-DD"
+            ),
+        }[group_by]
+        query = (
+            sa.select(
+                group.label("g"),
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(r.prompt_tokens + r.completion_tokens), 0),
+                sa.func.coalesce(sa.func.sum(r.cost_micros), 0),
+            )
+            .where(r.account_id == account_id, r.created_at >= start, r.created_at < end)
+            .group_by("g")
+        )
+        return query if key_id is None else query.where(r.key_id == key_id)
 
     async def entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
         """The account's ledger rows, newest first."""
