@@ -22,7 +22,14 @@ from litestar.response import Stream
 
 from mediagate.api.common import api_key, dialect_router, runtime_of
 from mediagate.api.openai_shared import make_handler
-from mediagate.api.openai_text import _body, _limits, _messages, _model, _response_format, _tools
+from mediagate.api.openai_text import (
+    check_limits,
+    check_messages,
+    check_response_format,
+    check_tools,
+    find_model,
+    read_body,
+)
 from mediagate.core.errors import InvalidRequestError, ProviderError
 from mediagate.core.text import TextKind
 
@@ -194,16 +201,18 @@ def _call_item(call: dict[str, Any]) -> dict[str, Any]:
 @post("/v1/responses", status_code=200, summary="Responses (OpenAI format)")
 async def responses(request: Request[Any, Any, Any]) -> Response[Any]:
     rt = runtime_of(request)
-    body = await _body(request)
+    body = await read_body(request)
     if "input" not in body:
         raise InvalidRequestError("input", "is required")
     chat = to_chat(body)
-    model = _model(rt, chat, TextKind.CHAT)
+    model = find_model(rt, chat, TextKind.CHAT)
     settings = rt.settings
-    images = _messages(chat, model.vision, settings.input_max_bytes, settings.input_allow_private)
-    _limits(chat, model)
-    _tools(chat)
-    _response_format(chat)
+    images = check_messages(
+        chat, model.vision, settings.input_max_bytes, settings.input_allow_private
+    )
+    check_limits(chat, model)
+    check_tools(chat)
+    check_response_format(chat)
     plan = await rt.relay.plan(api_key(request), "responses", chat, images)
     rid = f"resp_{secrets.token_hex(16)}"
     if not plan.stream:

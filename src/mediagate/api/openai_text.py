@@ -35,7 +35,7 @@ TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SCHEMA_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
 
 
-async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     raw = await request.body()
     try:
         body = msgspec.json.decode(raw)
@@ -109,7 +109,7 @@ def _image(url: Any, param: str, max_bytes: int, allow_private: bool) -> str:
     return "an image link"
 
 
-def _messages(body: dict[str, Any], vision: bool, max_bytes: int, private: bool) -> list[str]:
+def check_messages(body: dict[str, Any], vision: bool, max_bytes: int, private: bool) -> list[str]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InvalidRequestError("messages", "must be a non-empty list of messages")
@@ -139,7 +139,7 @@ def _messages(body: dict[str, Any], vision: bool, max_bytes: int, private: bool)
     return images
 
 
-def _tools(body: dict[str, Any]) -> None:
+def check_tools(body: dict[str, Any]) -> None:
     tools = body.get("tools")
     if tools is None:
         return
@@ -157,7 +157,7 @@ def _tools(body: dict[str, Any]) -> None:
             check_schema(function["parameters"], f"tools[{i}].function.parameters")
 
 
-def _response_format(body: dict[str, Any]) -> None:
+def check_response_format(body: dict[str, Any]) -> None:
     fmt = body.get("response_format")
     if fmt is None:
         return
@@ -170,7 +170,7 @@ def _response_format(body: dict[str, Any]) -> None:
         check_schema(spec["schema"], "response_format.json_schema.schema")
 
 
-def _limits(body: dict[str, Any], model: TextModel) -> None:
+def check_limits(body: dict[str, Any], model: TextModel) -> None:
     most = model.max_output or model.context
     _count(body, "max_tokens", 1, most)
     _count(body, "max_completion_tokens", 1, most)
@@ -243,33 +243,35 @@ async def _forward(
 @post("/v1/chat/completions", status_code=200, summary="Chat completions (OpenAI format)")
 async def chat_completions(request: Request[Any, Any, Any]) -> Response[Any]:
     rt = runtime_of(request)
-    body = await _body(request)
-    model = _model(rt, body, TextKind.CHAT)
+    body = await read_body(request)
+    model = find_model(rt, body, TextKind.CHAT)
     settings = rt.settings
-    images = _messages(body, model.vision, settings.input_max_bytes, settings.input_allow_private)
-    _limits(body, model)
-    _tools(body)
-    _response_format(body)
+    images = check_messages(
+        body, model.vision, settings.input_max_bytes, settings.input_allow_private
+    )
+    check_limits(body, model)
+    check_tools(body)
+    check_response_format(body)
     return await _run(request, "chat.completions", body, images)
 
 
 @post("/v1/completions", status_code=200, summary="Completions, legacy (OpenAI format)")
 async def completions(request: Request[Any, Any, Any]) -> Response[Any]:
     rt = runtime_of(request)
-    body = await _body(request)
-    model = _model(rt, body, TextKind.COMPLETION)
+    body = await read_body(request)
+    model = find_model(rt, body, TextKind.COMPLETION)
     prompt = body.get("prompt")
     if not isinstance(prompt, str | list) or (isinstance(prompt, list) and not prompt):
         raise InvalidRequestError("prompt", "must be text or a non-empty list")
-    _limits(body, model)
+    check_limits(body, model)
     return await _run(request, "completions", body, [])
 
 
 @post("/v1/embeddings", status_code=200, summary="Embeddings (OpenAI format)")
 async def embeddings(request: Request[Any, Any, Any]) -> Response[Any]:
     rt = runtime_of(request)
-    body = await _body(request)
-    model = _model(rt, body, TextKind.EMBEDDING)
+    body = await read_body(request)
+    model = find_model(rt, body, TextKind.EMBEDDING)
     given = body.get("input")
     ok = (isinstance(given, str) and given) or (
         isinstance(given, list)
@@ -303,7 +305,7 @@ class ModelNotFound(NotFoundError):
     code = "model_not_found"
 
 
-def _model(rt: Any, body: dict[str, Any], kind: TextKind) -> TextModel:
+def find_model(rt: Any, body: dict[str, Any], kind: TextKind) -> TextModel:
     name = body.get("model")
     if not isinstance(name, str) or not name:
         raise InvalidRequestError("model", "is required")

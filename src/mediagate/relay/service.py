@@ -28,6 +28,7 @@ from mediagate.core.errors import (
     ProviderError,
     RateLimitedError,
     RequestError,
+    UnavailableError,
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
 )
@@ -228,6 +229,9 @@ class RelayService:
         except (ProviderError, RequestError) as exc:
             self._finish(plan, outcome, Ending.REFUSED, _status(exc), str(exc))
             raise
+        except BaseException:  # the caller went away while it waited: the hold goes back
+            self._finish(plan, outcome, Ending.CLIENT_GONE, 499)
+            raise
         outcome.first_at = time.perf_counter()
         outcome.usage = _reported(answer.get("usage"))
         if outcome.usage is None:
@@ -248,8 +252,7 @@ class RelayService:
                 if not exc.failover:
                     raise
                 last = exc
-        assert last is not None
-        raise last
+        raise last or UnavailableError(f"no upstream serves {plan.model.id}")
 
     async def stream(self, plan: Plan) -> AsyncIterator[dict[str, Any]]:
         """A streamed request's events, to forward as they come. Failover happens before
@@ -304,8 +307,7 @@ class RelayService:
             if first is None:
                 return _empty(), {"choices": []}
             return events, first
-        assert last is not None
-        raise last
+        raise last or UnavailableError(f"no upstream serves {plan.model.id}")
 
     def _finish(
         self, plan: Plan, outcome: Outcome, ending: Ending, status: int, error: str = ""

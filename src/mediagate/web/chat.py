@@ -13,7 +13,7 @@ from litestar import Request, get, post
 from litestar.response import Stream, Template
 
 from mediagate.api.common import runtime_of
-from mediagate.api.openai_text import _limits, _messages, _tools
+from mediagate.api.openai_text import check_limits, check_messages, check_tools
 from mediagate.core.errors import InvalidRequestError, PermissionDeniedError, ProviderError
 from mediagate.core.tasks import Mode
 from mediagate.core.text import TextKind
@@ -67,9 +67,9 @@ async def chat_send(request: Request[Any, Any, Any]) -> Stream:
     rt = runtime_of(request)
     model = rt.relay.catalogue.get(ask.model, TextKind.CHAT)
     settings = rt.settings
-    _messages(body, model.vision, settings.input_max_bytes, settings.input_allow_private)
-    _limits(body, model)
-    _tools(body)
+    check_messages(body, model.vision, settings.input_max_bytes, settings.input_allow_private)
+    check_limits(body, model)
+    check_tools(body)
     plan = await rt.relay.plan(key, "chat.completions", body)
     events = rt.relay.stream(plan)
     first = await anext(events, None)
