@@ -410,3 +410,19 @@ def test_claude_through_the_anthropic_upstream(tmp_path: Path) -> None:
     finally:
         server.stop()
         fake.stop()
+
+
+def test_an_upstream_that_fails_before_any_byte_is_a_5xx(
+    live: tuple[Server, str], upstream: FakeOpenAIText
+) -> None:
+    server, key = live
+    said = [{"role": "user", "content": "x [fake:500]"}]
+    with openai.OpenAI(api_key=key, base_url=server.url + "/v1", max_retries=0) as c:
+        with pytest.raises(openai.InternalServerError) as plain:
+            c.chat.completions.create(model="gpt-4o-mini", messages=said)  # type: ignore[arg-type]
+        assert plain.value.status_code == 502
+        with pytest.raises(openai.InternalServerError):
+            c.chat.completions.create(model="gpt-4o-mini", messages=said, stream=True)  # type: ignore[arg-type]
+    logged = wait_rows(server, 2)
+    assert all(r["ending"] == "refused" and r["cost"] == 0 for r in logged)
+    server.cli("ledger", "check")

@@ -21,7 +21,6 @@ from litestar import Request, Response, post
 from litestar.response import Stream
 
 from mediagate.api.common import api_key, dialect_router, runtime_of
-from mediagate.api.openai_shared import make_handler
 from mediagate.api.openai_text import (
     check_limits,
     check_messages,
@@ -29,6 +28,7 @@ from mediagate.api.openai_text import (
     check_tools,
     find_model,
     read_body,
+    relay_handler,
 )
 from mediagate.core.errors import InvalidRequestError, ProviderError
 from mediagate.core.text import TextKind
@@ -341,5 +341,6 @@ async def _events(
     yield emit(kind, response=final)
 
 
-_handle = make_handler({"max_completion_tokens": "max_output_tokens"})
-router = dialect_router([responses], _handle, "OpenAI responses")
+router = dialect_router(
+    [responses], relay_handler({"max_completion_tokens": "max_output_tokens"}), "OpenAI responses"
+)

@@ -20,12 +20,12 @@ from litestar import Request, Response, post
 from litestar.response import Stream
 
 from mediagate.api.common import api_key, dialect_router, runtime_of
-from mediagate.api.openai_shared import make_handler
+from mediagate.api.openai_shared import error_response, make_handler
 from mediagate.core.errors import InvalidRequestError, NotFoundError, ProviderError
 from mediagate.core.images import check_pixels, inline_image
 from mediagate.core.text import TextKind, TextModel
 from mediagate.jobs.netguard import policy, spells_blocked_address
-from mediagate.relay.service import Plan
+from mediagate.relay.service import Plan, status_of
 from mediagate.relay.upstreams import require_dimensions
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -315,5 +315,26 @@ def find_model(rt: Any, body: dict[str, Any], kind: TextKind) -> TextModel:
     return model
 
 
-_handle = make_handler({})
-router = dialect_router([chat_completions, completions, embeddings], _handle, "OpenAI text")
+def relay_handler(field_names: dict[str, str]) -> Any:
+    """OpenAI's error shape; an upstream's failure before any byte (every route tried) is a
+    5xx or 429 as its kind says, never the 400 a caller's mistake gets."""
+    plain = make_handler(field_names)
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if isinstance(exc, ProviderError):
+            status = status_of(exc)
+            kind = "invalid_request_error" if status < 500 and status != 429 else "upstream_error"
+            resp = error_response(status, kind, exc.code, str(exc))
+            wait = getattr(exc, "retry_after", None)
+            if isinstance(wait, int | float) and wait > 0:
+                resp.headers["Retry-After"] = str(int(wait))
+            return resp
+        response: Response[Any] = plain(request, exc)
+        return response
+
+    return handle
+
+
+router = dialect_router(
+    [chat_completions, completions, embeddings], relay_handler({}), "OpenAI text"
+)

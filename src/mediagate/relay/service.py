@@ -227,7 +227,7 @@ class RelayService:
         try:
             answer = await self._first_answer(plan, outcome)
         except (ProviderError, RequestError) as exc:
-            self._finish(plan, outcome, Ending.REFUSED, _status(exc), str(exc))
+            self._finish(plan, outcome, Ending.REFUSED, status_of(exc), str(exc))
             raise
         except BaseException:  # the caller went away while it waited: the hold goes back
             self._finish(plan, outcome, Ending.CLIENT_GONE, 499)
@@ -278,7 +278,7 @@ class RelayService:
         except ProviderError as exc:
             outcome.error = str(exc)
             ending = Ending.UPSTREAM_FAILED if outcome.first_at else Ending.REFUSED
-            status = 200 if outcome.first_at else _status(exc)
+            status = 200 if outcome.first_at else status_of(exc)
             raise
         except BaseException:  # the caller went away (the response was closed)
             ending, status = Ending.CLIENT_GONE, 499
@@ -417,7 +417,7 @@ def _most_output(model: TextModel, body: dict[str, Any]) -> int:
     return most * max(1, int(n or 1))
 
 
-def _status(exc: Exception) -> int:
+def status_of(exc: Exception) -> int:
     """The status a failed request is logged with (the dialect renders the answer)."""
     for kind, status in STATUSES:
         if isinstance(exc, kind):
