@@ -21,10 +21,9 @@ POLLS = re.compile(r"^/v1/(media/result|video/generations/[^/]+|videos/[^/]+)$")
 
 
 # On every answer, pages, files and JSON alike: no framing (clickjacking in the console), no
-# type sniffing (a stored result served as what it is, never run as a page), no Referer to
-# other sites
-# (a signed link in a page's address never leaks; same-origin, not no-referrer,
-# since with no-referrer a browser sends "Origin: null" on its own forms).
+# type sniffing (a stored result served as what it is, never run as a page), and no Referer
+# to other sites, so a signed link in a page's address never leaks (same-origin rather than
+# no-referrer: with no-referrer a browser sends "Origin: null" on its own forms).
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
