@@ -19,9 +19,10 @@ from mediagate import __version__, datadir
 from mediagate.children import die_with_parent
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
+from mediagate.core.key_service import KeyService
 from mediagate.core.limits import RateLimiter, TokenRate
 from mediagate.core.ports import NullObserver, Observer
-from mediagate.core.services import KeyService, TaskService
+from mediagate.core.services import TaskService
 from mediagate.core.tasks import Task
 from mediagate.core.text import default_text_catalogue
 from mediagate.core.uploads import UploadService

@@ -23,9 +23,10 @@ from mediagate.core.accounts import Account, Entry, Hold, LedgerProblem, LimitsU
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, GenerationParams, ModelSpec
 from mediagate.core.errors import InsufficientBalanceError, NotFoundError
+from mediagate.core.key_service import KeyService
 from mediagate.core.keys import DEFAULT_ACCOUNT, KeyRecord
 from mediagate.core.ports import IdempotencyHit, TaskPage, TaskQuery
-from mediagate.core.services import KeyService, TaskService
+from mediagate.core.services import TaskService
 from mediagate.core.tasks import (
     TERMINAL,
     Advance,
