@@ -1,4 +1,5 @@
-"""Services the API dialects and the CLI call: keys and tasks. No HTTP and no SQL here."""
+"""Tasks as a service: create (every rule checked first), follow-ups, reads, lists, cancel
+and delete, for the API dialects and the CLI. No HTTP and no SQL here."""
 
 from __future__ import annotations
 
