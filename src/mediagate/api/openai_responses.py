@@ -21,17 +21,8 @@ from litestar import Request, Response, post
 from litestar.response import Stream
 
 from mediagate.api.common import api_key, dialect_router, runtime_of
-from mediagate.api.openai_text import (
-    check_limits,
-    check_messages,
-    check_response_format,
-    check_tools,
-    find_model,
-    read_body,
-    relay_handler,
-)
+from mediagate.api.openai_text import check_chat, read_body, relay_handler
 from mediagate.core.errors import InvalidRequestError, ProviderError
-from mediagate.core.text import TextKind
 
 UNSUPPORTED = ("previous_response_id", "conversation", "background", "prompt")
 PASSED = ("temperature", "top_p", "user", "metadata", "parallel_tool_calls", "seed", "store")
@@ -205,14 +196,7 @@ async def responses(request: Request[Any, Any, Any]) -> Response[Any]:
     if "input" not in body:
         raise InvalidRequestError("input", "is required")
     chat = to_chat(body)
-    model = find_model(rt, chat, TextKind.CHAT)
-    settings = rt.settings
-    images = check_messages(
-        chat, model.vision, settings.input_max_bytes, settings.input_allow_private
-    )
-    check_limits(chat, model)
-    check_tools(chat)
-    check_response_format(chat)
+    _, images = check_chat(rt, chat)
     plan = await rt.relay.plan(api_key(request), "responses", chat, images)
     rid = f"resp_{secrets.token_hex(16)}"
     if not plan.stream:
@@ -224,10 +208,9 @@ async def responses(request: Request[Any, Any, Any]) -> Response[Any]:
             output.insert(0, _message_item(f"msg_{secrets.token_hex(12)}", message["content"]))
         finish = str(choice.get("finish_reason") or "stop")
         return Response(_response(rid, body, output, finish, answer.get("usage")))
-    events = rt.relay.stream(plan)
-    first = await anext(events, None)  # started here: it settles however the caller goes
+    events = await rt.relay.open_stream(plan)  # started here: it settles however it ends
     return Stream(
-        _events(rid, body, first, events),
+        _events(rid, body, events),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache"},
     )
@@ -239,20 +222,9 @@ def _sse(kind: str, seq: int, data: dict[str, Any]) -> bytes:
 
 
 async def _events(
-    rid: str,
-    body: dict[str, Any],
-    first: dict[str, Any] | None,
-    rest: AsyncIterator[dict[str, Any]],
+    rid: str, body: dict[str, Any], chunks: AsyncIterator[dict[str, Any]]
 ) -> AsyncIterator[bytes]:
     """Chat chunks as the Responses API's typed events."""
-
-    async def chained() -> AsyncIterator[dict[str, Any]]:
-        if first is not None:
-            yield first
-        async for chunk in rest:
-            yield chunk
-
-    chunks = chained()
     seq = 0
 
     def emit(kind: str, **data: Any) -> bytes:

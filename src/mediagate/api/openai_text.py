@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import msgspec
@@ -205,14 +205,10 @@ async def _run(
         answer, outcome = await relay.call(plan)
         overhead["x-mediagate-overhead-ms"] = _ms(plan, outcome.upstream_at)
         return Response(answer, headers=overhead)
-    events = relay.stream(plan)
-    try:
-        first = await anext(events)  # failover happens before this; errors are plain 4xx/5xx
-    except StopAsyncIteration:
-        first = None
+    events = await relay.open_stream(plan)  # failover happens here; errors are plain 4xx/5xx
     overhead["x-mediagate-overhead-ms"] = _ms(plan, time.perf_counter())
     return Stream(
-        _forward(first, events),
+        _forward(events),
         media_type="text/event-stream",
         headers={**overhead, "cache-control": "no-cache", "x-accel-buffering": "no"},
     )
@@ -222,36 +218,38 @@ def _ms(plan: Plan, upstream_at: float | None) -> str:
     return f"{((upstream_at or time.perf_counter()) - plan.started) * 1000:.2f}"
 
 
-async def _forward(
-    first: dict[str, Any] | None, events: AsyncIterator[dict[str, Any]]
-) -> AsyncIterator[bytes]:
+async def _forward(events: AsyncGenerator[dict[str, Any], None]) -> AsyncIterator[bytes]:
     """The stream as the caller reads it; an upstream failure after the first byte ends it
     with an error event in OpenAI's shape, then [DONE], never a hang."""
     try:
-        if first is not None:
-            yield _sse(first)
         async for event in events:
             yield _sse(event)
     except ProviderError as exc:
         error = {"message": str(exc), "type": "upstream_error", "param": None, "code": exc.code}
         yield _sse({"error": error})
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
     yield b"data: [DONE]\n\n"
+
+
+def check_chat(rt: Any, body: dict[str, Any]) -> tuple[TextModel, list[str]]:
+    """Everything a chat body must get right before it runs: its model, messages (and the
+    images they hold), limits, tools and response format. The model, and the images'
+    descriptions."""
+    model = find_model(rt, body, TextKind.CHAT)
+    settings = rt.settings
+    private = settings.input_allow_private
+    images = check_messages(body, model.vision, settings.input_max_bytes, private)
+    check_limits(body, model)
+    check_tools(body)
+    check_response_format(body)
+    return model, images
 
 
 @post("/v1/chat/completions", status_code=200, summary="Chat completions (OpenAI format)")
 async def chat_completions(request: Request[Any, Any, Any]) -> Response[Any]:
-    rt = runtime_of(request)
     body = await read_body(request)
-    model = find_model(rt, body, TextKind.CHAT)
-    settings = rt.settings
-    images = check_messages(
-        body, model.vision, settings.input_max_bytes, settings.input_allow_private
-    )
-    check_limits(body, model)
-    check_tools(body)
-    check_response_format(body)
+    _, images = check_chat(runtime_of(request), body)
     return await _run(request, "chat.completions", body, images)
 
 

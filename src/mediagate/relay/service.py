@@ -254,6 +254,13 @@ class RelayService:
                 last = exc
         raise last or UnavailableError(f"no upstream serves {plan.model.id}")
 
+    async def open_stream(self, plan: Plan) -> AsyncGenerator[dict[str, Any], None]:
+        """The stream, started: failover and every failure before the first event raise
+        here (so the caller's dialect answers with a plain error); the events follow."""
+        events = self.stream(plan)
+        first = await anext(events, None)
+        return _prepend(first, events)
+
     async def stream(self, plan: Plan) -> AsyncIterator[dict[str, Any]]:
         """A streamed request's events, to forward as they come. Failover happens before
         the first event; after it, an upstream failure ends the stream (the caller's
@@ -342,6 +349,18 @@ class RelayService:
                 created_at=plan.created_at, error=error,
             )
         )  # fmt: skip
+
+
+async def _prepend(
+    first: dict[str, Any] | None, events: AsyncIterator[dict[str, Any]]
+) -> AsyncGenerator[dict[str, Any], None]:
+    try:
+        if first is not None:
+            yield first
+        async for event in events:
+            yield event
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]  # settles however it ends
 
 
 async def _empty() -> AsyncGenerator[dict[str, Any], None]:

@@ -13,7 +13,7 @@ from litestar import Request, get, post
 from litestar.response import Stream, Template
 
 from mediagate.api.common import runtime_of
-from mediagate.api.openai_text import check_limits, check_messages, check_tools
+from mediagate.api.openai_text import check_chat
 from mediagate.core.errors import InvalidRequestError, PermissionDeniedError, ProviderError
 from mediagate.core.tasks import Mode
 from mediagate.core.text import TextKind
@@ -65,29 +65,16 @@ async def chat_send(request: Request[Any, Any, Any]) -> Stream:
         except msgspec.DecodeError:
             raise InvalidRequestError("tools", "is not valid JSON") from None
     rt = runtime_of(request)
-    model = rt.relay.catalogue.get(ask.model, TextKind.CHAT)
-    settings = rt.settings
-    check_messages(body, model.vision, settings.input_max_bytes, settings.input_allow_private)
-    check_limits(body, model)
-    check_tools(body)
+    check_chat(rt, body)
     plan = await rt.relay.plan(key, "chat.completions", body)
-    events = rt.relay.stream(plan)
-    first = await anext(events, None)
-    return Stream(_text(first, events), media_type="text/plain; charset=utf-8")
+    events = await rt.relay.open_stream(plan)
+    return Stream(_text(events), media_type="text/plain; charset=utf-8")
 
 
-async def _text(
-    first: dict[str, Any] | None, events: AsyncIterator[dict[str, Any]]
-) -> AsyncIterator[bytes]:
-    async def chunks() -> AsyncIterator[dict[str, Any]]:
-        if first is not None:
-            yield first
-        async for event in events:
-            yield event
-
+async def _text(events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     usage = None
     try:
-        async for event in chunks():
+        async for event in events:
             usage = event.get("usage") or usage
             for choice in event.get("choices") or []:
                 delta = choice.get("delta") or {}
