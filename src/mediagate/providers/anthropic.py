@@ -24,7 +24,6 @@ import msgspec
 from mediagate.core.errors import (
     ModelNotFoundError,
     UnavailableError,
-    UpstreamTimeoutError,
 )
 from mediagate.providers.openai_text import OpenAIText
 
@@ -228,22 +227,12 @@ class AnthropicText(OpenAIText):
         }
         usage: dict[str, Any] = {}
         tools: dict[int, int] = {}  # content block index -> tool call index
-        try:
-            async with self._session.post(
-                self._url(path), json=sent, headers=self._headers(), timeout=TIMEOUT
-            ) as resp:
-                if resp.status >= 400:
-                    await self._fail(resp)
-                async for event in _events(resp, self.name):
-                    for chunk in _chunks(event, base, usage, tools):
-                        yield chunk
-                    if event.get("type") == "message_stop":
-                        yield {**base, "choices": [], "usage": _usage(usage)}
-                        return
-        except TimeoutError:
-            raise UpstreamTimeoutError(f"{self.name}: the stream stalled") from None
-        except aiohttp.ClientError as exc:
-            raise UnavailableError(f"{self.name}: {type(exc).__name__} mid-stream") from None
+        async for event in self.post_stream(self._url(path), sent):
+            for chunk in _chunks(event, base, usage, tools):
+                yield chunk
+            if event.get("type") == "message_stop":  # Anthropic's end (no [DONE])
+                yield {**base, "choices": [], "usage": _usage(usage)}
+                return
         raise UnavailableError(f"{self.name}: the stream ended without message_stop")
 
 
@@ -288,19 +277,3 @@ def _chunks(
         error = event.get("error") or {}
         raise UnavailableError(f"anthropic: {error.get('type')}: {error.get('message')}")
     return []
-
-
-async def _events(resp: aiohttp.ClientResponse, name: str) -> AsyncGenerator[dict[str, Any], None]:
-    buffer = b""
-    async for piece in resp.content.iter_any():
-        buffer += piece
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            line = line.strip()
-            if line.startswith(b"data:"):
-                try:
-                    event = msgspec.json.decode(line[5:].strip())
-                except msgspec.DecodeError:
-                    raise UnavailableError(f"{name}: a stream event is not JSON") from None
-                if isinstance(event, dict):
-                    yield event

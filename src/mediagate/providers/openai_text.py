@@ -87,9 +87,18 @@ class OpenAIText:
         options = dict(body.get("stream_options") or {})
         options["include_usage"] = True
         sent = {**body, "stream": True, "stream_options": options}
+        async for event in self.post_stream(self._url(path), sent):
+            yield event
+
+    async def post_stream(
+        self, url: str, body: dict[str, Any]
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """A streamed POST's server-sent events, each ``data:`` a JSON object, until
+        ``[DONE]``; its failures mapped onto the error tree (an error event, or an end
+        before ``[DONE]``, is an UnavailableError)."""
         try:
             async with self._session.post(
-                self._url(path), json=sent, headers=self._headers(), timeout=TIMEOUT
+                url, json=body, headers=self._headers(), timeout=TIMEOUT
             ) as resp:
                 if resp.status >= 400:
                     await self._fail(resp)
