@@ -200,3 +200,17 @@ def create_through_outage(
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
             assert time.monotonic() < deadline, "server did not come back"
             time.sleep(0.2)
+
+
+def mj_done(url: str, key: str, task_id: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll /mj/task/{id}/fetch until the Midjourney task ends; it must succeed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        task: dict[str, Any] = requests.get(
+            f"{url}/mj/task/{task_id}/fetch", headers={"mj-api-secret": key}, timeout=10
+        ).json()
+        if task["status"] in ("SUCCESS", "FAILURE"):
+            assert task["status"] == "SUCCESS", task
+            return task
+        assert time.monotonic() < deadline, f"task {task_id} still {task['status']}"
+        time.sleep(0.05)

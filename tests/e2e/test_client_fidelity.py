@@ -20,7 +20,7 @@ import requests
 import zhipuai
 from PIL import Image
 
-from tests.helpers import Server
+from tests.helpers import Server, mj_done
 
 
 @pytest.fixture
@@ -150,25 +150,12 @@ def mj(server: Server, key: str, path: str, body: dict[str, Any]) -> dict[str, A
     return out
 
 
-def mj_done(server: Server, key: str, task_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while True:
-        task: dict[str, Any] = requests.get(
-            f"{server.url}/mj/task/{task_id}/fetch", headers={"mj-api-secret": key}, timeout=10
-        ).json()
-        if task["status"] in ("SUCCESS", "FAILURE"):
-            assert task["status"] == "SUCCESS", task
-            return task
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-
-
 def test_describe_answers_in_prompt_and_round_trips_to_imagine(server: Server, key: str) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (512, 512), (30, 90, 200)).save(buf, "PNG")
     image = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
     made = mj(server, key, "/mj/submit/describe", {"base64": image})
-    task = mj_done(server, key, str(made["result"]))
+    task = mj_done(server.url, key, str(made["result"]))
     assert task["prompt"] == task["promptEn"] == task["properties"]["finalPrompt"]
     lines = [line for line in task["prompt"].split("\n") if line.strip()]
     assert len(lines) == 4 and all(line.endswith("--ar 1:1") for line in lines)

@@ -172,11 +172,20 @@ class ErrorInfo(msgspec.Struct, frozen=True):
     headers: dict[str, str] | None = None
 
 
+def dialect_name(param: str, field_names: dict[str, str]) -> str:
+    """A field as the dialect names it, an index kept: ``images[1]`` is Midjourney's
+    ``base64Array[1]``."""
+    if param in field_names:
+        return field_names[param]
+    base, bracket, rest = param.partition("[")
+    return f"{field_names[base]}[{rest}" if bracket and base in field_names else param
+
+
 def classify(exc: Exception, field_names: dict[str, str]) -> ErrorInfo | None:
     """Map a request failure onto status and words, naming fields as the dialect does.
     None means the exception is not the caller's doing (the app's 500 handler takes it)."""
     if isinstance(exc, InvalidRequestError):
-        param = field_names.get(exc.param, exc.param)
+        param = dialect_name(exc.param, field_names)
         return ErrorInfo(400, "invalid_request_error", exc.code, exc.describe(param), param)
     if isinstance(exc, UnicodeDecodeError):  # a body or form field in another encoding
         return ErrorInfo(400, "invalid_request_error", "invalid_request", MSG_UTF8, "body")
