@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from mediagate.metrics import Metrics
 
 log = structlog.get_logger("mediagate.runtime")
+SEALED_SINCE = "0009"  # the migration from which secrets are written sealed
 
 
 class Runtime:
@@ -246,10 +247,12 @@ class Runtime:
     @classmethod
     async def open(cls, settings: Settings, observe: bool = True) -> Runtime:
         runtime = cls(settings, observe=observe)
-        await migrate.upgrade(runtime.db)
-        # Secrets a database kept in plain text before sealing existed are sealed now.
-        await runtime.key_repo.seal_plain()
-        await runtime.channel_repo.seal_plain()
+        was = await migrate.upgrade(runtime.db)
+        if was is not None and was < SEALED_SINCE:
+            # Secrets a database kept in plain text before sealing existed are sealed now,
+            # once, as it is upgraded (no start after that reads them again).
+            await runtime.key_repo.seal_plain()
+            await runtime.channel_repo.seal_plain()
         # One pooled HTTP session for every upstream call; adapters get it injected. The
         # engine bounds its steps per provider; a smaller pool per host than that bound
         # would queue a provider's bulk polls behind its downloads (no per-host limit).

@@ -171,3 +171,54 @@ def test_a_new_sqlite_database_is_loaded_from_what_the_migrations_make(tmp_path:
     assert _contents(loaded) == _contents(replayed)
     assert _contents(loaded)[1] == [("acct_default", "default", 0)]
     assert _contents(loaded)[2] == [migrate.HEAD]
+
+
+async def test_a_database_from_before_sealing_has_its_secrets_sealed_once(tmp_path: Path) -> None:
+    """Channel credentials and webhook secrets written in clear (revision 0008) are sealed
+    when the database is upgraded, and still open; a later start reads none of them."""
+    import sqlalchemy as sa
+
+    from mediagate.runtime import Runtime
+    from mediagate.settings import Settings
+    from mediagate.store import migrate
+    from mediagate.store.db import Database
+
+    settings = Settings(data_dir=tmp_path)
+    db = Database(settings.db_url)
+    await migrate.upgrade(db, target="0008")
+    async with db.write() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO accounts (id, name, balance_micros, created_at) "
+                "VALUES ('acct_old', 'old', 0, 0)"
+            )
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO api_keys (id, prefix, key_hash, mode, name, created_at, account_id, "
+                "webhook_secret) VALUES ('k1', 'mg_test_x', 'h', 'test', '', 0, 'acct_old', "
+                "'whsec_plain')"
+            )
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO channels (id, provider, name, api_key, base_url, secrets, weight, "
+                "priority, max_running, enabled, reason, created_at, updated_at) VALUES "
+                """('ch1', 'ark', 'c', 'sk-plain-key', 'http://a', '{"x": "y"}', 1, 0, 0, """
+                "true, '', 0, 0)"
+            )
+        )
+    await db.dispose()
+    rt = await Runtime.open(settings, observe=False)
+    try:
+        async with rt.db.read() as conn:
+            found = await conn.execute(sa.text("SELECT webhook_secret FROM api_keys"))
+            key_secret = found.scalar()
+            row = (await conn.execute(sa.text("SELECT api_key, secrets FROM channels"))).one()
+        assert str(key_secret).startswith("sealed:v1:") and "plain" not in str(key_secret)
+        assert all(str(v).startswith("sealed:v1:") for v in row)
+        assert await rt.key_repo.webhook_secret("k1") == "whsec_plain"
+        (channel,) = await rt.channel_repo.all()
+        assert channel.api_key == "sk-plain-key" and channel.secrets == {"x": "y"}
+    finally:
+        await rt.close()

@@ -61,15 +61,16 @@ async def current(db: Database) -> str | None:
         return None
 
 
-async def upgrade(db: Database, *, replay: bool = False, target: str = "head") -> None:
-    """Bring ``db`` to HEAD (or to revision ``target``). ``replay``: run the migrations even
-    on a new SQLite database (what ``dump_sqlite_head`` records)."""
+async def upgrade(db: Database, *, replay: bool = False, target: str = "head") -> str | None:
+    """Bring ``db`` to HEAD (or to revision ``target``); the revision it was at (None: a new
+    database). ``replay``: run the migrations even on a new SQLite database (what
+    ``dump_sqlite_head`` records)."""
     revision = await current(db)
     if revision == HEAD:
-        return
+        return revision
     replay = replay or target != "head"
     if revision is None and db.is_sqlite and not replay and await _load_head(db):
-        return
+        return revision
     async with db.write() as conn:
         from alembic import command
 
@@ -77,6 +78,7 @@ async def upgrade(db: Database, *, replay: bool = False, target: str = "head") -
             await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7316551)")
 
         await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), target))
+    return revision
 
 
 def _statements() -> list[str]:
