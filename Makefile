@@ -31,6 +31,7 @@ typecheck: $(SYNCED)
 pytest: $(SYNCED)
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-node-sdks.sh
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest

@@ -166,3 +166,42 @@ def test_the_cli_manages_channels(tmp_path: Any, arks: tuple[FakeArk, FakeArk]) 
     listed = cli("channels", "list", data_dir=data)
     assert made in listed and "by hand" in listed
     assert "disabled" in cli("channels", "events", made, data_dir=data)
+
+
+def test_relayed_requests_fail_over_between_channels_and_count_toward_health(
+    gateway: Server,
+) -> None:
+    """Chat on two OpenAI-compatible channels: the preferred one answers 5xx, each request
+    moves to the other before anything reaches the caller, and the failing channel
+    disables itself on the relay's failures alone (no task touched it)."""
+    from tests.fakes.openai_text import FakeOpenAIText
+
+    a, b = FakeOpenAIText(api_key="sk-a").start(), FakeOpenAIText(api_key="sk-b").start()
+    try:
+        headers = admin(gateway)
+        first = add(gateway, headers, provider="openai", api_key="sk-a",
+                    base_url=a.url + "/v1", priority=10)  # fmt: skip
+        add(gateway, headers, provider="openai", api_key="sk-b", base_url=b.url + "/v1")
+        key = gateway.funded_live_key(10)
+        time.sleep(0.5)  # the channels reach the relay at the next refresh
+        a.fail_next(500, {"error": {"message": "down", "type": "server_error"}}, times=40)
+        for n in range(6):
+            for stream in (False, True):
+                resp = requests.post(
+                    gateway.url + "/v1/chat/completions",
+                    json={"model": "gpt-4o-mini", "stream": stream,
+                          "messages": [{"role": "user", "content": f"hi {n}"}]},
+                    headers={"Authorization": key}, timeout=10,
+                )  # fmt: skip
+                assert resp.status_code == 200, resp.text
+                assert "w19" in resp.text
+        assert a.calls("POST", "/v1/chat") and len(b.calls("POST", "/v1/chat")) == 12
+        deadline = time.monotonic() + 10
+        while channel(gateway, headers, first["id"])["enabled"]:
+            assert time.monotonic() < deadline, "the failing text channel stayed enabled"
+            time.sleep(0.1)
+        logged = gateway.rows("SELECT DISTINCT provider FROM requests")
+        assert {r[0].split("@")[0] for r in logged} == {"openai"}
+    finally:
+        a.stop()
+        b.stop()

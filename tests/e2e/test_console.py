@@ -236,8 +236,10 @@ def test_an_admin_manages_channels(page: Page, server: Server) -> None:
 
 
 def test_a_person_chats_and_reads_the_request_log(page: Page, server: Server) -> None:
-    """The chat tab streams a sandbox reply, tools included; the request log shows it."""
-    sign_in(page, server, server.key())
+    """The chat tab streams a sandbox reply, tools included; the request log shows it, under
+    a chart of tokens and spend per day that shows what the usage API says."""
+    key = server.key()
+    sign_in(page, server, key)
     page.goto(server.url + "/console/chat")
     page.select_option("#chat-model", "gpt-4o")
     page.fill("#chat-message", "tell me about lighthouses")
@@ -267,4 +269,34 @@ def test_a_person_chats_and_reads_the_request_log(page: Page, server: Server) ->
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("gpt-4o")
     expect(rows.first.locator(".ending")).to_have_text("completed")
+    usage = requests.get(
+        server.url + "/v1/usage", params={"group_by": "day"},
+        headers={"Authorization": key}, timeout=10,
+    ).json()["data"]  # fmt: skip
+    days = page.locator("#day-chart g.day")
+    expect(days).to_have_count(len([u for u in usage if u["requests"]]))
+    for u in usage:
+        if u["requests"]:
+            day = page.locator(f'#day-chart g.day[data-day="{u["group"]}"]')
+            assert int(day.get_attribute("data-tokens") or -1) == u["tokens"] > 0
+            assert int(day.get_attribute("data-spend-micros") or -1) == u["amount_micros"]
     shot(page, "10-requests")
+
+
+def test_a_person_tries_embeddings(page: Page, server: Server) -> None:
+    """Texts that share words come out nearer than texts that do not."""
+    sign_in(page, server, server.key())
+    page.goto(server.url + "/console/chat")
+    page.select_option("#embed-model", "text-embedding-3-small")
+    page.fill("#embed-dimensions", "64")
+    page.fill("#embed-texts", "red fox jumps\nred fox sleeps\nquarterly tax report")
+    page.click("#embed-send")
+    expect(page.locator("#embed-summary")).to_contain_text("3 vectors of 64 dimensions")
+    cells = page.locator("#embed-similarity tr").nth(1).locator("td.sim")
+    near, far = float(cells.nth(1).inner_text()), float(cells.nth(2).inner_text())
+    assert float(cells.nth(0).inner_text()) == 1.0 and near > far
+    shot(page, "11-embeddings")
+    page.fill("#embed-dimensions", "")
+    page.fill("#embed-texts", " ")
+    page.click("#embed-send")
+    expect(page.locator("#embed-summary")).to_contain_text("texts")

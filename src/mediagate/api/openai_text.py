@@ -265,10 +265,8 @@ async def completions(request: Request[Any, Any, Any]) -> Response[Any]:
     return await _run(request, "completions", body, [])
 
 
-@post("/v1/embeddings", status_code=200, summary="Embeddings (OpenAI format)")
-async def embeddings(request: Request[Any, Any, Any]) -> Response[Any]:
-    rt = runtime_of(request)
-    body = await read_body(request)
+def check_embeddings(rt: Any, body: dict[str, Any]) -> TextModel:
+    """An embeddings body: its model, input, dimensions and encoding."""
     model = find_model(rt, body, TextKind.EMBEDDING)
     given = body.get("input")
     ok = (isinstance(given, str) and given) or (
@@ -286,6 +284,13 @@ async def embeddings(request: Request[Any, Any, Any]) -> Response[Any]:
         raise InvalidRequestError("encoding_format", f"{str(fmt)[:20]!r}", ["float", "base64"])
     if body.get("stream"):
         raise InvalidRequestError("stream", "embeddings are not streamed")
+    return model
+
+
+@post("/v1/embeddings", status_code=200, summary="Embeddings (OpenAI format)")
+async def embeddings(request: Request[Any, Any, Any]) -> Response[Any]:
+    body = await read_body(request)
+    check_embeddings(runtime_of(request), body)
     return await _run(request, "embeddings", body, [])
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, Protocol
 
 import aiohttp
@@ -40,34 +40,51 @@ class Watched:
         self._inner = inner
         self._channel = channel_id
         self._seen = seen
+        text = getattr(inner, "text", None)  # its text API, counted the same way (the relay)
+        self.text = WatchedText(text, channel_id, seen) if text is not None else None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)  # name, poll_many, inputs_on_poll, probe, ...
 
-    async def _counted(self, call: Any) -> Any:
+
+class WatchedText:
+    """A channel's text upstream whose answers count toward its health: a request counts
+    once, on its answer or, for a stream, on its first event (a failure mid-stream is the
+    upstream's, and counts too)."""
+
+    def __init__(self, inner: Any, channel_id: str, seen: Callable[[str, bool], None]) -> None:
+        self._inner = inner
+        self._channel = channel_id
+        self._seen = seen
+        self.name: str = inner.name
+
+    def _failed(self, exc: ProviderError) -> None:
+        if exc.failover:
+            self._seen(self._channel, False)
+
+    async def send(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            result = await call
+            answer: dict[str, Any] = await self._inner.send(path, body)
         except ProviderError as exc:
-            if exc.failover:
-                self._seen(self._channel, False)
+            self._failed(exc)
             raise
         self._seen(self._channel, True)
-        return result
+        return answer
 
-    async def submit(self, request: Any) -> Any:
-        return await self._counted(self._inner.submit(request))
-
-    async def poll(self, request: Any, upstream_id: str) -> Any:
-        return await self._counted(self._inner.poll(request, upstream_id))
-
-    async def fetch(self, request: Any, upstream_id: str, index: int) -> Any:
-        return await self._counted(self._inner.fetch(request, upstream_id, index))
-
-    async def cancel(self, request: Any, upstream_id: str) -> None:
-        await self._inner.cancel(request, upstream_id)
-
-    async def open(self, request: Any, result: Any) -> Any:
-        return await self._counted(self._inner.open(request, result))
+    async def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+        events = self._inner.stream(path, body)
+        started = False
+        try:
+            async for event in events:
+                if not started:
+                    started = True
+                    self._seen(self._channel, True)
+                yield event
+        except ProviderError as exc:
+            self._failed(exc)
+            raise
+        finally:
+            await events.aclose()
 
 
 class ChannelManager:

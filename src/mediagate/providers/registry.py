@@ -95,6 +95,17 @@ class ProviderRegistry:
             return channel.provider_name
         return provider
 
+    def candidates(self, provider: str) -> list[str]:
+        """Every name a relayed request may try for ``provider``, in order: one channel
+        chosen as ``choose`` does, then its other usable channels by priority, then the
+        provider from settings. (A request that fails on one moves to the next.)"""
+        first = self.choose(provider)
+        rest = sorted(self._usable(provider), key=lambda c: -c.priority)
+        names = [first] + [c.provider_name for c in rest if c.provider_name != first]
+        if provider in self._live and provider not in names:
+            names.append(provider)
+        return [n for n in names if n in self._by_name]
+
     def cap_of(self, provider_name: str) -> int:
         """A channel's own cap of tasks running at once (0: none)."""
         base, channel_id = split(provider_name)

@@ -208,11 +208,10 @@ class RelayService:
         after = -1
         while (step := self._providers.next_route(model.id, after)) is not None:
             after, route = step
-            adapter = getattr(
-                self._providers.get(self._providers.choose(route.provider)), "text", None
-            )
-            if adapter is not None:
-                found.append((adapter, asked if model.is_pattern else route.model))
+            for name in self._providers.candidates(route.provider):
+                adapter = getattr(self._providers.get(name), "text", None)
+                if adapter is not None:
+                    found.append((adapter, asked if model.is_pattern else route.model))
         if not found:
             raise NotConfiguredError(
                 f"no live provider is configured for {model.id!r} on this deployment; set "
