@@ -46,6 +46,31 @@ class Watched:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)  # name, poll_many, inputs_on_poll, probe, ...
 
+    async def _counted(self, call: Any) -> Any:
+        try:
+            result = await call
+        except ProviderError as exc:
+            if exc.failover:
+                self._seen(self._channel, False)
+            raise
+        self._seen(self._channel, True)
+        return result
+
+    async def submit(self, request: Any) -> Any:
+        return await self._counted(self._inner.submit(request))
+
+    async def poll(self, request: Any, upstream_id: str) -> Any:
+        return await self._counted(self._inner.poll(request, upstream_id))
+
+    async def fetch(self, request: Any, upstream_id: str, index: int) -> Any:
+        return await self._counted(self._inner.fetch(request, upstream_id, index))
+
+    async def cancel(self, request: Any, upstream_id: str) -> None:
+        await self._inner.cancel(request, upstream_id)
+
+    async def open(self, request: Any, result: Any) -> Any:
+        return await self._counted(self._inner.open(request, result))
+
 
 class WatchedText:
     """A channel's text upstream whose answers count toward its health: a request counts
