@@ -74,9 +74,12 @@ class Runtime:
         for warning in datadir.prepare(settings.data_dir, db_file):
             logging.getLogger("mediagate.datadir").warning(warning)
         self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
+        text_catalogue = default_text_catalogue(settings.prices, settings.model_aliases)
         self.catalogue: Catalogue = (
             default_catalogue()
-            .with_aliases(settings.model_aliases)
+            .with_aliases(
+                {a: t for a, t in settings.model_aliases.items() if a not in text_catalogue.aliases}
+            )
             .with_banned(settings.banned_words)
         )
         for default in (settings.default_image_model, settings.default_video_model):
@@ -188,7 +191,7 @@ class Runtime:
             self.request_repo, Reservations(), retention_s=settings.request_log_days * 86400
         )
         self.relay = RelayService(
-            default_text_catalogue(settings.prices),
+            text_catalogue,
             self.providers,
             self.account_repo,
             self.request_log.reservations,

@@ -135,6 +135,15 @@ def test_an_image_part_at_a_private_address_is_refused(tmp_path: Path) -> None:
             timeout=10,
         )
         assert resp.status_code == 400 and "image_url" in resp.json()["error"]["message"]
+        block = {"type": "image", "source": {"type": "url", "url": "http://10.0.0.1/x.png"}}
+        messages = requests.post(  # Anthropic's Messages wire: the same guard
+            server.url + "/v1/messages",
+            json={"model": "claude-haiku-4-5", "max_tokens": 9,
+                  "messages": [{"role": "user", "content": [block]}]},
+            headers={"x-api-key": server.key()}, timeout=10,
+        )  # fmt: skip
+        assert messages.status_code == 400
+        assert "messages.0.content.0.source.url" in messages.json()["error"]["message"]
     finally:
         server.stop()
 

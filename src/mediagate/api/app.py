@@ -25,6 +25,7 @@ from mediagate import __version__
 from mediagate.api import (
     account,
     admin,
+    anthropic_messages,
     channels,
     cogvideox,
     events,
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             models.router,
             openai_text.router,
             openai_responses.router,
+            anthropic_messages.router,
             docs_assets,
             console.router,
             healthz,

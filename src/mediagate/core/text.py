@@ -99,8 +99,16 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
 class TextCatalogue:
     """Every text model this build knows, by name or pattern."""
 
-    def __init__(self, models: dict[str, TextModel], prices: dict[str, str] | None = None):
+    def __init__(
+        self,
+        models: dict[str, TextModel],
+        prices: dict[str, str] | None = None,
+        aliases: dict[str, str] | None = None,
+    ):
         self.models = {name: msgspec.structs.replace(m, id=name) for name, m in models.items()}
+        # Other names for text models (a client that asks for claude-sonnet-4-5 served by
+        # any model): the deployment's MEDIAGATE_MODEL_ALIASES whose target is a text model.
+        self.aliases = {a: t for a, t in (aliases or {}).items() if t in self.models}
         self._patterns = [m for m in self.models.values() if m.is_pattern]
         self._prices: dict[str, Prices] = {}
         overrides = prices or {}
@@ -121,8 +129,8 @@ class TextCatalogue:
             )
 
     def find(self, name: str) -> TextModel | None:
-        """The model by name, or the pattern it matches."""
-        found = self.models.get(name)
+        """The model by name (or alias), or the pattern it matches."""
+        found = self.models.get(self.aliases.get(name, name))
         if found is not None and not found.is_pattern:
             return found
         for pattern in self._patterns:
@@ -143,9 +151,11 @@ class TextCatalogue:
         return self._prices[model.id]
 
 
-def default_text_catalogue(prices: dict[str, str] | None = None) -> TextCatalogue:
+def default_text_catalogue(
+    prices: dict[str, str] | None = None, aliases: dict[str, str] | None = None
+) -> TextCatalogue:
     raw = resources.files("mediagate.core").joinpath("text_models.toml").read_bytes()
-    return TextCatalogue(msgspec.toml.decode(raw, type=_File).text, prices)
+    return TextCatalogue(msgspec.toml.decode(raw, type=_File).text, prices, aliases)
 
 
 class RequestRecord(msgspec.Struct, frozen=True):

@@ -207,6 +207,11 @@ class AnthropicText(OpenAIText):
     def _headers(self) -> dict[str, str]:
         return {"x-api-key": self._creds.api_key, "anthropic-version": VERSION}
 
+    @property
+    def messages(self) -> AnthropicMessages:
+        """The same upstream on its own wire: Messages requests passed through unchanged."""
+        return AnthropicMessages(self)
+
     def _url(self, path: str = "") -> str:
         if path and path != "/chat/completions":
             raise ModelNotFoundError(f"{self.name}: Anthropic serves chat only, not {path}")
@@ -277,3 +282,27 @@ def _chunks(
         error = event.get("error") or {}
         raise UnavailableError(f"anthropic: {error.get('type')}: {error.get('message')}")
     return []
+
+
+class AnthropicMessages:
+    """Anthropic's Messages API as it is: the caller's Messages body (the upstream's model
+    name set) goes as sent, and its answer or events come back as they are, so nothing
+    that chat has no place for (thinking, cache_control, citations) is lost."""
+
+    def __init__(self, text: AnthropicText) -> None:
+        self._text = text
+        self.name = text.name
+
+    async def send(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = await self._text.post(self._text._url(), body)
+        return answer
+
+    async def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+        async for event in self._text.post_stream(self._text._url(), {**body, "stream": True}):
+            if event.get("type") == "error":
+                error = event.get("error") or {}
+                raise UnavailableError(f"anthropic: {error.get('type')}: {error.get('message')}")
+            yield event
+            if event.get("type") == "message_stop":
+                return
+        raise UnavailableError(f"{self.name}: the stream ended without message_stop")

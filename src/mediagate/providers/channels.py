@@ -82,6 +82,8 @@ class WatchedText:
         self._channel = channel_id
         self._seen = seen
         self.name: str = inner.name
+        native = getattr(inner, "messages", None)  # Anthropic's own wire, counted the same
+        self.messages = WatchedText(native, channel_id, seen) if native is not None else None
 
     def _failed(self, exc: ProviderError) -> None:
         if exc.failover:

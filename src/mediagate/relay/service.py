@@ -39,6 +39,7 @@ from mediagate.core.tasks import Mode
 from mediagate.core.text import Ending, RequestRecord, TextCatalogue, TextKind, TextModel, Usage
 from mediagate.providers.registry import ProviderRegistry
 from mediagate.relay.log import RequestLog, Reservations
+from mediagate.relay.messages import MessagesOver, to_chat
 from mediagate.relay.upstreams import SandboxText, Upstream
 from mediagate.tokens import count_for, prompt_tokens, text_of
 
@@ -47,6 +48,7 @@ ROUTES = {
     "completions": ("/completions", TextKind.COMPLETION),
     "embeddings": ("/embeddings", TextKind.EMBEDDING),
     "responses": ("/chat/completions", TextKind.CHAT),  # translated to a chat completion
+    "messages": ("/messages", TextKind.CHAT),  # Anthropic's wire (``relay.messages``)
 }
 DEFAULT_OUTPUT = 4096  # the output an estimate assumes when the model names no maximum
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
@@ -105,6 +107,7 @@ class Outcome(msgspec.Struct):
     token_at: float | None = None  # the first text or tool call: time to first token
     upstream_at: float | None = None
     error: str = ""
+    raw_usage: dict[str, Any] = {}  # Anthropic's, merged from message_start and message_delta
 
 
 class RelayService:
@@ -159,7 +162,7 @@ class RelayService:
             raise PermissionDeniedError(f"account {key.account_id} is disabled or gone")
         if account.allowed_models is not None and model.id not in account.allowed_models:
             raise PermissionDeniedError(f"account {account.id} may not use {model.id}")
-        prompt = _prompt(model, kind, body)
+        prompt = _prompt(model, kind, to_chat(body) if route == "messages" else body)
         if prompt > model.context:
             raise_too_long(prompt, model)
         most = _most_output(model, body)
@@ -171,11 +174,15 @@ class RelayService:
             await self._check_limits(account, held)
             self._reservations.take(account.id, account.balance_micros, held)
         upstreams = self._upstreams(key, model, str(name), images or [])
+        if route == "messages":  # natively where the adapter speaks it, translated elsewhere
+            upstreams = [(getattr(u, "messages", None) or MessagesOver(u), m) for u, m in upstreams]
         stream = bool(body.get("stream"))
         options = body.get("stream_options") or {}
+        # Anthropic's events carry their usage: the caller always sees it.
+        wants_usage = route == "messages" or bool(options.get("include_usage"))
         return Plan(
             id=f"req_{secrets.token_hex(12)}", key=key, route=route, path=path, model=model,
-            body=body, stream=stream, wants_usage=bool(options.get("include_usage")),
+            body=body, stream=stream, wants_usage=wants_usage,
             prompt=prompt, held=held, upstreams=upstreams, started=time.perf_counter(),
             estimate=prompt + most,
             created_at=self._clock(), images=images or [],
@@ -369,6 +376,9 @@ async def _empty() -> AsyncGenerator[dict[str, Any], None]:
 
 def _note(event: dict[str, Any], outcome: Outcome) -> None:
     """What a stream event adds to what the caller has: text, tool arguments, usage."""
+    if isinstance(event.get("type"), str) and "choices" not in event:
+        _note_anthropic(event, outcome)
+        return
     usage = _reported(event.get("usage"))
     if usage is not None:
         outcome.usage = usage
@@ -389,7 +399,33 @@ def _note(event: dict[str, Any], outcome: Outcome) -> None:
                 outcome.token_at = time.perf_counter()
 
 
+def _note_anthropic(event: dict[str, Any], outcome: Outcome) -> None:
+    """The same, for Anthropic's stream events (the Messages wire)."""
+    kind = event.get("type")
+    raw = (event.get("message") or {}).get("usage") if kind == "message_start" else None
+    raw = raw if raw is not None else event.get("usage") if kind == "message_delta" else None
+    if isinstance(raw, dict):
+        outcome.raw_usage = {**outcome.raw_usage, **{k: v for k, v in raw.items() if v is not None}}
+        outcome.usage = _reported(outcome.raw_usage)
+    piece = ""
+    if kind == "content_block_delta":
+        delta = event.get("delta") or {}
+        piece = str(delta.get("text") or delta.get("partial_json") or "")
+    elif kind == "content_block_start":
+        piece = str((event.get("content_block") or {}).get("name") or "")
+    if piece:
+        outcome.texts[0] = outcome.texts.get(0, "") + piece
+        if outcome.token_at is None:
+            outcome.token_at = time.perf_counter()
+
+
 def _answer_texts(answer: dict[str, Any]) -> dict[int, str]:
+    if answer.get("type") == "message":  # Anthropic's
+        blocks = answer.get("content") or []
+        return {0: "".join(
+            str(b.get("text") or "") + (str(b.get("name") or "") + str(b.get("input") or ""))
+            for b in blocks if isinstance(b, dict)
+        )}  # fmt: skip
     found: dict[int, str] = {}
     for i, choice in enumerate(answer.get("choices") or []):
         if isinstance(choice, dict):
@@ -401,6 +437,13 @@ def _answer_texts(answer: dict[str, Any]) -> dict[int, str]:
 def _reported(raw: Any) -> Usage | None:
     if not isinstance(raw, dict):
         return None
+    if "input_tokens" in raw or "output_tokens" in raw:  # Anthropic's (the Messages wire)
+        got = {k: v if isinstance(v, int) else 0 for k, v in raw.items()}
+        read = got.get("cache_read_input_tokens", 0)
+        given = got.get("input_tokens", 0) + read + got.get("cache_creation_input_tokens", 0)
+        if given <= 0:
+            return None  # no real usage (a translated stream whose upstream sent none)
+        return Usage(given, got.get("output_tokens", 0), read)
     prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens", 0)
     if not isinstance(prompt, int) or not isinstance(completion, int):
         return None
