@@ -32,6 +32,7 @@ pytest: $(SYNCED)
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
 	scripts/ensure-node-sdks.sh
+	scripts/ensure-espeak.sh
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest
@@ -41,6 +42,7 @@ test: lint typecheck pytest
 test-fast: $(SYNCED)
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-espeak.sh
 	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration
 
 bench: $(SYNCED)

@@ -36,6 +36,7 @@ from mediagate.providers.build import live_providers, makers
 from mediagate.providers.channels import ChannelManager
 from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
+from mediagate.relay.audio import AudioWork
 from mediagate.relay.log import RequestLog, Reservations
 from mediagate.relay.service import RelayService
 from mediagate.settings import Settings
@@ -200,6 +201,7 @@ class Runtime:
             settings.sandbox_text_cadence_s,
             self.request_repo,
             TokenRate(settings.rate_limit_tpm, time.monotonic) if settings.rate_limit_tpm else None,
+            AudioWork(self.render_pool, self.blobs, max(1, (settings.render_processes or 2) // 2)),
         )
         self.uploads = UploadService(
             UploadRepository(self.db),

@@ -6,14 +6,22 @@ or streamed as ``data:`` events ending in ``data: [DONE]``, with a usage chunk w
 What the last user message holds scripts it: ``[fake:die-after-N]`` drops the connection
 after N content chunks; ``[fake:no-usage]`` never sends usage; ``[fake:silent]`` streams no
 content and drops; ``[fake:500]`` fails before any data. ``chunks`` and ``delay_s`` set the
-stream's length and cadence (the benchmarks' upstream: 20 chunks 20 ms apart)."""
+stream's length and cadence (the benchmarks' upstream: 20 chunks 20 ms apart).
+
+Audio, from the same reference: POST /v1/audio/speech (JSON: model, input, voice,
+response_format; the answer is the audio's bytes, here a WAV of silence a tenth of a second
+per word, in 4 KB chunks) and /v1/audio/transcriptions and /translations (multipart: file,
+model, response_format; the answer ``{"text"}`` or plain text, here naming the file's size
+and the model). ``heard`` keeps each transcription's form fields."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import math
 import re
 import time
+import wave
 from typing import Any
 
 from aiohttp import web
@@ -39,11 +47,15 @@ class FakeOpenAIText(FakeVendor):
         self.delay_s = delay_s
         self.finished = 0  # streams the fake ran to their end
         self.closed_early = 0  # streams whose reader went away
+        self.heard: list[dict[str, Any]] = []  # each transcription's form fields
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_post("/v1/completions", self.chat)
         app.router.add_post("/v1/embeddings", self.embeddings)
+        app.router.add_post("/v1/audio/speech", self.speech)
+        app.router.add_post("/v1/audio/transcriptions", self.transcribe)
+        app.router.add_post("/v1/audio/translations", self.transcribe)
 
     def _auth(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -151,3 +163,36 @@ class FakeOpenAIText(FakeVendor):
             {"object": "list", "data": data, "model": body.get("model"),
              "usage": {"prompt_tokens": used, "total_tokens": used}}
         )  # fmt: skip
+
+    async def speech(self, request: web.Request) -> web.StreamResponse:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        body = await request.json()
+        if not body.get("input") or not body.get("voice"):
+            return error(400, "invalid_value", "input and voice are required")
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(24_000)
+            w.writeframes(b"\0\0" * 2400 * len(str(body["input"]).split()))
+        resp = web.StreamResponse(headers={"Content-Type": "audio/wav"})
+        await resp.prepare(request)
+        data = buf.getvalue()
+        for i in range(0, len(data), 4096):
+            await resp.write(data[i : i + 4096])
+        return resp
+
+    async def transcribe(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        form = await request.post()
+        upload = form.get("file")
+        if not isinstance(upload, web.FileField):
+            return error(400, "invalid_value", "file is required")
+        size = len(upload.file.read())
+        self.heard.append({k: str(v) for k, v in form.items() if k != "file"})
+        text = f"heard {size} bytes with {form.get('model')}"
+        if form.get("response_format") == "text":
+            return web.Response(text=text + "\n")
+        return web.json_response({"text": text})

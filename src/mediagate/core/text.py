@@ -1,5 +1,6 @@
-"""Text models (chat, completions, embeddings): their catalogue rows, what a relayed request
-used, why it ended, and what that costs, exactly. No HTTP and no SQL here.
+"""Text and audio models (chat, completions, embeddings, speech, transcription): their
+catalogue rows, what a relayed request used, why it ended, and what that costs, exactly. No
+HTTP and no SQL here.
 
 A relayed request is not a task: it runs while the caller waits (streamed or not), and is
 charged once, on what the upstream reports it used (or, when it reports nothing, on what
@@ -25,6 +26,8 @@ class TextKind(enum.StrEnum):
     CHAT = "chat"
     COMPLETION = "completion"
     EMBEDDING = "embedding"
+    SPEECH = "speech"  # text to speech: priced per million characters
+    TRANSCRIPTION = "transcription"  # speech to text: priced per minute of audio
 
 
 class TextModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -42,6 +45,10 @@ class TextModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     encoding: str = "o200k_base"
     vision: bool = False
     reasoning: bool = False
+    per_million_chars: str = "0"  # speech
+    per_minute: str = "0"  # transcription, measured from the file
+    instructions: bool = False  # speech: takes ``instructions``
+    streams: bool = False  # transcription: can stream its text
     id: str = ""
 
     @property
@@ -57,10 +64,20 @@ class Usage(msgspec.Struct, frozen=True):
     completion: int = 0
     cached: int = 0
     counted: bool = False
+    characters: int = 0  # speech: the text's characters
+    audio_ms: int = 0  # transcription: the audio's length, measured by mediagate
 
     @property
     def total(self) -> int:
         return self.prompt + self.completion
+
+
+class AudioFile(msgspec.Struct, frozen=True):
+    """An uploaded audio file, as a transcription sends it upstream."""
+
+    name: str
+    content_type: str
+    data: bytes
 
 
 class Ending(enum.StrEnum):
@@ -75,11 +92,14 @@ class Ending(enum.StrEnum):
 
 
 class Prices(msgspec.Struct, frozen=True):
-    """Micro-units per million tokens."""
+    """Micro-units per million tokens (and, for audio, per million characters and per
+    minute)."""
 
     input: int
     output: int
     cached: int
+    chars: int = 0
+    minute: int = 0
 
     def cost(self, usage: Usage) -> int:
         """The exact price of ``usage``, rounded up to a whole micro-unit (never to free)."""
@@ -88,7 +108,8 @@ class Prices(msgspec.Struct, frozen=True):
             Fraction(self.input * (usage.prompt - cached))
             + Fraction(self.cached * cached)
             + Fraction(self.output * usage.completion)
-        ) / PER
+            + Fraction(self.chars * usage.characters)
+        ) / PER + Fraction(self.minute * usage.audio_ms, 60_000)
         return math.ceil(total)
 
 
@@ -121,12 +142,12 @@ class TextCatalogue:
                     ("cached", model.cached_input or model.input),
                 )
             }
+            money = {p: to_micros(given[p], f"price of {name} {p}") for p in given}
             self._prices[name] = Prices(
-                *(
-                    to_micros(given[p], f"price of {name} {p}")
-                    for p in ("input", "output", "cached")
-                )
-            )
+                money["input"], money["output"], money["cached"],
+                chars=to_micros(overrides.get(f"{name}:chars", model.per_million_chars), name),
+                minute=to_micros(overrides.get(f"{name}:minute", model.per_minute), name),
+            )  # fmt: skip
 
     def find(self, name: str) -> TextModel | None:
         """The model by name (or alias), or the pattern it matches."""

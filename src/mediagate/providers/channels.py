@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import structlog
@@ -19,6 +19,7 @@ from mediagate.core.provider import Clock, Provider
 from mediagate.providers.http import Credentials
 
 log = structlog.get_logger("mediagate.channels")
+T = TypeVar("T")
 REFRESH_S = 5.0
 
 
@@ -98,8 +99,16 @@ class WatchedText:
         self._seen(self._channel, True)
         return answer
 
-    async def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
-        events = self._inner.stream(path, body)
+    def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+        return self._counted(self._inner.stream(path, body))
+
+    def speech(self, path: str, body: dict[str, Any]) -> AsyncGenerator[bytes, None]:
+        return self._counted(self._inner.speech(path, body))
+
+    def transcribe(self, path: str, fields: Any, file: Any) -> AsyncGenerator[bytes, None]:
+        return self._counted(self._inner.transcribe(path, fields, file))
+
+    async def _counted(self, events: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
         started = False
         try:
             async for event in events:

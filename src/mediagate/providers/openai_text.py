@@ -17,6 +17,7 @@ import aiohttp
 import msgspec
 
 from mediagate.core.errors import ModelNotFoundError, UnavailableError, UpstreamTimeoutError
+from mediagate.core.text import AudioFile
 from mediagate.providers.http import Credentials, error_fields, error_for
 
 CONTENT_CODES = ("content_filter", "content_policy_violation", "moderation_blocked")
@@ -108,6 +109,37 @@ class OpenAIText:
             raise UpstreamTimeoutError(f"{self.name}: the stream stalled") from None
         except aiohttp.ClientError as exc:
             raise UnavailableError(f"{self.name}: {type(exc).__name__} mid-stream") from None
+
+    async def speech(self, path: str, body: dict[str, Any]) -> AsyncGenerator[bytes, None]:
+        """Text to speech: the audio as the upstream sends it, chunk by chunk."""
+        async for chunk in self._bytes(self._url(path), json=body):
+            yield chunk
+
+    async def transcribe(
+        self, path: str, fields: list[tuple[str, str]], file: AudioFile
+    ) -> AsyncGenerator[bytes, None]:
+        """Speech to text (multipart): the answer as the upstream sends it, in the format
+        asked for (a stream of events when ``stream`` is true)."""
+        form = aiohttp.FormData()
+        for name, value in fields:
+            form.add_field(name, value)
+        form.add_field("file", file.data, filename=file.name, content_type=file.content_type)
+        async for chunk in self._bytes(self._url(path), data=form):
+            yield chunk
+
+    async def _bytes(self, url: str, **body: Any) -> AsyncGenerator[bytes, None]:
+        try:
+            async with self._session.post(
+                url, headers=self._headers(), timeout=TIMEOUT, **body
+            ) as resp:
+                if resp.status >= 400:
+                    await self._fail(resp)
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    yield chunk
+        except TimeoutError:
+            raise UpstreamTimeoutError(f"{self.name}: no answer in time") from None
+        except aiohttp.ClientError as exc:
+            raise UnavailableError(f"{self.name}: {type(exc).__name__}") from None
 
 
 async def _events(resp: aiohttp.ClientResponse, name: str) -> AsyncIterator[dict[str, Any]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -38,6 +38,8 @@ from mediagate.core.money import text
 from mediagate.core.tasks import Mode
 from mediagate.core.text import Ending, RequestRecord, TextCatalogue, TextKind, TextModel, Usage
 from mediagate.providers.registry import ProviderRegistry
+from mediagate.providers.sandbox.speech import Heard
+from mediagate.relay.audio import AudioWork
 from mediagate.relay.log import RequestLog, Reservations
 from mediagate.relay.messages import MessagesOver, to_chat
 from mediagate.relay.upstreams import SandboxText, Upstream
@@ -49,7 +51,11 @@ ROUTES = {
     "embeddings": ("/embeddings", TextKind.EMBEDDING),
     "responses": ("/chat/completions", TextKind.CHAT),  # translated to a chat completion
     "messages": ("/messages", TextKind.CHAT),  # Anthropic's wire (``relay.messages``)
+    "audio.speech": ("/audio/speech", TextKind.SPEECH),
+    "audio.transcriptions": ("/audio/transcriptions", TextKind.TRANSCRIPTION),
+    "audio.translations": ("/audio/translations", TextKind.TRANSCRIPTION),
 }
+T = TypeVar("T")
 DEFAULT_OUTPUT = 4096  # the output an estimate assumes when the model names no maximum
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (InvalidRequestError, 400),
@@ -94,6 +100,7 @@ class Plan(msgspec.Struct, kw_only=True):
     started: float  # perf_counter
     created_at: float
     images: list[str] = []
+    fixed: Usage | None = None  # audio: what it uses is known before it runs (and charged)
 
 
 class Outcome(msgspec.Struct):
@@ -122,7 +129,9 @@ class RelayService:
         cadence_s: float = 0.02,
         reader: RequestReader | None = None,
         tokens: TokenRate | None = None,
+        audio: AudioWork | None = None,
     ) -> None:
+        self._audio = audio
         self._reader = reader
         self._tokens = tokens
         self.catalogue = catalogue
@@ -132,6 +141,13 @@ class RelayService:
         self._log = log
         self._clock = clock
         self._cadence = cadence_s
+
+    async def hear(self, data: bytes) -> Heard | None:
+        """An audio file's length and voice activity, measured by decoding all of it (off
+        the event loop); None when it is not audio that can be decoded."""
+        if self._audio is None:
+            raise NotConfiguredError("audio is not set up on this deployment")
+        return await self._audio.hear(data)
 
     async def history(self, key: KeyRecord, limit: int = 50) -> list[RequestRecord]:
         """The key's own requests, newest first (what is still waiting to be written is
@@ -147,7 +163,12 @@ class RelayService:
         return await self._reader.search(key_id, account_id, limit) if self._reader else []
 
     async def plan(
-        self, key: KeyRecord, route: str, body: dict[str, Any], images: list[str] | None = None
+        self,
+        key: KeyRecord,
+        route: str,
+        body: dict[str, Any],
+        images: list[str] | None = None,
+        fixed: Usage | None = None,
     ) -> Plan:
         """Check what the request may do and hold its estimate; raises before any cost."""
         if key.mode is Mode.ADMIN:
@@ -162,15 +183,18 @@ class RelayService:
             raise PermissionDeniedError(f"account {key.account_id} is disabled or gone")
         if account.allowed_models is not None and model.id not in account.allowed_models:
             raise PermissionDeniedError(f"account {account.id} may not use {model.id}")
-        prompt = _prompt(model, kind, to_chat(body) if route == "messages" else body)
-        if prompt > model.context:
-            raise_too_long(prompt, model)
-        most = _most_output(model, body)
+        if fixed is not None:  # audio: characters or minutes, not tokens
+            prompt = most = 0
+        else:
+            prompt = _prompt(model, kind, to_chat(body) if route == "messages" else body)
+            if prompt > model.context:
+                raise_too_long(prompt, model)
+            most = _most_output(model, body)
         if self._tokens is not None:
             self._tokens.take(key.id, prompt + most)
         held = 0
         if key.mode is Mode.LIVE:
-            held = self.catalogue.prices(model).cost(Usage(prompt, most))
+            held = self.catalogue.prices(model).cost(fixed or Usage(prompt, most))
             await self._check_limits(account, held)
             self._reservations.take(account.id, account.balance_micros, held)
         upstreams = self._upstreams(key, model, str(name), images or [])
@@ -184,7 +208,7 @@ class RelayService:
             id=f"req_{secrets.token_hex(12)}", key=key, route=route, path=path, model=model,
             body=body, stream=stream, wants_usage=wants_usage,
             prompt=prompt, held=held, upstreams=upstreams, started=time.perf_counter(),
-            estimate=prompt + most,
+            estimate=prompt + most, fixed=fixed,
             created_at=self._clock(), images=images or [],
         )  # fmt: skip
 
@@ -210,7 +234,7 @@ class RelayService:
         self, key: KeyRecord, model: TextModel, asked: str, images: list[str]
     ) -> list[tuple[Upstream, str]]:
         if key.mode is Mode.TEST:
-            return [(SandboxText(model, self._cadence, images), asked)]
+            return [(SandboxText(model, self._cadence, images, self._audio), asked)]
         found: list[tuple[Upstream, str]] = []
         after = -1
         while (step := self._providers.next_route(model.id, after)) is not None:
@@ -266,6 +290,61 @@ class RelayService:
         events = self.stream(plan)
         first = await anext(events, None)
         return _prepend(first, events)
+
+    async def open_bytes(
+        self, plan: Plan, call: Callable[[Any, str], AsyncGenerator[bytes, None]]
+    ) -> AsyncGenerator[bytes, None]:
+        """An audio request's answer, started: ``call(upstream, its model name)`` gives the
+        upstream's bytes. Failover and every failure before the first byte raise here; the
+        bytes follow as they arrive. Charged ``plan.fixed``, unless it never answered or
+        failed part-way (a broken file is not charged)."""
+        chunks = self._bytes(plan, call)
+        first = await anext(chunks, None)
+        return _prepend(first, chunks)
+
+    async def _bytes(
+        self, plan: Plan, call: Callable[[Any, str], AsyncGenerator[bytes, None]]
+    ) -> AsyncGenerator[bytes, None]:
+        outcome = Outcome()
+        ending, status = Ending.REFUSED, 502
+        chunks: AsyncGenerator[bytes, None] | None = None
+        try:
+            last: ProviderError | None = None
+            for upstream, upstream_model in plan.upstreams:
+                outcome.provider, outcome.upstream_model = upstream.name, upstream_model
+                outcome.upstream_at = time.perf_counter()
+                chunks = call(upstream, upstream_model)
+                try:
+                    first = await anext(chunks, None)
+                except ProviderError as exc:
+                    await chunks.aclose()
+                    chunks = None
+                    if not exc.failover:
+                        raise
+                    last = exc
+                    continue
+                break
+            if chunks is None:
+                raise last or UnavailableError(f"no upstream serves {plan.model.id}")
+            outcome.first_at = outcome.token_at = time.perf_counter()
+            outcome.usage = plan.fixed
+            if first is not None:
+                yield first
+            async for chunk in chunks:
+                yield chunk
+            ending, status = Ending.COMPLETED, 200
+        except (ProviderError, RequestError) as exc:
+            outcome.error = str(exc)
+            ending = Ending.UPSTREAM_FAILED if outcome.first_at else Ending.REFUSED
+            status = 200 if outcome.first_at else status_of(exc)
+            raise
+        except BaseException:
+            ending, status = Ending.CLIENT_GONE, 499
+            raise
+        finally:
+            if chunks is not None:
+                await chunks.aclose()
+            self._finish(plan, outcome, ending, status, outcome.error)
 
     async def stream(self, plan: Plan) -> AsyncIterator[dict[str, Any]]:
         """A streamed request's events, to forward as they come. Failover happens before
@@ -332,7 +411,8 @@ class RelayService:
             if not made and ending is not Ending.COUNTED:
                 ending = Ending.NO_OUTPUT  # nothing reached the caller: nothing is owed
             usage = Usage(plan.prompt, made, counted=True)
-        if ending in (Ending.REFUSED, Ending.NO_OUTPUT) or plan.key.mode is not Mode.LIVE:
+        broken = plan.fixed is not None and ending is Ending.UPSTREAM_FAILED  # a cut-off file
+        if ending in (Ending.REFUSED, Ending.NO_OUTPUT) or plan.key.mode is not Mode.LIVE or broken:
             cost = 0
         else:
             cost = self.catalogue.prices(plan.model).cost(usage or Usage())
@@ -357,9 +437,7 @@ class RelayService:
         )  # fmt: skip
 
 
-async def _prepend(
-    first: dict[str, Any] | None, events: AsyncIterator[dict[str, Any]]
-) -> AsyncGenerator[dict[str, Any], None]:
+async def _prepend(first: T | None, events: AsyncIterator[T]) -> AsyncGenerator[T, None]:
     try:
         if first is not None:
             yield first

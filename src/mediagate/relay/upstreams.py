@@ -12,8 +12,9 @@ from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 from mediagate.core.errors import InvalidRequestError
-from mediagate.core.text import TextModel
-from mediagate.relay import sandbox
+from mediagate.core.text import AudioFile, TextModel
+from mediagate.relay import sandbox, transcripts
+from mediagate.relay.audio import AudioWork
 from mediagate.tokens import count_for
 
 
@@ -25,6 +26,18 @@ class Upstream(Protocol):
     def stream(self, path: str, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]: ...
 
 
+class AudioUpstream(Protocol):
+    """What audio requests need of an upstream (``OpenAIText``; the sandbox)."""
+
+    name: str
+
+    def speech(self, path: str, body: dict[str, Any]) -> AsyncGenerator[bytes, None]: ...
+
+    def transcribe(
+        self, path: str, fields: list[tuple[str, str]], file: AudioFile
+    ) -> AsyncGenerator[bytes, None]: ...
+
+
 def _id(prefix: str, seed: int) -> str:
     return f"{prefix}-{seed & 0xFFFFFFFFFFFF:012x}"
 
@@ -34,10 +47,43 @@ class SandboxText:
 
     name = "sandbox"
 
-    def __init__(self, model: TextModel, cadence_s: float, images: list[str]) -> None:
+    def __init__(
+        self, model: TextModel, cadence_s: float, images: list[str], audio: AudioWork | None = None
+    ) -> None:
         self._model = model
         self._cadence = cadence_s
         self._images = images
+        self._audio = audio
+
+    async def speech(self, path: str, body: dict[str, Any]) -> AsyncGenerator[bytes, None]:
+        """Real speech of the input (espeak-ng, or a synthetic voice), in the format asked."""
+        assert self._audio is not None
+        data = await self._audio.speak(
+            str(body["input"]), str(body.get("voice") or "alloy"),
+            float(body.get("speed") or 1.0), str(body.get("response_format") or "mp3"),
+        )  # fmt: skip
+        for i in range(0, len(data), 16 * 1024):
+            yield data[i : i + 16 * 1024]
+
+    async def transcribe(
+        self, path: str, fields: list[tuple[str, str]], file: AudioFile
+    ) -> AsyncGenerator[bytes, None]:
+        """The sandbox's own speech as its exact text; other audio as ``[speech]`` for
+        each stretch of voice, at its true times."""
+        assert self._audio is not None
+        heard = await self._audio.hear(file.data)
+        if heard is None:
+            raise InvalidRequestError("file", "is not audio mediagate can decode")
+        spoken = await self._audio.recall(file.data, heard)
+        given = dict(fields)
+        if given.get("stream") == "true":
+            for event in transcripts.stream_events(spoken):
+                await asyncio.sleep(self._cadence)
+                yield event
+            return
+        words = "word" in [v for k, v in fields if k.startswith("timestamp_granularities")]
+        task = "translate" if path.endswith("translations") else "transcribe"
+        yield transcripts.render(spoken, given.get("response_format") or "json", words, task)
 
     async def send(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         now = int(time.time())

@@ -22,14 +22,18 @@ def _row(r: RequestRecord) -> dict[str, Any]:
         "upstream_model": r.upstream_model, "stream": r.stream, "status": r.status,
         "ending": r.ending.value, "prompt_tokens": r.usage.prompt,
         "cached_tokens": r.usage.cached, "completion_tokens": r.usage.completion,
-        "counted": r.usage.counted, "cost_micros": r.cost_micros, "ttft_ms": r.ttft_ms,
+        "counted": r.usage.counted, "characters": r.usage.characters,
+        "audio_ms": r.usage.audio_ms, "cost_micros": r.cost_micros, "ttft_ms": r.ttft_ms,
         "total_ms": r.total_ms, "overhead_ms": r.overhead_ms, "error": r.error[:500],
         "created_at": r.created_at,
     }  # fmt: skip
 
 
 def _record(m: Any) -> RequestRecord:
-    usage = Usage(m["prompt_tokens"], m["completion_tokens"], m["cached_tokens"], m["counted"])
+    usage = Usage(
+        m["prompt_tokens"], m["completion_tokens"], m["cached_tokens"], m["counted"],
+        m["characters"], m["audio_ms"],
+    )  # fmt: skip
     return RequestRecord(
         id=m["id"], key_id=m["key_id"], account_id=m["account_id"], mode=m["mode"],
         route=m["route"], model=m["model"], provider=m["provider"],

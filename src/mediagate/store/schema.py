@@ -208,7 +208,7 @@ ended_sessions = sa.Table(
     sa.Column("until", sa.Float, nullable=False),
 )
 
-# Relayed requests (chat, completions, embeddings): the request log, written in batches.
+# Relayed requests (chat, completions, embeddings, audio): the request log, written in batches.
 requests_log = sa.Table(
     "requests",
     metadata,
@@ -227,6 +227,8 @@ requests_log = sa.Table(
     sa.Column("cached_tokens", sa.Integer, nullable=False, server_default="0"),
     sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),
     sa.Column("counted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("characters", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("audio_ms", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("cost_micros", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("ttft_ms", sa.Float, nullable=True),
     sa.Column("total_ms", sa.Float, nullable=False),

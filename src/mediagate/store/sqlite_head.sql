@@ -1,4 +1,4 @@
--- A new SQLite database at migration 0010: its schema as the migrations leave it,
+-- A new SQLite database at migration 0011: its schema as the migrations leave it,
 -- and their seed rows. Made by `python -m mediagate.store.migrate`; do not edit.
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -185,11 +185,11 @@ CREATE TABLE requests (
 	total_ms FLOAT NOT NULL, 
 	overhead_ms FLOAT NOT NULL, 
 	error TEXT DEFAULT '' NOT NULL, 
-	created_at FLOAT NOT NULL, 
+	created_at FLOAT NOT NULL, characters INTEGER DEFAULT '0' NOT NULL, audio_ms BIGINT DEFAULT '0' NOT NULL, 
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_requests_key_time ON requests (key_id, created_at);
 CREATE INDEX ix_requests_account_time ON requests (account_id, created_at);
 CREATE INDEX ix_ledger_request_id ON ledger (request_id);
-INSERT INTO "alembic_version" (version_num) VALUES ('0010');
+INSERT INTO "alembic_version" (version_num) VALUES ('0011');
 INSERT INTO "accounts" (id, name, balance_micros, daily_limit_micros, monthly_limit_micros, allowed_models, created_at, disabled_at) VALUES ('acct_default', 'default', 0, NULL, NULL, NULL, (:now), NULL);
