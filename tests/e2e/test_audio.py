@@ -8,6 +8,7 @@ is a 400 naming the field, before any upstream is called."""
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import time
 from collections.abc import Iterator
@@ -110,7 +111,7 @@ def test_speech_in_every_format_then_its_transcript(client: openai.OpenAI) -> No
     segments = verbose.segments or []
     assert verbose.text == SAID and len(segments) == 2
     assert segments[0].start == 0 and segments[-1].end <= verbose.duration + 0.01
-    assert all(a.end <= b.start for a, b in zip(segments, segments[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(segments))
     assert abs(verbose.duration - seconds_of(wav)) < 0.05
     assert " ".join(w.word for w in verbose.words or []) == SAID
     streamed = client.audio.transcriptions.create(
