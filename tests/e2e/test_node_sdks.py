@@ -73,3 +73,16 @@ def test_the_openai_node_sdk_on_a_live_key(tmp_path: Path) -> None:
     finally:
         server.stop()
         upstream.stop()
+
+
+def test_the_anthropic_node_sdk_on_a_test_key(server: Server, key: str) -> None:
+    seen = node("anthropic_sdk.mjs", server.url, key)
+    assert seen["plain"]["text"] and seen["plain"]["stop"] == "end_turn"
+    assert seen["plain"]["usage"]["input_tokens"] > 0
+    assert seen["stream"]["text"] == seen["stream"]["final"] != ""
+    assert seen["stream"]["usage"]["output_tokens"] > 0
+    assert seen["tool"]["name"] == "get_weather" and isinstance(seen["tool"]["input"]["city"], str)
+    assert seen["tool_stop"] == "tool_use"
+    unknown = seen["unknown"]
+    assert unknown["notFound"] is True and unknown["status"] == 404
+    assert "claude-nope-9" in unknown["message"]

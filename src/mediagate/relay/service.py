@@ -43,7 +43,8 @@ from mediagate.relay.audio import AudioWork
 from mediagate.relay.log import RequestLog, Reservations
 from mediagate.relay.messages import MessagesOver, to_chat
 from mediagate.relay.upstreams import SandboxText, Upstream
-from mediagate.tokens import count_for, prompt_tokens, text_of
+from mediagate.relay.usage import Outcome, answer_texts, most_output, note, prompt_of, reported
+from mediagate.tokens import count_for
 
 ROUTES = {
     "chat.completions": ("/chat/completions", TextKind.CHAT),
@@ -56,7 +57,6 @@ ROUTES = {
     "audio.translations": ("/audio/translations", TextKind.TRANSCRIPTION),
 }
 T = TypeVar("T")
-DEFAULT_OUTPUT = 4096  # the output an estimate assumes when the model names no maximum
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (InvalidRequestError, 400),
     (InsufficientBalanceError, 402),
@@ -101,20 +101,6 @@ class Plan(msgspec.Struct, kw_only=True):
     created_at: float
     images: list[str] = []
     fixed: Usage | None = None  # audio: what it uses is known before it runs (and charged)
-
-
-class Outcome(msgspec.Struct):
-    """What the caller got, as it is known while a stream runs."""
-
-    provider: str = ""
-    upstream_model: str = ""
-    texts: dict[int, str] = {}
-    usage: Usage | None = None
-    first_at: float | None = None  # the first event reached the caller: no failover after
-    token_at: float | None = None  # the first text or tool call: time to first token
-    upstream_at: float | None = None
-    error: str = ""
-    raw_usage: dict[str, Any] = {}  # Anthropic's, merged from message_start and message_delta
 
 
 class RelayService:
@@ -186,10 +172,10 @@ class RelayService:
         if fixed is not None:  # audio: characters or minutes, not tokens
             prompt = most = 0
         else:
-            prompt = _prompt(model, kind, to_chat(body) if route == "messages" else body)
+            prompt = prompt_of(model, kind, to_chat(body) if route == "messages" else body)
             if prompt > model.context:
                 raise_too_long(prompt, model)
-            most = _most_output(model, body)
+            most = most_output(model, body)
         if self._tokens is not None:
             self._tokens.take(key.id, prompt + most)
         held = 0
@@ -263,9 +249,9 @@ class RelayService:
             self._finish(plan, outcome, Ending.CLIENT_GONE, 499)
             raise
         outcome.first_at = time.perf_counter()
-        outcome.usage = _reported(answer.get("usage"))
+        outcome.usage = reported(answer.get("usage"))
         if outcome.usage is None:
-            outcome.texts = _answer_texts(answer)
+            outcome.texts = answer_texts(answer)
         ending = Ending.COMPLETED if outcome.usage is not None else Ending.COUNTED
         self._finish(plan, outcome, ending, 200)
         return answer, outcome
@@ -358,7 +344,7 @@ class RelayService:
             outcome.first_at = time.perf_counter()
             event: dict[str, Any] | None = first
             while event is not None:
-                _note(event, outcome)
+                note(event, outcome)
                 if "usage" in event and not event.get("choices") and not plan.wants_usage:
                     pass  # the caller did not ask for the usage chunk
                 else:
@@ -450,110 +436,6 @@ async def _prepend(first: T | None, events: AsyncIterator[T]) -> AsyncGenerator[
 async def _empty() -> AsyncGenerator[dict[str, Any], None]:
     return
     yield {}
-
-
-def _note(event: dict[str, Any], outcome: Outcome) -> None:
-    """What a stream event adds to what the caller has: text, tool arguments, usage."""
-    if isinstance(event.get("type"), str) and "choices" not in event:
-        _note_anthropic(event, outcome)
-        return
-    usage = _reported(event.get("usage"))
-    if usage is not None:
-        outcome.usage = usage
-    for choice in event.get("choices") or []:
-        if not isinstance(choice, dict):
-            continue
-        index = int(choice.get("index") or 0)
-        raw = choice.get("delta")
-        delta: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        piece = str(choice.get("text") or delta.get("content") or "")
-        for call in delta.get("tool_calls") or []:
-            if isinstance(call, dict):
-                function = call.get("function") or {}
-                piece += str(function.get("name") or "") + str(function.get("arguments") or "")
-        if piece:
-            outcome.texts[index] = outcome.texts.get(index, "") + piece
-            if outcome.token_at is None:
-                outcome.token_at = time.perf_counter()
-
-
-def _note_anthropic(event: dict[str, Any], outcome: Outcome) -> None:
-    """The same, for Anthropic's stream events (the Messages wire)."""
-    kind = event.get("type")
-    raw = (event.get("message") or {}).get("usage") if kind == "message_start" else None
-    raw = raw if raw is not None else event.get("usage") if kind == "message_delta" else None
-    if isinstance(raw, dict):
-        outcome.raw_usage = {**outcome.raw_usage, **{k: v for k, v in raw.items() if v is not None}}
-        outcome.usage = _reported(outcome.raw_usage)
-    piece = ""
-    if kind == "content_block_delta":
-        delta = event.get("delta") or {}
-        piece = str(delta.get("text") or delta.get("partial_json") or "")
-    elif kind == "content_block_start":
-        piece = str((event.get("content_block") or {}).get("name") or "")
-    if piece:
-        outcome.texts[0] = outcome.texts.get(0, "") + piece
-        if outcome.token_at is None:
-            outcome.token_at = time.perf_counter()
-
-
-def _answer_texts(answer: dict[str, Any]) -> dict[int, str]:
-    if answer.get("type") == "message":  # Anthropic's
-        blocks = answer.get("content") or []
-        return {0: "".join(
-            str(b.get("text") or "") + (str(b.get("name") or "") + str(b.get("input") or ""))
-            for b in blocks if isinstance(b, dict)
-        )}  # fmt: skip
-    found: dict[int, str] = {}
-    for i, choice in enumerate(answer.get("choices") or []):
-        if isinstance(choice, dict):
-            message = choice.get("message") or {}
-            found[i] = str(choice.get("text") or text_of(message.get("content")) or "")
-    return found
-
-
-def _reported(raw: Any) -> Usage | None:
-    if not isinstance(raw, dict):
-        return None
-    if "input_tokens" in raw or "output_tokens" in raw:  # Anthropic's (the Messages wire)
-        got = {k: v if isinstance(v, int) else 0 for k, v in raw.items()}
-        read = got.get("cache_read_input_tokens", 0)
-        given = got.get("input_tokens", 0) + read + got.get("cache_creation_input_tokens", 0)
-        if given <= 0:
-            return None  # no real usage (a translated stream whose upstream sent none)
-        return Usage(given, got.get("output_tokens", 0), read)
-    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens", 0)
-    if not isinstance(prompt, int) or not isinstance(completion, int):
-        return None
-    details = raw.get("prompt_tokens_details") or {}
-    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
-    return Usage(prompt, completion, cached if isinstance(cached, int) else 0)
-
-
-def _prompt(model: TextModel, kind: TextKind, body: dict[str, Any]) -> int:
-    if kind is TextKind.CHAT:
-        return prompt_tokens(model, body.get("messages") or [], body.get("tools"))
-    given = body.get("input") if kind is TextKind.EMBEDDING else body.get("prompt")
-    items = [given] if isinstance(given, str) else given if isinstance(given, list) else []
-    total = 0
-    for item in items:
-        if isinstance(item, str):
-            total += count_for(model, item)
-        elif isinstance(item, list):
-            total += len(item)  # token ids
-        elif isinstance(item, int):
-            total += 1
-    return total
-
-
-def _most_output(model: TextModel, body: dict[str, Any]) -> int:
-    """The output an estimate holds for: what the request allows, times its choices."""
-    if model.kind is TextKind.EMBEDDING:
-        return 0
-    asked = body.get("max_completion_tokens") or body.get("max_tokens")
-    most = int(asked) if isinstance(asked, int) else model.max_output or DEFAULT_OUTPUT
-    n = body.get("n") if isinstance(body.get("n"), int) else 1
-    return most * max(1, int(n or 1))
 
 
 def status_of(exc: Exception) -> int:
