@@ -87,6 +87,7 @@ class Settings(BaseSettings):
             "dall-e-3": "google-imagen-3",
             "dall-e-2": "google-imagen-3",
             "sora-2": "veo-3.0-generate-preview",
+            "gpt-4-all": "seedream-3",  # GPTNB's chat model that answers with pictures
         },
         description="Other names for catalogue models, JSON: OpenAI's names by default",
     )

@@ -19,6 +19,7 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.response import Stream
 
+from mediagate.api import chat_media
 from mediagate.api.common import api_key, dialect_router, runtime_of
 from mediagate.api.openai_shared import error_response, make_handler
 from mediagate.core.errors import InvalidRequestError, NotFoundError, ProviderError
@@ -249,7 +250,11 @@ def check_chat(rt: Any, body: dict[str, Any]) -> tuple[TextModel, list[str]]:
 @post("/v1/chat/completions", status_code=200, summary="Chat completions (OpenAI format)")
 async def chat_completions(request: Request[Any, Any, Any]) -> Response[Any]:
     body = await read_body(request)
-    _, images = check_chat(runtime_of(request), body)
+    rt = runtime_of(request)
+    if (spec := chat_media.media_model(rt, body.get("model"))) is not None:
+        made: Response[Any] = await chat_media.run(request, body, spec)  # gpt-4-all style
+        return made
+    _, images = check_chat(rt, body)
     return await _run(request, "chat.completions", body, images)
 
 
