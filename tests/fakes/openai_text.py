@@ -12,12 +12,18 @@ Audio, from the same reference: POST /v1/audio/speech (JSON: model, input, voice
 response_format; the answer is the audio's bytes, here a WAV of silence a tenth of a second
 per word, in 4 KB chunks) and /v1/audio/transcriptions and /translations (multipart: file,
 model, response_format; the answer ``{"text"}`` or plain text, here naming the file's size
-and the model). ``heard`` keeps each transcription's form fields."""
+and the model). ``heard`` keeps each transcription's form fields.
+
+Realtime: GET /v1/realtime?model= upgrades to a WebSocket (Bearer key) that sends
+``session.created``, answers ``response.create`` with ``response.created``, three
+``response.output_text.delta`` events and ``response.done`` whose usage is 10 text tokens in
+and 3 out, and records every event it receives in ``realtime_events``."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import math
 import re
 import time
@@ -48,11 +54,13 @@ class FakeOpenAIText(FakeVendor):
         self.finished = 0  # streams the fake ran to their end
         self.closed_early = 0  # streams whose reader went away
         self.heard: list[dict[str, Any]] = []  # each transcription's form fields
+        self.realtime_events: list[dict[str, Any]] = []
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_post("/v1/completions", self.chat)
         app.router.add_post("/v1/embeddings", self.embeddings)
+        app.router.add_get("/v1/realtime", self.realtime)
         app.router.add_post("/v1/audio/speech", self.speech)
         app.router.add_post("/v1/audio/transcriptions", self.transcribe)
         app.router.add_post("/v1/audio/translations", self.transcribe)
@@ -196,3 +204,33 @@ class FakeOpenAIText(FakeVendor):
         if form.get("response_format") == "text":
             return web.Response(text=text + "\n")
         return web.json_response({"text": text})
+
+    async def realtime(self, request: web.Request) -> web.StreamResponse:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        model = request.query.get("model", "")
+        await socket.send_json({"type": "session.created", "event_id": "e0",
+                                "session": {"type": "realtime", "model": model}})  # fmt: skip
+        n = 0
+        async for message in socket:
+            event = json.loads(message.data)
+            self.realtime_events.append(event)
+            if event.get("type") != "response.create":
+                continue
+            n += 1
+            rid = f"resp_{n}"
+            await socket.send_json({"type": "response.created", "event_id": f"c{n}",
+                                    "response": {"id": rid, "status": "in_progress"}})  # fmt: skip
+            for word in ("one", " two", " three"):
+                await socket.send_json({"type": "response.output_text.delta", "event_id": "d",
+                                        "response_id": rid, "item_id": "i", "output_index": 0,
+                                        "content_index": 0, "delta": word})  # fmt: skip
+            usage = {"total_tokens": 13, "input_tokens": 10, "output_tokens": 3,
+                     "input_token_details": {"text_tokens": 10, "audio_tokens": 0},
+                     "output_token_details": {"text_tokens": 3, "audio_tokens": 0}}  # fmt: skip
+            await socket.send_json({"type": "response.done", "event_id": f"x{n}",
+                                    "response": {"id": rid, "status": "completed",
+                                                 "usage": usage}})  # fmt: skip
+        return socket

@@ -28,6 +28,7 @@ class TextKind(enum.StrEnum):
     EMBEDDING = "embedding"
     SPEECH = "speech"  # text to speech: priced per million characters
     TRANSCRIPTION = "transcription"  # speech to text: priced per minute of audio
+    REALTIME = "realtime"  # a WebSocket session: each response priced on its usage
 
 
 class TextModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -47,6 +48,8 @@ class TextModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reasoning: bool = False
     per_million_chars: str = "0"  # speech
     per_minute: str = "0"  # transcription, measured from the file
+    audio_input: str = "0"  # realtime: per million audio tokens heard
+    audio_output: str = "0"  # realtime: per million audio tokens spoken
     instructions: bool = False  # speech: takes ``instructions``
     streams: bool = False  # transcription: can stream its text
     id: str = ""
@@ -66,6 +69,8 @@ class Usage(msgspec.Struct, frozen=True):
     counted: bool = False
     characters: int = 0  # speech: the text's characters
     audio_ms: int = 0  # transcription: the audio's length, measured by mediagate
+    audio_prompt: int = 0  # realtime: of ``prompt``, the audio tokens
+    audio_completion: int = 0  # realtime: of ``completion``, the audio tokens
 
     @property
     def total(self) -> int:
@@ -100,14 +105,20 @@ class Prices(msgspec.Struct, frozen=True):
     cached: int
     chars: int = 0
     minute: int = 0
+    audio_in: int = 0
+    audio_out: int = 0
 
     def cost(self, usage: Usage) -> int:
         """The exact price of ``usage``, rounded up to a whole micro-unit (never to free)."""
-        cached = min(usage.cached, usage.prompt)
+        heard = min(usage.audio_prompt, usage.prompt)
+        cached = min(usage.cached, usage.prompt - heard)
+        spoken = min(usage.audio_completion, usage.completion)
         total = (
-            Fraction(self.input * (usage.prompt - cached))
+            Fraction(self.input * (usage.prompt - cached - heard))
             + Fraction(self.cached * cached)
-            + Fraction(self.output * usage.completion)
+            + Fraction(self.output * (usage.completion - spoken))
+            + Fraction(self.audio_in * heard)
+            + Fraction(self.audio_out * spoken)
             + Fraction(self.chars * usage.characters)
         ) / PER + Fraction(self.minute * usage.audio_ms, 60_000)
         return math.ceil(total)
@@ -147,6 +158,10 @@ class TextCatalogue:
                 money["input"], money["output"], money["cached"],
                 chars=to_micros(overrides.get(f"{name}:chars", model.per_million_chars), name),
                 minute=to_micros(overrides.get(f"{name}:minute", model.per_minute), name),
+                audio_in=to_micros(overrides.get(f"{name}:audio_input", model.audio_input), name),
+                audio_out=to_micros(
+                    overrides.get(f"{name}:audio_output", model.audio_output), name
+                ),
             )  # fmt: skip
 
     def find(self, name: str) -> TextModel | None:

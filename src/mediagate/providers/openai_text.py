@@ -141,6 +141,50 @@ class OpenAIText:
         except aiohttp.ClientError as exc:
             raise UnavailableError(f"{self.name}: {type(exc).__name__}") from None
 
+    async def realtime(self, model: str) -> WebSocketPeer:
+        """A realtime session with the upstream: its ``/realtime`` WebSocket for ``model``."""
+        base = self._creds.base_url.rstrip("/")
+        url = base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/realtime"
+        try:
+            socket = await self._session.ws_connect(
+                url, params={"model": model}, headers=self._headers(),
+                max_msg_size=MAX_LINE, timeout=aiohttp.ClientWSTimeout(ws_close=10),
+            )  # fmt: skip
+        except aiohttp.WSServerHandshakeError as exc:
+            raise error_for(self.name, exc.status, exc.message or "refused", "") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UnavailableError(f"{self.name}: {type(exc).__name__}") from None
+        return WebSocketPeer(socket, self.name)
+
+
+class WebSocketPeer:
+    """An upstream's realtime WebSocket as a ``relay.realtime.Peer``."""
+
+    def __init__(self, socket: aiohttp.ClientWebSocketResponse, name: str) -> None:
+        self._socket = socket
+        self.name = name
+
+    async def send(self, event: dict[str, Any]) -> None:
+        if not self._socket.closed:
+            await self._socket.send_str(msgspec.json.encode(event).decode())
+
+    async def receive(self) -> dict[str, Any] | None:
+        while True:
+            message = await self._socket.receive()
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                if message.type is aiohttp.WSMsgType.BINARY:
+                    continue
+                return None  # closed, closing or broken
+            try:
+                event = msgspec.json.decode(message.data)
+            except msgspec.DecodeError:
+                continue
+            if isinstance(event, dict):
+                return event
+
+    async def close(self) -> None:
+        await self._socket.close()
+
 
 async def _events(resp: aiohttp.ClientResponse, name: str) -> AsyncIterator[dict[str, Any]]:
     buffer = b""

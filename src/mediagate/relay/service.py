@@ -42,6 +42,8 @@ from mediagate.providers.sandbox.speech import Heard
 from mediagate.relay.audio import AudioWork
 from mediagate.relay.log import RequestLog, Reservations
 from mediagate.relay.messages import MessagesOver, to_chat
+from mediagate.relay.realtime import Peer, RealtimeMeter
+from mediagate.relay.realtime_sandbox import SandboxRealtime
 from mediagate.relay.upstreams import SandboxText, Upstream
 from mediagate.relay.usage import Outcome, answer_texts, most_output, note, prompt_of, reported
 from mediagate.tokens import count_for
@@ -196,6 +198,61 @@ class RelayService:
             prompt=prompt, held=held, upstreams=upstreams, started=time.perf_counter(),
             estimate=prompt + most, fixed=fixed,
             created_at=self._clock(), images=images or [],
+        )  # fmt: skip
+
+    async def open_realtime(self, key: KeyRecord, name: str) -> tuple[Peer, RealtimeMeter]:
+        """A realtime session's upstream, connected (failing over between upstreams that
+        refuse the connection), and the meter that keeps its money."""
+        if key.mode is Mode.ADMIN:
+            raise PermissionDeniedError("admin keys manage the gateway and cannot generate")
+        model = self.catalogue.get(name, TextKind.REALTIME)
+        account = await self._accounts.get(key.account_id, with_held=False)
+        if account is None or account.disabled_at is not None:
+            raise PermissionDeniedError(f"account {key.account_id} is disabled or gone")
+        if account.allowed_models is not None and model.id not in account.allowed_models:
+            raise PermissionDeniedError(f"account {account.id} may not use {model.id}")
+        if key.mode is Mode.TEST:
+            peer: Peer = SandboxRealtime(model, self._cadence, self._audio)
+            return peer, RealtimeMeter(self, key, model, "sandbox", name)
+        last: ProviderError | None = None
+        for upstream, upstream_model in self._upstreams(key, model, name, []):
+            connect = getattr(upstream, "realtime", None)
+            if connect is None:
+                continue
+            try:
+                peer = await connect(upstream_model)
+            except ProviderError as exc:
+                if not exc.failover:
+                    raise
+                last = exc
+                continue
+            return peer, RealtimeMeter(self, key, model, upstream.name, upstream_model)
+        raise last or UnavailableError(f"no upstream serves realtime for {model.id}")
+
+    async def hold(self, key: KeyRecord, held: int) -> None:
+        """Hold ``held`` on the key's account, within its balance and spend limits."""
+        account = await self._accounts.get(key.account_id, with_held=False)
+        if account is None:
+            raise PermissionDeniedError(f"account {key.account_id} is gone")
+        await self._check_limits(account, held)
+        self._reservations.take(account.id, account.balance_micros, held)
+
+    def settle_realtime(
+        self, key: KeyRecord, model: TextModel, held: int, cost: int, usage: Usage,
+        status: str, started: float, provider: str, upstream_model: str,
+    ) -> None:  # fmt: skip
+        """One realtime response, charged and logged (in the next batch)."""
+        self._reservations.settle(key.account_id, held, cost)
+        ended = Ending.COMPLETED if status != "cut off" else Ending.CLIENT_GONE
+        self._log.add(
+            RequestRecord(
+                id=f"req_{secrets.token_hex(12)}", key_id=key.id, account_id=key.account_id,
+                mode=key.mode.value, route="realtime", model=model.id, provider=provider,
+                upstream_model=upstream_model, stream=True, status=200, ending=ended,
+                usage=usage, cost_micros=cost, ttft_ms=None,
+                total_ms=(time.perf_counter() - started) * 1000, overhead_ms=0.0,
+                created_at=self._clock(), error="" if status == "completed" else status,
+            )
         )  # fmt: skip
 
     async def _check_limits(self, account: Account, held: int) -> None:
