@@ -300,3 +300,42 @@ def test_a_person_tries_embeddings(page: Page, server: Server) -> None:
     page.fill("#embed-texts", " ")
     page.click("#embed-send")
     expect(page.locator("#embed-summary")).to_contain_text("texts")
+
+
+def test_a_person_speaks_transcribes_and_talks_in_realtime(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    """The audio page: speech plays, the sandbox's own speech comes back as its text, a
+    realtime text session answers, and the request log shows characters and minutes."""
+    key = server.key()
+    sign_in(page, server, key)
+    page.goto(server.url + "/console/audio")
+    page.fill("#tts-input", "Lighthouses guide the ships home.")
+    page.select_option("#tts-voice", "nova")
+    page.click("#tts-send")
+    expect(page.locator("#tts-state")).to_contain_text("bytes of audio/mpeg", timeout=15_000)
+    assert page.eval_on_selector("#tts-player", "p => p.src.startsWith('blob:')")
+    spoken = requests.post(
+        server.url + "/v1/audio/speech", headers={"Authorization": key}, timeout=30,
+        json={"model": "tts-1", "voice": "nova", "input": "Lighthouses guide the ships home."},
+    )  # fmt: skip
+    (tmp_path / "speech.mp3").write_bytes(spoken.content)
+    page.set_input_files("#stt-file", str(tmp_path / "speech.mp3"))
+    page.click("#stt-send")
+    expect(page.locator("#stt-text")).to_have_attribute("data-done", "1", timeout=15_000)
+    expect(page.locator("#stt-text")).to_have_text("Lighthouses guide the ships home.")
+    page.fill("#rt-say", "tell me about lighthouses")
+    page.click("#rt-send")
+    expect(page.locator("#rt-log")).to_have_attribute("data-done", "1", timeout=15_000)
+    expect(page.locator("#rt-log")).to_contain_text("lighthouses")
+    expect(page.locator("#rt-log")).to_contain_text(" out)")
+    shot(page, "12-audio")
+    cells = page.locator("#request-log td.audio")
+    deadline = time.monotonic() + 10
+    while True:  # written in batches
+        page.goto(server.url + "/console/requests")
+        texts = cells.all_inner_texts()
+        if any("characters" in t for t in texts) and any("min" in t for t in texts):
+            break
+        assert time.monotonic() < deadline, texts
+        time.sleep(0.2)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
+import requests
 import websockets
 
 from tests.fakes.openai_text import FakeOpenAIText
@@ -146,3 +148,38 @@ def test_a_live_session_is_charged_per_response_and_ends_at_its_spend_limit(
     finally:
         server.stop()
         fake.stop()
+
+
+def test_the_consoles_realtime_socket_is_the_sessions_own(server: Server, key: str) -> None:
+    """Only with the session's cookie, its CSRF token and this site's Origin: another site's
+    page cannot open a socket on a signed-in person's session."""
+    browser = requests.Session()
+    browser.post(server.url + "/console/login", data={"key": key},
+                 headers={"Origin": server.url}, timeout=10)  # fmt: skip
+    csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', browser.get(
+        server.url + "/console/audio", timeout=10).text).group(1)  # type: ignore[union-attr]  # fmt: skip
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    url = server.url.replace("http://", "ws://") + "/console/realtime?model=gpt-realtime"
+
+    async def run() -> None:
+        for origin, token in (
+            ("http://evil.example", csrf),
+            (server.url, "forged"),
+            (server.url, ""),
+        ):
+            with pytest.raises(websockets.InvalidStatus) as refused:
+                async with websockets.connect(
+                    f"{url}&csrf={token}",
+                    origin=origin,  # type: ignore[arg-type]
+                    additional_headers={"Cookie": cookie},
+                ):
+                    pass
+            assert refused.value.response.status_code == 403
+        async with websockets.connect(
+            f"{url}&csrf={csrf}",
+            origin=server.url,
+            additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
+        ) as ws:
+            assert json.loads(await ws.recv())["type"] == "session.created"
+
+    asyncio.run(run())

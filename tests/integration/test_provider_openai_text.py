@@ -46,6 +46,35 @@ def test_the_official_sdk_speaks_to_the_fake(fake: FakeOpenAIText) -> None:
         )
 
 
+def test_the_official_sdk_speaks_audio_and_realtime_to_the_fake(fake: FakeOpenAIText) -> None:
+    import asyncio
+
+    client = openai.OpenAI(api_key=fake.api_key, base_url=fake.url + "/v1", max_retries=0)
+    spoken = client.audio.speech.create(model="tts-1", voice="alloy", input="one two three")
+    assert spoken.content[:4] == b"RIFF" and len(spoken.content) > 3 * 4800
+    heard = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", spoken.content))
+    assert heard.text == f"heard {len(spoken.content)} bytes with whisper-1"
+    plain = client.audio.translations.create(
+        model="whisper-1", file=("a.wav", b"RIFF"), response_format="text"
+    )
+    assert str(plain).startswith("heard 4 bytes")
+
+    async def talk() -> list[str]:
+        aclient = openai.AsyncOpenAI(api_key=fake.api_key, base_url=fake.url + "/v1")
+        async with aclient.realtime.connect(model="gpt-realtime") as conn:
+            await conn.response.create()
+            kinds = []
+            async for event in conn:
+                kinds.append(event.type)
+                if event.type == "response.done":
+                    assert event.response.usage and event.response.usage.output_tokens == 3
+                    return kinds
+        return kinds
+
+    kinds = asyncio.run(talk())
+    assert kinds[0] == "session.created" and kinds[-1] == "response.done"
+
+
 async def test_the_adapter_on_the_fake(
     fake: FakeOpenAIText, session: aiohttp.ClientSession
 ) -> None:

@@ -140,6 +140,8 @@ class RequestItem(msgspec.Struct):
     cached_tokens: int
     completion_tokens: int
     counted: bool
+    characters: int  # speech: the characters spoken
+    audio_ms: int  # transcription: the audio's length, as mediagate measured it
     cost: float
     cost_micros: int
     ttft_ms: float | None
@@ -170,7 +172,8 @@ def request_list(found: list[RequestRecord]) -> RequestList:
                 provider=r.provider, upstream_model=r.upstream_model, stream=r.stream,
                 status=r.status, ending=r.ending.value, prompt_tokens=r.usage.prompt,
                 cached_tokens=r.usage.cached, completion_tokens=r.usage.completion,
-                counted=r.usage.counted, cost=from_micros(r.cost_micros),
+                counted=r.usage.counted, characters=r.usage.characters,
+                audio_ms=r.usage.audio_ms, cost=from_micros(r.cost_micros),
                 cost_micros=r.cost_micros, ttft_ms=r.ttft_ms, total_ms=r.total_ms,
                 overhead_ms=r.overhead_ms,
             )

@@ -35,6 +35,11 @@ PASSED = ("language", "prompt", "temperature", "response_format", "stream", "chu
 
 @post("/v1/audio/speech", status_code=200, summary="Text to speech (OpenAI format)")
 async def speech(request: Request[Any, Any, Any]) -> Stream:
+    return await speak(request)
+
+
+async def speak(request: Request[Any, Any, Any]) -> Stream:
+    """Text to speech for the request's key (the API's, or the console's session)."""
     rt = runtime_of(request)
     body = await read_body(request)
     find_model(rt, body, TextKind.SPEECH)
@@ -114,7 +119,8 @@ async def _listened(
     return model, fields, AudioFile(name, upload.content_type, data), fmt, stream
 
 
-async def _run(request: Request[Any, Any, Any], route: str) -> Response[Any]:
+async def listen(request: Request[Any, Any, Any], route: str) -> Response[Any]:
+    """A transcription or translation for the request's key (the API's, or the console's)."""
     rt = runtime_of(request)
     model, fields, file, fmt, stream = await _listened(request, route)
     heard = await rt.relay.hear(file.data)
@@ -138,12 +144,12 @@ async def _run(request: Request[Any, Any, Any], route: str) -> Response[Any]:
 
 @post("/v1/audio/transcriptions", status_code=200, summary="Speech to text (OpenAI format)")
 async def transcriptions(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _run(request, "transcriptions")
+    return await listen(request, "transcriptions")
 
 
 @post("/v1/audio/translations", status_code=200, summary="Speech to English text (OpenAI)")
 async def translations(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _run(request, "translations")
+    return await listen(request, "translations")
 
 
 router = dialect_router([speech, transcriptions, translations], relay_handler({}), "OpenAI audio")

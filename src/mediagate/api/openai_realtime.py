@@ -20,6 +20,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from mediagate.api.common import runtime_of
 from mediagate.core.errors import MediagateError
+from mediagate.core.keys import KeyRecord
 from mediagate.core.tasks import Mode
 from mediagate.relay.realtime import (
     SessionEnd,
@@ -69,6 +70,12 @@ async def realtime(socket: WebSocket[Any, Any, Any], model: str = "") -> None:
         await socket.close(code=1008)  # before the upgrade: the caller sees HTTP 403
         return
     await socket.accept(subprotocols="realtime" if "realtime" in offered else None)
+    await run_session(socket, key, model)
+
+
+async def run_session(socket: WebSocket[Any, Any, Any], key: KeyRecord, model: str) -> None:
+    """An accepted socket's session with the model's upstream, until either side ends it."""
+    rt = runtime_of(socket)  # type: ignore[arg-type]
     caller = Caller(socket)
     try:
         upstream, meter = await rt.relay.open_realtime(key, model)
