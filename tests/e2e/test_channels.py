@@ -200,7 +200,10 @@ def test_relayed_requests_fail_over_between_channels_and_count_toward_health(
         while channel(gateway, headers, first["id"])["enabled"]:
             assert time.monotonic() < deadline, "the failing text channel stayed enabled"
             time.sleep(0.1)
-        logged = gateway.rows("SELECT DISTINCT provider FROM requests")
+        deadline = time.monotonic() + 10
+        while not (logged := gateway.rows("SELECT DISTINCT provider FROM requests")):
+            assert time.monotonic() < deadline, "the requests were not logged"
+            time.sleep(0.1)  # the log is written in batches
         assert {r[0].split("@")[0] for r in logged} == {"openai"}
     finally:
         a.stop()
