@@ -103,12 +103,18 @@ class InputResolver:
         )
 
     async def load(
-        self, task_id: str, refs: tuple[str, ...], max_pixels: int | None = None
+        self,
+        task_id: str,
+        refs: tuple[str, ...],
+        max_pixels: int | None = None,
+        media: bool = False,
     ) -> tuple[InputImage, ...]:
         """Each input, from storage if already fetched, else fetched and stored now. An image
         is decoded in full once, off the event loop (``Decoder``), when it is obtained, or
         the first time a step reads one kept at create; its header is checked against
-        ``max_pixels`` (the model's cap) before that."""
+        ``max_pixels`` (the model's cap) before that. With ``media`` (a model that takes a
+        video or a song as its source: Pika's reference video, Viggle's driving video, a
+        Suno upload), an MP4 or audio file fetched by link is taken as it is."""
         cap = max_pixels or self._max_pixels
         images = []
         for i, ref in enumerate(refs):
@@ -128,7 +134,8 @@ class InputResolver:
                 if inline:
                     raise InputError(f"{param}: the stored input is gone") from None
                 data = await self._obtain(param, ref)
-                ctype = await self.verify(param, key, data, cap)
+                found = sniff_stored_type(data) if media else None
+                ctype = found or await self.verify(param, key, data, cap)
                 await self._blobs.put(key, data)
             public = (
                 ref if ref.startswith(("http://", "https://")) and not self._own_file(ref) else None

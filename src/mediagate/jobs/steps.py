@@ -111,7 +111,7 @@ class StepRunner:
             )
         try:
             spec = self._catalogue.get(task.model)
-            await self._inputs.load(task.id, refs, spec.max_input_pixels)
+            await self._inputs.load(task.id, refs, spec.max_input_pixels, takes_media(spec))
         except ProviderError as exc:
             return _failed(exc)
         finally:
@@ -228,7 +228,9 @@ class StepRunner:
             and provider.inputs_on_poll(spec)
         )
         images = (
-            await self._inputs.load(task.id, task.params.images, spec.max_input_pixels)
+            await self._inputs.load(
+                task.id, task.params.images, spec.max_input_pixels, takes_media(spec)
+            )
             if needs_images
             else ()
         )
@@ -295,7 +297,7 @@ class StepRunner:
             else:
                 if task.params.images and not request.images:  # fetch may read the inputs
                     images = await self._inputs.load(
-                        task.id, task.params.images, spec.max_input_pixels
+                        task.id, task.params.images, spec.max_input_pixels, takes_media(spec)
                     )
                     request = msgspec.structs.replace(request, images=images)
                 streams = await self._fetch_all(provider, request, spec, task)
@@ -412,3 +414,8 @@ def _failed(exc: ProviderError) -> TaskUpdate:
         error=TaskError(code=exc.code, message=exc.message),
         detail=f"failed: {exc.code}",
     )
+
+
+def takes_media(spec: ModelSpec) -> bool:
+    """A model whose ``source`` input may be a video or a song fetched by link."""
+    return "source" in spec.image_roles

@@ -24,6 +24,7 @@ from importlib.util import find_spec
 from mediagate.core.catalogue import ImageInput, Kind, ModelSpec
 from mediagate.core.errors import (
     ContentRejectedError,
+    InputError,
     UnavailableError,
     UpstreamInvalidRequest,
     UpstreamTimeoutError,
@@ -141,6 +142,8 @@ class SandboxProvider:
             first = request.image("first_frame")
             base = first.data if first else None
             source = request.image("source")
+            if source is not None and not source.content_type.startswith("video/"):
+                raise InputError(f"the video to continue is {source.content_type}, not a video")
             if source is not None and source.content_type == "video/mp4":
                 base = media.last_frame_png(source.data)  # an extension starts where it ended
         render = partial(
