@@ -128,7 +128,7 @@ class InputResolver:
                 ctype = (
                     (sniff_stored_type(data) or await self.verify(param, key, data, cap))
                     if inline
-                    else sniff_image_type(data)
+                    else sniff_image_type(data) or (sniff_stored_type(data) if media else None)
                 )
             except BlobNotFound:
                 if inline:

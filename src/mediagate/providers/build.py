@@ -17,6 +17,7 @@ from mediagate.core.provider import Clock, Provider
 from mediagate.providers.anthropic import AnthropicText
 from mediagate.providers.ark import ArkProvider
 from mediagate.providers.bfl import BflProvider
+from mediagate.providers.feed import GoAmzLumaProvider, PikaFeedProvider, ProFeedProvider
 from mediagate.providers.google import GoogleProvider
 from mediagate.providers.http import Credentials
 from mediagate.providers.ideogram import IdeogramProvider
@@ -152,6 +153,16 @@ def makers(
         "newapi-mj": lambda c: MidjourneyProxyProvider(session, c, clock, "newapi-mj", poll),
         "sunoapi": lambda c: SunoApiProvider(session, c, clock, poll_s=poll),
         "newapi-suno": lambda c: SunoApiProvider(session, c, clock, "newapi-suno", poll),
+        # The aggregators' own formats (GPTNB's key serves them too): Runway v1, PixVerse,
+        # Pika, Luma in GoAmzAI's format.
+        "feed-runway": lambda c: ProFeedProvider(
+            session, c, clock, "feed-runway", poll, family="runway"
+        ),
+        "feed-pixverse": lambda c: ProFeedProvider(
+            session, c, clock, "feed-pixverse", poll, family="pixverse"
+        ),
+        "feed-pika": lambda c: PikaFeedProvider(session, c, clock, "feed-pika", poll),
+        "goamz-luma": lambda c: GoAmzLumaProvider(session, c, clock, "goamz-luma", poll),
     }
     # The vendors in their own formats, each also through new-api / GPTNB, which serve the
     # same API under a prefix with their one key (or through another mediagate).
@@ -178,6 +189,8 @@ def live_providers(
 ) -> dict[str, Provider]:
     """Provider name -> adapter, for each vendor configured in settings."""
     shares = {"newapi-mj": "newapi", "newapi-suno": "newapi", "newapi-kling": "newapi"}
+    shares.update({n: "newapi" for n in ("feed-runway", "feed-pixverse", "feed-pika",
+                                         "goamz-luma")})  # fmt: skip
     shares.update({f"newapi-{v}": "newapi" for v in OWN_FORMATS})  # the same key, another API
     found: dict[str, Provider] = {}
     for name, make in makers(settings, session, clock).items():
