@@ -2,7 +2,9 @@
 Bearer auth; ``POST /suno/submit/music|lyrics`` -> ``{"code": "success", "data": id}``;
 ``POST /suno/fetch {ids}`` and ``GET /suno/fetch/{id}``; statuses SUBMITTED -> IN_PROGRESS
 -> SUCCESS over ``polls`` reads; two clips a song, each a real MP3 with a JPEG cover;
-``[fake:fail]`` in the prompt fails the job."""
+``[fake:fail]`` in the prompt fails the job. Also ``POST /suno/submit/concat {clip_id}`` (one
+song) and ``POST /suno/uploads/audio-url {url}`` (a job whose one clip is the song), as
+docs.yutoai.net api-208365078 and api-208365072 give them."""
 
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class FakeSunoApi(FakeVendor):
         app.router.add_post("/suno/submit/{action}", self.submit)
         app.router.add_post("/suno/fetch", self.fetch_many)
         app.router.add_get("/suno/fetch/{id}", self.fetch_one)
+        app.router.add_post("/suno/uploads/audio-url", self.upload)
 
     def _denied(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -53,18 +56,35 @@ class FakeSunoApi(FakeVendor):
         if (denied := self._denied(request)) is not None:
             return denied
         action = request.match_info["action"].upper()
-        if action not in ("MUSIC", "LYRICS"):
+        if action not in ("MUSIC", "LYRICS", "CONCAT"):
             return web.json_response({"code": "invalid_action", "message": action}, status=400)
         body = await request.json()
+        if action == "CONCAT":  # one song: the extended clip's chain
+            known = {c["id"] for job in self.jobs.values() for c in job["clips"]}
+            if body.get("clip_id") not in known:
+                return web.json_response({"code": "clip_not_found", "message": "no clip"})
+            return self._job(action, body, 1)
         if body.get("continue_clip_id"):
             parent = self.jobs.get(body.get("task_id", ""))
             clip_ids = [c["id"] for c in parent["clips"]] if parent else []
             if body["continue_clip_id"] not in clip_ids:
                 return web.json_response({"code": "clip_not_found", "message": "no clip"})
+        return self._job(action, body, 2)
+
+    def _job(self, action: str, body: dict[str, Any], songs: int) -> web.Response:
         job_id = secrets.token_hex(8)
-        clips = [{"id": f"{job_id}-clip{i}", "title": body.get("title", "")} for i in range(2)]
+        clips = [{"id": f"{job_id}-clip{i}", "title": body.get("title", "")} for i in range(songs)]
         self.jobs[job_id] = {"action": action, "body": body, "reads": 0, "clips": clips}
         return web.json_response({"code": "success", "message": "", "data": job_id})
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """POST /suno/uploads/audio-url {url}: a job whose one clip is that song."""
+        if (denied := self._denied(request)) is not None:
+            return denied
+        body = await request.json()
+        if not str(body.get("url", "")).startswith("http"):
+            return web.json_response({"code": "invalid_url", "message": "url"}, status=400)
+        return self._job("MUSIC", body, 1)
 
     def _view(self, job_id: str) -> dict[str, Any]:
         job = self.jobs[job_id]

@@ -197,6 +197,7 @@ STATUS = {
     Status.CANCELLED: "FAILURE",
 }
 CLIP_STATUS = {"SUCCESS": "complete", "FAILURE": "error", "IN_PROGRESS": "streaming"}
+CLIP_TYPES = {"continue": "concat", "concat": "concat", "upload": "upload", "cover": "cover"}
 
 
 def _status(task: Task) -> str:
@@ -238,7 +239,7 @@ def clips(rt: Runtime, root: str, task: Task, status: str) -> list[Clip]:
     opts = task.params.options
     created = datetime.datetime.fromtimestamp(task.created_at, datetime.UTC).isoformat()
     out = []
-    for i in range(2):
+    for i in range(1 if task.action in ("upload", "concat") else 2):  # one song, or two
         song: Output | None = songs[i] if i < len(songs) else None
         cover: Output | None = covers[i] if i < len(covers) else None
         image = rt.link(root, cover.key) if cover else ""
@@ -263,7 +264,7 @@ def clips(rt: Runtime, root: str, task: Task, status: str) -> list[Clip]:
                     tags=str(opts.get("tags", "")),
                     prompt=task.prompt,
                     gpt_description_prompt=str(opts.get("gpt_description_prompt", "")),
-                    type="concat" if task.action == "continue" else "gen",
+                    type=CLIP_TYPES.get(task.action, "gen"),
                     duration=song.duration_seconds if song else None,
                     error_type=task.error.code if task.error else None,
                     error_message=task.error.message if task.error else None,

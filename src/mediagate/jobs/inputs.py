@@ -133,7 +133,7 @@ class InputResolver:
             except BlobNotFound:
                 if inline:
                     raise InputError(f"{param}: the stored input is gone") from None
-                data = await self._obtain(param, ref)
+                data = await self._obtain(param, ref, media)
                 found = sniff_stored_type(data) if media else None
                 ctype = found or await self.verify(param, key, data, cap)
                 await self._blobs.put(key, data)
@@ -167,7 +167,7 @@ class InputResolver:
         self._verified[key] = ctype
         return ctype
 
-    async def _obtain(self, param: str, ref: str) -> bytes:
+    async def _obtain(self, param: str, ref: str, media: bool = False) -> bytes:
         if ref.startswith("data:"):  # a task from before inline images were kept at create
             try:
                 found = inline_image(ref, param, self._max)
@@ -175,7 +175,7 @@ class InputResolver:
                 raise InputError(exc.describe(param)) from None
             return found[1] if found else b""
         own = self._own_file(ref)
-        data = await self._blobs.read(own) if own else await self._download(param, ref)
+        data = await self._blobs.read(own) if own else await self._download(param, ref, media)
         if len(data) > self._max:
             raise InputError(f"{param}: image is over {self._max} bytes")
         return data
@@ -191,7 +191,7 @@ class InputResolver:
             return key
         return None
 
-    async def _download(self, param: str, url: str) -> bytes:
+    async def _download(self, param: str, url: str, media: bool = False) -> bytes:
         connector = guarded_connector(self._allow)
         timeout = aiohttp.ClientTimeout(total=TOTAL_S, sock_connect=GRACE_S, sock_read=GRACE_S)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -202,7 +202,7 @@ class InputResolver:
                         if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
                             url = urljoin(url, resp.headers["Location"])
                             continue
-                        return await self._body(param, url, resp)
+                        return await self._body(param, url, resp, media)
                 except (aiohttp.ClientError, TimeoutError, OSError):
                     # One message for a blocked address, a name that does not resolve, a
                     # refused connection and a timeout alike: which internal names exist and
@@ -218,12 +218,14 @@ class InputResolver:
         if spells_blocked_address(url, self._allow):
             raise InputError(unreachable(param, url))
 
-    async def _body(self, param: str, url: str, resp: Any) -> bytes:
+    async def _body(self, param: str, url: str, resp: Any, media: bool = False) -> bytes:
         if resp.status != 200:
             raise InputError(f"{param}: {url} answered HTTP {resp.status}")
         ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if not ctype.startswith("image/"):
-            raise InputError(f"{param}: {url} is {ctype or 'untyped'}, not an image")
+        kinds = ("image/", "audio/", "video/") if media else ("image/",)
+        if not ctype.startswith(kinds):
+            what = "an image, a song or a video" if media else "an image"
+            raise InputError(f"{param}: {url} is {ctype or 'untyped'}, not {what}")
         if resp.content_length is not None and resp.content_length > self._max:
             raise InputError(f"{param}: image is over {self._max} bytes")
         buf = bytearray()

@@ -54,6 +54,16 @@ class SunoApiProvider(HttpVendor):
         params, opts = request.params, request.params.options
         if params.action == "lyrics":
             job = await self._call("POST", "/suno/submit/lyrics", {"prompt": request.prompt})
+        elif params.action == "upload":  # the song by its link (the upstream fetches it)
+            song = request.image("source")
+            if song is None or not song.source_url:
+                raise UpstreamInvalidRequest(f"{self.name}: an upload needs a public link")
+            job = await self._call("POST", "/suno/uploads/audio-url", {"url": song.source_url})
+        elif params.action == "concat":
+            clip = await self._upstream_clip(request, "clip_id")
+            job = await self._call(
+                "POST", "/suno/submit/concat", {"clip_id": clip, "is_infill": False}
+            )
         else:
             body: dict[str, Any] = {
                 "prompt": request.prompt,
@@ -63,20 +73,22 @@ class SunoApiProvider(HttpVendor):
             for name in ("title", "tags", "gpt_description_prompt"):
                 if opts.get(name):
                     body[name] = opts[name]
-            if params.action == "continue":
-                body.update(
-                    task_id=params.parent_upstream,
-                    continue_clip_id=await self._upstream_clip(request),
-                    continue_at=opts.get("continue_at"),
-                )
+            if params.action in ("continue", "cover"):
+                name = "continue_clip_id" if params.action == "continue" else "cover_clip_id"
+                body.update(task_id=params.parent_upstream,
+                            continue_clip_id=await self._upstream_clip(request, name))  # fmt: skip
+                if params.action == "continue":
+                    body["continue_at"] = opts.get("continue_at")
+                if opts.get("task"):  # Suno's own word for it: extend, upload_extend, ...
+                    body["task"] = opts["task"]
             job = await self._call("POST", "/suno/submit/music", body)
         if not isinstance(job, str) or not job:
             raise UnavailableError(f"{self.name}: the submit answer has no task id")
         return Submitted(upstream_id=job, poll_after=self._poll_s)
 
-    async def _upstream_clip(self, request: GenerationRequest) -> str:
+    async def _upstream_clip(self, request: GenerationRequest, option: str) -> str:
         """Our clip id ``<task>-<i>`` is the parent job's i-th clip upstream."""
-        ours = str(request.params.options.get("continue_clip_id", ""))
+        ours = str(request.params.options.get(option, ""))
         index = int(ours.rsplit("-", 1)[1]) if ours[-2:-1] == "-" and is_digits(ours[-1]) else 0
         clips = (await self._job(request.params.parent_upstream)).get("data")
         if not isinstance(clips, list) or index >= len(clips):

@@ -34,6 +34,8 @@ def plan(request: GenerationRequest) -> Plan:
     if request.params.action == "lyrics":
         title, text = lyrics(request.prompt, request.seed)
         return Plan(files=[], texts=(TextResult(text, title=title, role="lyrics"),))
+    if request.params.action in ("upload", "concat"):
+        return _one_clip(request)
     opts = request.params.options
     cap = float(request.spec.default_duration or 120)
     tags = str(opts.get("tags", "") or "")
@@ -49,6 +51,12 @@ def plan(request: GenerationRequest) -> Plan:
         start = float(opts.get("continue_at", 0.0))
     length = min(cap, 20.0 + 4.0 * len([ln for ln in words.splitlines() if ln.strip()]) or 30.0)
     length = max(10.0, min(cap, length))
+    if request.params.action == "cover":  # the same song's length, in another style
+        clip = str(opts.get("cover_clip_id", ""))
+        index = int(clip.rsplit("-", 1)[1]) if re.fullmatch(r".+-[01]", clip) else 0
+        songs = [i for i in request.images_in("source") if i.content_type.startswith("audio/")]
+        if index < len(songs):
+            length = max(1.0, min(cap, seconds_of(songs[index].data)))
     files = []
     for k in range(2):
         seed = request.seed + 1009 * k
@@ -59,6 +67,42 @@ def plan(request: GenerationRequest) -> Plan:
         cover = partial(render_image, 512, 512, request.seed + 1009 * k, "jpeg", None)
         files.append(FilePlan("image/jpeg", cover, 512, 512, role="cover", title=title))
     return Plan(files=files)
+
+
+def _one_clip(request: GenerationRequest) -> Plan:
+    """An upload (the song as it came) or a concat (the chain of a continuation as one MP3).
+    A sandbox continuation already holds its song up to ``continue_at``, then what it made,
+    so the whole chain is that clip: its length is the sum of the parts."""
+    songs = [i for i in request.images_in("source") if i.content_type.startswith("audio/")]
+    clip = str(request.params.options.get("clip_id", ""))
+    index = int(clip.rsplit("-", 1)[1]) if re.fullmatch(r".+-[01]", clip) else 0
+    if not songs:
+        return Plan(files=[])
+    song = songs[min(index, len(songs) - 1)].data
+    title = str(request.params.options.get("title", "")) or "Uploaded"
+    return Plan(files=[FilePlan("audio/mpeg", partial(as_mp3, song), role="clip", title=title,
+                                duration_seconds=seconds_of(song))])  # fmt: skip
+
+
+def seconds_of(data: bytes) -> float:
+    """An audio file's length from its container (headers only: this runs on the loop)."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as box:
+            stream = box.streams.audio[0]
+            if stream.duration is not None and stream.time_base is not None:
+                return float(stream.duration * stream.time_base)
+            return float(box.duration or 0) / 1_000_000
+    except (av.FFmpegError, IndexError, ValueError, OSError):
+        return 0.0
+
+
+def as_mp3(data: bytes) -> bytes:
+    """The song as an MP3 (an MP3 as it is)."""
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return data
+    return encode_mp3(decode(data))
 
 
 def _title(words: str, seed: int) -> str:
