@@ -17,6 +17,7 @@ import structlog
 
 from mediagate import __version__, datadir
 from mediagate.children import die_with_parent
+from mediagate.core.assets import AssetService
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
 from mediagate.core.key_service import KeyService
@@ -36,6 +37,7 @@ from mediagate.providers.build import live_providers, makers
 from mediagate.providers.channels import ChannelManager
 from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
+from mediagate.providers.sandbox.viggle import video_size
 from mediagate.relay.audio import AudioWork
 from mediagate.relay.log import RequestLog, Reservations
 from mediagate.relay.service import RelayService
@@ -44,6 +46,7 @@ from mediagate.storage.blobs import BlobStore, S3Settings
 from mediagate.storage.signing import UrlSigner, load_or_create_secret
 from mediagate.store import migrate
 from mediagate.store.accounts import AccountRepository
+from mediagate.store.assets import AssetRepository
 from mediagate.store.channels import ChannelRepository
 from mediagate.store.db import KEYS_CHANNEL, TASKS_CHANNEL, WEBHOOKS_CHANNEL, Database
 from mediagate.store.keys import KeyRepository
@@ -209,6 +212,9 @@ class Runtime:
             clock,
             settings.upload_quota_bytes,
             settings.input_max_pixels,
+        )
+        self.assets = AssetService(
+            AssetRepository(self.db), self.blobs, self.uploads, clock, video_size
         )
         self.webhooks = WebhookSender(
             self.webhook_repo,

@@ -52,6 +52,7 @@ from mediagate.api import (
     suno_v2,
     unified,
     vidu,
+    viggle,
     webhooks,
 )
 from mediagate.api.observe import request_id_middleware
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             stability.router,
             ideogram.router,
             vidu.router,
+            viggle.router,
             account.router,
             webhooks.router,
             events.router,

@@ -32,10 +32,12 @@ class UploadService:
         self._quota = quota_bytes
         self.max_pixels = max_pixels
 
-    async def keep(self, key: KeyRecord, files: list[tuple[str, bytes]]) -> list[str]:
-        """Store ``files`` (param name, bytes: images already checked to decode) for
-        ``key``; their storage keys. Refused whole when they would take the key over
-        its quota."""
+    async def keep(
+        self, key: KeyRecord, files: list[tuple[str, bytes]], content_type: str = ""
+    ) -> list[str]:
+        """Store ``files`` (param name, bytes: images already checked to decode, or, with
+        ``content_type``, files of that type already checked) for ``key``; their storage
+        keys. Refused whole when they would take the key over its quota."""
         now = self._clock()
         used = await self._store.used(key.id, now - self.WINDOW_S)
         size = sum(len(data) for _, data in files)
@@ -48,8 +50,9 @@ class UploadService:
             )
         keys = []
         for param, data in files:
-            check_pixels(data, param, self.max_pixels)
-            kind = (sniff_image_type(data) or "image/png").removeprefix("image/")
+            if not content_type:
+                check_pixels(data, param, self.max_pixels)
+            kind = (content_type or sniff_image_type(data) or "image/png").split("/")[1]
             stored = f"up/{key.id}/{hashlib.sha256(data).hexdigest()}.{kind}"
             await self._media.put(stored, data)
             await self._store.record(stored, key.id, len(data), now)

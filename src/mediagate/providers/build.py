@@ -31,6 +31,7 @@ from mediagate.providers.runway import RunwayProvider
 from mediagate.providers.stability import StabilityProvider
 from mediagate.providers.sunoapi import SunoApiProvider
 from mediagate.providers.vidu import ViduProvider
+from mediagate.providers.viggle import ViggleProvider
 from mediagate.providers.zhipu import ZhipuProvider
 from mediagate.settings import Settings
 
@@ -57,6 +58,7 @@ VENDOR_BASES = {
     "stability": "https://api.stability.ai",
     "vidu": "https://api.vidu.com",
     "ideogram": "https://api.ideogram.ai",
+    "viggle": "https://apis.viggle.ai",
     **{
         name: base
         for name, base in (
@@ -163,6 +165,7 @@ def makers(
         ),
         "feed-pika": lambda c: PikaFeedProvider(session, c, clock, "feed-pika", poll),
         "goamz-luma": lambda c: GoAmzLumaProvider(session, c, clock, "goamz-luma", poll),
+        "viggle": lambda c: ViggleProvider(session, c, clock, poll_s=poll),
     }
     # The vendors in their own formats, each also through new-api / GPTNB, which serve the
     # same API under a prefix with their one key (or through another mediagate).

@@ -200,6 +200,23 @@ uploads = sa.Table(
     sa.Index("ix_uploads_key_time", "key_id", "created_at"),
 )
 
+# A key's asset library (Viggle's character images and driving videos), by id.
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("key_id", sa.String(24), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("blob", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("content_type", sa.String(40), nullable=False),
+    sa.Column("width", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("height", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_assets_key_time", "key_id", "created_at"),
+)
+
 # Console sessions signed out before their cookie expires (the cookie alone would stay valid).
 ended_sessions = sa.Table(
     "ended_sessions",

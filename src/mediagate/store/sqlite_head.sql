@@ -1,4 +1,4 @@
--- A new SQLite database at migration 0011: its schema as the migrations leave it,
+-- A new SQLite database at migration 0012: its schema as the migrations leave it,
 -- and their seed rows. Made by `python -m mediagate.store.migrate`; do not edit.
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -191,5 +191,19 @@ CREATE TABLE requests (
 CREATE INDEX ix_requests_key_time ON requests (key_id, created_at);
 CREATE INDEX ix_requests_account_time ON requests (account_id, created_at);
 CREATE INDEX ix_ledger_request_id ON ledger (request_id);
-INSERT INTO "alembic_version" (version_num) VALUES ('0011');
+CREATE TABLE assets (
+	id VARCHAR(40) NOT NULL, 
+	key_id VARCHAR(24) NOT NULL, 
+	kind VARCHAR(8) NOT NULL, 
+	blob VARCHAR(200) NOT NULL, 
+	name VARCHAR(200) DEFAULT '' NOT NULL, 
+	content_type VARCHAR(40) NOT NULL, 
+	width INTEGER DEFAULT '0' NOT NULL, 
+	height INTEGER DEFAULT '0' NOT NULL, 
+	bytes BIGINT NOT NULL, 
+	created_at FLOAT NOT NULL, 
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_assets_key_time ON assets (key_id, created_at);
+INSERT INTO "alembic_version" (version_num) VALUES ('0012');
 INSERT INTO "accounts" (id, name, balance_micros, daily_limit_micros, monthly_limit_micros, allowed_models, created_at, disabled_at) VALUES ('acct_default', 'default', 0, NULL, NULL, NULL, (:now), NULL);
