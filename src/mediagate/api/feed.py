@@ -278,20 +278,30 @@ def pika_webhook(rt: Runtime, task: Task) -> bytes:
 FIELDS = {"duration_seconds": "options.seconds", "aspect_ratio": "ratio", "images": "image"}
 
 
-def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    pika = request.url.path.startswith("/pika/")
-    info = classify(exc, {"prompt": "promptText", "images": "image"} if pika else FIELDS)
+def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ProError]:
+    info = classify(exc, FIELDS)
     if info is None:
         raise exc
-    if pika:
-        body: Any = {"error": info.message, "code": info.status, "success": False}
-    else:
-        body = ProError(info.status, info.message)
-    return Response(body, status_code=info.status, headers=info.headers)
+    return Response(ProError(info.status, info.message), status_code=info.status,
+                    headers=info.headers)  # fmt: skip
 
 
-TAG = "feed/generate (Runway v1, PixVerse, Pika)"
+class PikaError(msgspec.Struct):
+    error: str
+    code: int
+    success: bool = False
+
+
+def pika_error(request: Request[Any, Any, Any], exc: Exception) -> Response[PikaError]:
+    info = classify(exc, {"prompt": "promptText", "images": "image"})
+    if info is None:
+        raise exc
+    return Response(PikaError(info.message, info.status), status_code=info.status,
+                    headers=info.headers)  # fmt: skip
+
+
+TAG, PIKA_TAG = "generate/feed (Runway v1, PixVerse)", "pika (aggregators' format)"
 error_body(TAG, ProError)
-router = dialect_router(
-    [runway_generate, pixverse_generate, feed, pika_generate, pika_feed], handle_error, TAG
-)
+error_body(PIKA_TAG, PikaError)
+router = dialect_router([runway_generate, pixverse_generate, feed], handle_error, TAG)
+pika_router = dialect_router([pika_generate, pika_feed], pika_error, PIKA_TAG)

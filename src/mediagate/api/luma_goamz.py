@@ -110,7 +110,14 @@ def _frames(data: Body) -> tuple[list[str], list[str]]:
     return images, roles
 
 
-@post([f"{r}/generations" for r in ROOTS], status_code=201, summary="Luma (GoAmzAI): a video")
+def operation_id(handler: Any, method: Any, components: list[Any]) -> str:
+    """An operation id per path (Litestar's own would name /luma/v1 and /luma/V1 alike)."""
+    parts = [c if isinstance(c, str) else getattr(c, "name", "param") for c in components]
+    return f"{str(method).lower()}_" + "_".join(parts)
+
+
+@post([f"{r}/generations" for r in ROOTS], status_code=201, summary="Luma (GoAmzAI): a video",
+      operation_id=operation_id)  # fmt: skip
 async def create(request: Request[Any, Any, Any], data: Body) -> dict[str, Any]:
     rt = runtime_of(request)
     model = _model(request, data)
@@ -127,7 +134,7 @@ async def create(request: Request[Any, Any, Any], data: Body) -> dict[str, Any]:
 
 
 @post([f"{r}/generations/{{task_id:str}}/extend" for r in ROOTS], status_code=201,
-      summary="Luma (GoAmzAI): extend a video")  # fmt: skip
+      summary="Luma (GoAmzAI): extend a video", operation_id=operation_id)  # fmt: skip
 async def extend(request: Request[Any, Any, Any], task_id: str, data: Body) -> dict[str, Any]:
     rt = runtime_of(request)
     images, roles = _frames(data)
@@ -169,7 +176,8 @@ def webhook(rt: Runtime, task: Task) -> bytes:
     return msgspec.json.encode({"id": task.id, "state": STATE[task.status], "video": video})
 
 
-@get([f"{r}/generations/{{task_id:str}}" for r in ROOTS], summary="Luma (GoAmzAI): a video")
+@get([f"{r}/generations/{{task_id:str}}" for r in ROOTS], summary="Luma (GoAmzAI): a video",
+     operation_id=operation_id)  # fmt: skip
 async def read(request: Request[Any, Any, Any], task_id: str) -> dict[str, Any]:
     rt = runtime_of(request)
     return await render(rt, base_url(request), await rt.tasks.get(api_key(request), task_id))

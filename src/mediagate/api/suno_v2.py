@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 
+from mediagate.api import suno
 from mediagate.api.common import (
     api_key,
     base_url,
@@ -248,19 +249,15 @@ async def concat_v2(request: Request[Any, Any, Any], data: ConcatBody) -> dict[s
 FIELDS = {"images": "url"}
 
 
-def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[SunoError]:
     info = classify(exc, FIELDS)
     if info is None:
         raise exc
-    if request.url.path in ("/suno/uploads/audio-url", "/suno/submit/concat"):
-        body: Any = Envelope(info.code or "error", info.message, None)  # new-api's shape
-    else:
-        body = SunoError(info.message)
-    return Response(body, status_code=info.status, headers=info.headers)
+    return Response(SunoError(info.message), status_code=info.status, headers=info.headers)
 
 
 TAG = "suno (official format v2)"
 error_body(TAG, SunoError)
-router = dialect_router(
-    [generate, feed, feed_path, upload, upload_v2, concat, concat_v2], handle_error, TAG
-)
+router = dialect_router([generate, feed, feed_path, upload_v2, concat_v2], handle_error, TAG)
+# Upload by link and concat also answer in new-api's shape, beside its other Suno routes.
+newapi_router = dialect_router([upload, concat], suno.handle_error, suno.TAG)
