@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 SYNCED := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-fast lint typecheck pytest bench fuzz clean
+.PHONY: run test test-fast test-image lint typecheck pytest bench fuzz clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ pytest: $(SYNCED)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest
+	@if command -v podman >/dev/null && command -v debootstrap >/dev/null; then \
+		$(MAKE) test-image; else echo "podman missing: the image tier is skipped (make test-image)"; fi
+
+# The container image, built from the unchanged Containerfile on a Debian root made here,
+# run, and a task made in it (slow: a tier of its own; CI runs it).
+test-image: $(SYNCED)
+	scripts/ensure-podman.sh
+	$(BIN)/pytest -p no:cacheprovider -o addopts="-ra -q" tests/image
 
 # The first two tiers (tests/unit: in-memory fakes, milliseconds; tests/integration: SQLite,
 # PostgreSQL, vendor fakes, in-process) without the end-to-end tier's server processes.

@@ -1,0 +1,139 @@
+"""The container image, built and run (``make test-image``; slow, so a tier of its own).
+
+No image registry is reached: the base is a Debian root made here with debootstrap (from
+Debian's package mirror, which these machines reach) and imported with podman; the project's
+Containerfile is built unchanged on it (``podman build --from``), then run. The machine's
+CA bundle goes into that base, so that its builds reach PyPI through the machine's proxy.
+
+Podman here runs as root without systemd and on hybrid cgroups: ``runc`` with the cgroupfs
+manager, rlimits lowered to what the sandbox allows, and the host's network (the container
+serves on a free port). The test fails if the image does not build, is over its size, runs as
+root, does not answer, or makes no file."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.helpers import free_port
+from tests.media import probe
+
+ROOT = Path(__file__).parents[2]
+BASE = "localhost/mediagate-base:bookworm"
+IMAGE = "localhost/mediagate:image-test"
+CACHE = Path(os.environ.get("MEDIAGATE_IMAGE_CACHE", "/var/tmp/mediagate-image"))
+PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
+LIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
+MIRROR = "http://deb.debian.org/debian"
+MAX_BYTES = 560_000_000  # measured 534 MB: see the README's container section
+pytestmark = pytest.mark.timeout(1500)
+
+
+def run(*args: str, timeout: float = 900, stdin: bytes | None = None) -> str:
+    done = subprocess.run(args, capture_output=True, timeout=timeout, input=stdin, check=False)
+    assert done.returncode == 0, (args, done.stderr.decode()[-3000:])
+    return done.stdout.decode()
+
+
+def podman(*args: str, timeout: float = 900) -> str:
+    return run(*PODMAN, *args, timeout=timeout)
+
+
+def make_base() -> None:
+    """A minimal Debian bookworm with python3, as an image (once; kept between runs)."""
+    if subprocess.run([*PODMAN, "image", "exists", BASE], check=False).returncode == 0:
+        return
+    root = CACHE / "root"
+    shutil.rmtree(root, ignore_errors=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    run("debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
+        "bookworm", str(root), MIRROR, timeout=1200)  # fmt: skip
+    for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc",
+                 "usr/share/man", "usr/share/locale"):  # fmt: skip
+        for child in (root / junk).glob("*"):
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/ssl/certs/ca-certificates.crt")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        tar.add(root, arcname=".")
+    cert = "/etc/ssl/certs/ca-certificates.crt"
+    run(*PODMAN, "import", "--change", f"ENV SSL_CERT_FILE={cert}", "--change",
+        f"ENV PIP_CERT={cert}", "--change", "ENV UV_NATIVE_TLS=1", "-", BASE,
+        stdin=buf.getvalue())  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    if shutil.which("podman") is None or shutil.which("debootstrap") is None:
+        pytest.fail("podman and debootstrap are missing: run scripts/ensure-podman.sh")
+    make_base()
+    podman("build", "--format", "docker", "--isolation", "chroot", "--from", BASE, "-t", IMAGE,
+           "-f", str(ROOT / "Containerfile"), str(ROOT), timeout=1200)  # fmt: skip
+    return IMAGE
+
+
+@pytest.fixture(scope="module")
+def container(image: str) -> Iterator[str]:
+    port = free_port()
+    name = f"mediagate-test-{port}"
+    env = ["-e", f"MEDIAGATE_PORT={port}", "-e", "MEDIAGATE_SANDBOX_LATENCY_S=0.2"]
+    podman("run", "-d", "--name", name, "--network", "host", *LIMITS, *env, image)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(url + "/readyz", timeout=2).json().get("ready"):
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, podman("logs", name)[-3000:]
+            time.sleep(0.5)
+        yield url
+    finally:
+        subprocess.run([*PODMAN, "rm", "-f", name], capture_output=True, check=False)
+
+
+def test_the_image_is_small_and_runs_as_its_own_user(image: str) -> None:
+    found = json.loads(podman("image", "inspect", image))[0]
+    config = found["Config"]
+    assert found["Size"] < MAX_BYTES, found["Size"]
+    assert config["User"] == "mediagate" and config["Cmd"] == ["mediagate", "serve"]
+    assert "/data" in config["Volumes"]
+    health = " ".join((found.get("Healthcheck") or config["Healthcheck"])["Test"])
+    assert "/livez" in health
+
+
+def test_a_task_runs_to_its_file_in_the_container(container: str) -> None:
+    name = podman("ps", "--format", "{{.Names}}", "--filter", "ancestor=" + IMAGE).split()[0]
+    key = podman("exec", name, "mediagate", "keys", "create", "--test").strip().splitlines()[-1]
+    assert key.startswith("mg_test_")
+    assert podman("exec", name, "id", "-u").strip() == "10001"
+    auth = {"Authorization": key}
+    assert podman("healthcheck", "run", name).strip() in ("", "healthy")  # the HEALTHCHECK
+    for model, kind in (("seedream-3", "webp"), ("seedance-1-lite-480P-5s", "mp4")):
+        body = {"model": model, "prompt": "a lighthouse"}
+        made = requests.post(container + "/v1/media/create", json=body, headers=auth, timeout=10)
+        deadline = time.monotonic() + 120
+        while True:
+            got = requests.get(container + "/v1/media/result", headers=auth, timeout=10,
+                               params={"task_id": made.json()["id"]}).json()  # fmt: skip
+            if got["status"] == "done":
+                break
+            assert got["status"] != "failed" and time.monotonic() < deadline, got
+            time.sleep(0.3)
+        data = requests.get(got["url"], timeout=30).content
+        assert probe(data).format == kind  # PyAV, NumPy and Pillow work in the image
