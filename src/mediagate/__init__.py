@@ -1,3 +1,8 @@
-"""mediagate: a self-hosted gateway for AI image and video generation."""
+"""mediagate: a self-hosted gateway for AI generation: text, images, video and music."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mediagate")  # the one place it is set: pyproject.toml
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0.0.0+source"

@@ -25,6 +25,24 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.")
 app.add_typer(keys_app, name="keys")
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        from mediagate import __version__
+
+        typer.echo(f"mediagate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """mediagate: a self-hosted gateway for AI generation."""
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [env: MEDIAGATE_HOST]")] = None,
