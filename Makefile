@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 SYNCED := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-fast test-image lint typecheck pytest bench fuzz clean
+.PHONY: run test test-fast test-image docs lint typecheck pytest bench fuzz clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test-fast: $(SYNCED)
 	scripts/ensure-chromium.sh
 	scripts/ensure-espeak.sh
 	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration
+
+# The docs site from docs/ (MkDocs Material), strict: a broken link or a missing page fails.
+docs: $(SYNCED)
+	$(BIN)/mkdocs build --strict  # not --quiet: it hides the warnings strict mode counts
 
 bench: $(SYNCED)
 	$(BIN)/python bench/throughput.py
