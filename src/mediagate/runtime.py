@@ -52,6 +52,7 @@ from mediagate.store.db import KEYS_CHANNEL, TASKS_CHANNEL, WEBHOOKS_CHANNEL, Da
 from mediagate.store.keys import KeyRepository
 from mediagate.store.limits import SharedRateLimiter
 from mediagate.store.listen import Listener
+from mediagate.store.overview import OverviewRepository
 from mediagate.store.requests import RequestRepository
 from mediagate.store.sealing import Sealer
 from mediagate.store.sessions import SessionRepository
@@ -213,6 +214,7 @@ class Runtime:
             settings.upload_quota_bytes,
             settings.input_max_pixels,
         )
+        self.overview = OverviewRepository(self.db)
         self.assets = AssetService(
             AssetRepository(self.db), self.blobs, self.uploads, clock, video_size
         )

@@ -115,7 +115,7 @@ class InMemoryAccounts:
         return []
 
     async def usage(
-        self, account_id: str, start: float, end: float, group_by: str, key_id: str | None
+        self, account_id: str | None, start: float, end: float, group_by: str, key_id: str | None
     ) -> list[UsageRow]:
         return []
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.helpers import Server, free_port
+from tests.helpers import Server, free_port, wait_done
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -339,3 +339,61 @@ def test_a_person_speaks_transcribes_and_talks_in_realtime(
             break
         assert time.monotonic() < deadline, texts
         time.sleep(0.2)
+
+
+def test_an_admin_reads_a_month_of_usage_on_the_overview(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    """A month of usage (requests seeded on 30 days, and today's tasks) on the overview: each
+    day's bar carries the usage API's numbers; it reads on a phone too."""
+    import sqlite3
+    import time as clock
+
+    admin = server.key("admin")
+    key = server.key()
+    made = requests.post(
+        server.url + "/v1/media/create", headers={"Authorization": key},
+        json={"model": "seedream-3", "prompt": "a lake"}, timeout=10,
+    ).json()  # fmt: skip
+    wait_done(server.url, key, made["id"])
+    db = sqlite3.connect(server.data_dir / "mediagate.db")
+    now = clock.time()
+    with db:
+        for day in range(1, 30):
+            for n in range(day % 4 + 1):
+                db.execute(
+                    "INSERT INTO requests (id, key_id, account_id, mode, route, model, provider,"
+                    " upstream_model, stream, status, ending, prompt_tokens, cached_tokens,"
+                    " completion_tokens, counted, cost_micros, ttft_ms, total_ms, overhead_ms,"
+                    " error, created_at, characters, audio_ms) VALUES (?, 'k1', 'acct_seed',"
+                    " 'live', 'chat.completions', 'gpt-4o-mini', 'openai', 'gpt-4o-mini', 0, 200,"
+                    " 'completed', 10, 0, ?, 0, ?, 50, 120, 1, '', ?, 0, 0)",
+                    (f"req_seed_{day}_{n}", 5 * day, 100 * day + n, now - day * 86400),
+                )
+    db.close()
+    usage = requests.get(server.url + "/v1/admin/usage", headers={"Authorization": admin},
+                         params={"group_by": "day", "from": str(int(now - 30 * 86400))},
+                         timeout=10).json()["data"]  # fmt: skip
+    assert len(usage) >= 29
+    sign_in(page, server, admin)
+    page.click("text=Overview")
+    bars = page.locator("#day-chart g.day")
+    expect(bars).to_have_count(len(usage))
+    for row in usage:
+        bar = page.locator(f'#day-chart g.day[data-day="{row["group"]}"]')
+        assert int(bar.get_attribute("data-requests") or -1) == row.get("requests", 0)
+        assert int(bar.get_attribute("data-tasks") or -1) == row["tasks"]
+        assert int(bar.get_attribute("data-spend-micros") or -1) == row["amount_micros"]
+    total = sum(r.get("requests", 0) for r in usage)
+    expect(page.locator("#total-requests")).to_have_text(str(total))
+    expect(page.locator("#latency")).to_contain_text("relayed requests")
+    page.click('a[href="?group=key"]')
+    expect(page.locator("#parts")).to_contain_text("k1")
+    page.keyboard.press("Tab")  # keyboard-usable: focus moves to the first link
+    assert page.evaluate("document.activeElement.tagName") in ("A", "BUTTON")
+    shot(page, "13-overview")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.reload()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, width  # nothing runs off the side
+    shot(page, "14-overview-phone")

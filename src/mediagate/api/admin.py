@@ -202,6 +202,20 @@ async def account_usage(
     return usage_body(account_id, group_by, rt.settings.currency, rows, with_costs=True)
 
 
+@get("/v1/admin/usage", summary="Every account's usage (the console's overview)")
+async def all_usage(
+    request: Request[Any, Any, Any],
+    start: str | None = Parameter(query="from", default=None),
+    end: str | None = Parameter(query="to", default=None),
+    group_by: str = Parameter(query="group_by", default="day"),
+) -> Usage:
+    rt = runtime_of(request)
+    rows = await rt.accounts.usage(
+        None, parse_time(start, "from"), parse_time(end, "to"), group_by, None
+    )
+    return usage_body("*", group_by, rt.settings.currency, rows, with_costs=True)
+
+
 @post("/v1/admin/keys", status_code=201, summary="Create a key (shown once)")
 async def create_key(request: Request[Any, Any, Any], data: NewKey) -> KeyBody:
     modes = [m.value for m in Mode]
@@ -262,6 +276,7 @@ router = dialect_router(
         topup,
         adjust,
         account_usage,
+        all_usage,
         create_key,
         list_keys,
         revoke_key,

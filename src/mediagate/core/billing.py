@@ -114,7 +114,7 @@ class AccountService:
 
     async def usage(
         self,
-        account_id: str,
+        account_id: str | None,
         start: float | None,
         end: float | None,
         group_by: str,

@@ -340,7 +340,7 @@ class AccountRepository:
         return problems
 
     async def usage(
-        self, account_id: str, start: float, end: float, group_by: str, key_id: str | None
+        self, account_id: str | None, start: float, end: float, group_by: str, key_id: str | None
     ) -> list[UsageRow]:
         """Tasks created in [start, end) grouped by model, UTC day, key or provider, with what
         they cost the account (settled charges only: failures and cancels cost nothing) and
@@ -365,16 +365,14 @@ class AccountRepository:
                 sa.func.coalesce(sa.func.sum(sa.case((settled, tasks.c.price_micros), else_=0)), 0),
                 sa.func.coalesce(sa.func.sum(sa.case((settled, tasks.c.cost_micros), else_=0)), 0),
             )
-            .where(
-                tasks.c.account_id == account_id,
-                tasks.c.created_at >= start,
-                tasks.c.created_at < end,
-            )
+            .where(tasks.c.created_at >= start, tasks.c.created_at < end)
             .group_by("g")
             .order_by("g")
         )
         if key_id is not None:
             query = query.where(tasks.c.key_id == key_id)
+        if account_id is not None:  # None: every account (the admin's overview)
+            query = query.where(tasks.c.account_id == account_id)
         relayed = self._relayed(account_id, start, end, group_by, key_id)
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
@@ -394,7 +392,7 @@ class AccountRepository:
         return [found[g] for g in sorted(found)]
 
     def _relayed(
-        self, account_id: str, start: float, end: float, group_by: str, key_id: str | None
+        self, account_id: str | None, start: float, end: float, group_by: str, key_id: str | None
     ) -> Any:
         """Relayed requests in [start, end), grouped as ``usage`` groups tasks."""
         r = requests_log.c
@@ -415,9 +413,11 @@ class AccountRepository:
                 sa.func.coalesce(sa.func.sum(r.prompt_tokens + r.completion_tokens), 0),
                 sa.func.coalesce(sa.func.sum(r.cost_micros), 0),
             )
-            .where(r.account_id == account_id, r.created_at >= start, r.created_at < end)
+            .where(r.created_at >= start, r.created_at < end)
             .group_by("g")
         )
+        if account_id is not None:
+            query = query.where(r.account_id == account_id)
         return query if key_id is None else query.where(r.key_id == key_id)
 
     async def entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
