@@ -53,6 +53,7 @@ from mediagate.store.keys import KeyRepository
 from mediagate.store.limits import SharedRateLimiter
 from mediagate.store.listen import Listener
 from mediagate.store.overview import OverviewRepository
+from mediagate.store.prices import PriceRepository
 from mediagate.store.requests import RequestRepository
 from mediagate.store.sealing import Sealer
 from mediagate.store.sessions import SessionRepository
@@ -63,6 +64,7 @@ from mediagate.store.webhooks import WebhookRepository
 if TYPE_CHECKING:
     from mediagate.metrics import Metrics
 
+PRICES_S = 5.0  # how often prices set in the console are read again
 log = structlog.get_logger("mediagate.runtime")
 SEALED_SINCE = "0009"  # the migration from which secrets are written sealed
 
@@ -215,6 +217,8 @@ class Runtime:
             settings.input_max_pixels,
         )
         self.overview = OverviewRepository(self.db)
+        self.price_repo = PriceRepository(self.db)
+        self._prices_task: asyncio.Task[None] | None = None
         self.assets = AssetService(
             AssetRepository(self.db), self.blobs, self.uploads, clock, video_size
         )
@@ -299,6 +303,8 @@ class Runtime:
         if self.db.is_sqlite:
             self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="checkpoint")
         self.request_log.start()
+        await self.load_prices()
+        self._prices_task = asyncio.create_task(self._price_loop(), name="prices")
         if self.channels is not None:
             await self.channels.start()  # refreshes, probes and re-enables channels
         if engine:
@@ -315,6 +321,19 @@ class Runtime:
             )
             await self.listener.start()
 
+    async def load_prices(self) -> None:
+        """The prices admins set, into the task service (every PRICES_S, so a change made
+        in another process applies here too)."""
+        self.tasks.set_prices(await self.price_repo.all())
+
+    async def _price_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PRICES_S)
+            try:
+                await self.load_prices()
+            except Exception:
+                log.exception("price refresh failed")
+
     async def _checkpoint_loop(self) -> None:
         """SQLite's writer does not checkpoint the WAL in its commits (that would stall the
         loop); this copies it into the database file every second, off the loop."""
@@ -327,6 +346,10 @@ class Runtime:
 
     async def close(self) -> None:
         await self.request_log.stop()  # what waits is written before the process goes
+        if self._prices_task is not None:
+            self._prices_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prices_task
         if self._checkpoints is not None:
             self._checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -397,3 +397,41 @@ def test_an_admin_reads_a_month_of_usage_on_the_overview(
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, width  # nothing runs off the side
     shot(page, "14-overview-phone")
+
+
+def test_an_admin_sets_a_models_price_and_live_tasks_hold_it(page: Page, tmp_path: Path) -> None:
+    """The models page lists each model with its routes; a price set there is what a live
+    task holds (here live keys run on the sandbox)."""
+    server = Server(tmp_path / "data", MEDIAGATE_SANDBOX_LIVE="1").start()
+    try:
+        sign_in(page, server, server.key("admin"))
+        page.click("text=Models")
+        row = page.locator('tr.model[data-model="seedream-3"]')
+        expect(row).to_contain_text("ark")  # its first route
+        row.locator("input[name=price]").fill("0.07")
+        row.locator("button").click()
+        expect(page.locator('tr.model[data-model="seedream-3"] .price')).to_contain_text(
+            "0.07 / image (set here)"
+        )
+        shot(page, "15-models")
+        key = server.funded_live_key(10)
+        made = requests.post(
+            server.url + "/v1/media/create", headers={"Authorization": key},
+            json={"model": "seedream-3", "prompt": "a lake"}, timeout=10,
+        ).json()  # fmt: skip
+        wait_done(server.url, key, made["id"])
+        import sqlite3  # (server.rows runs an event loop: not beside Playwright's)
+
+        with sqlite3.connect(server.data_dir / "mediagate.db") as db:
+            charged = db.execute(
+                "SELECT amount_micros FROM ledger WHERE task_id = ? AND kind = 'charge'",
+                (made["id"],),
+            ).fetchall()
+        assert charged == [(-70_000,)]
+        page.locator('tr.model[data-model="seedream-3"] input[name=price]').fill("")
+        page.locator('tr.model[data-model="seedream-3"] button').click()
+        expect(page.locator('tr.model[data-model="seedream-3"] .price')).not_to_contain_text(
+            "set here"
+        )
+    finally:
+        server.stop()

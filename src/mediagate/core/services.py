@@ -87,7 +87,8 @@ class TaskService:
         self._callbacks_allow_private = callbacks_allow_private
         self.catalogue = catalogue
         self._accounts = accounts
-        self._prices = dict(prices or {})
+        self._base_prices = dict(prices or {})
+        self._prices = dict(self._base_prices)
         self._store = store
         self._queue = queue
         self._router = router
@@ -214,6 +215,14 @@ class TaskService:
             self._queue(task.id, now)
         self._observer.task_created(task)
         return task
+
+    def set_prices(self, overrides: dict[str, str]) -> None:
+        """Prices an admin set (the console's models page), over MEDIAGATE_PRICES."""
+        self._prices = {**self._base_prices, **overrides}
+
+    def price_of(self, name: str) -> str | None:
+        """A model's (or ``model:action``'s) price as set here; None: the catalogue's."""
+        return self._prices.get(name)
 
     def hold_for(
         self, key: KeyRecord, spec: ModelSpec, params: GenerationParams, now: float

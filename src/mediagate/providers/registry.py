@@ -151,6 +151,10 @@ class ProviderRegistry:
                 return index, route
         return None
 
+    def routes_of(self, model: str) -> list[Route]:
+        """Every route of the model, configured or not, in order."""
+        return list(self._routes.get(model, []))
+
     def route_at(self, model: str, index: int) -> Route | None:
         routes = self._routes.get(model, [])
         return routes[index] if 0 <= index < len(routes) else None

@@ -200,6 +200,15 @@ uploads = sa.Table(
     sa.Index("ix_uploads_key_time", "key_id", "created_at"),
 )
 
+# Prices an admin set in the console, over the catalogue's and MEDIAGATE_PRICES.
+price_overrides = sa.Table(
+    "price_overrides",
+    metadata,
+    sa.Column("model", sa.String(120), primary_key=True),
+    sa.Column("price", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
 # A key's asset library (Viggle's character images and driving videos), by id.
 assets = sa.Table(
     "assets",

@@ -1,4 +1,4 @@
--- A new SQLite database at migration 0012: its schema as the migrations leave it,
+-- A new SQLite database at migration 0013: its schema as the migrations leave it,
 -- and their seed rows. Made by `python -m mediagate.store.migrate`; do not edit.
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -205,5 +205,11 @@ CREATE TABLE assets (
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_assets_key_time ON assets (key_id, created_at);
-INSERT INTO "alembic_version" (version_num) VALUES ('0012');
+CREATE TABLE price_overrides (
+	model VARCHAR(120) NOT NULL, 
+	price VARCHAR(40) NOT NULL, 
+	updated_at FLOAT NOT NULL, 
+	PRIMARY KEY (model)
+);
+INSERT INTO "alembic_version" (version_num) VALUES ('0013');
 INSERT INTO "accounts" (id, name, balance_micros, daily_limit_micros, monthly_limit_micros, allowed_models, created_at, disabled_at) VALUES ('acct_default', 'default', 0, NULL, NULL, NULL, (:now), NULL);

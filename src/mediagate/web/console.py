@@ -343,6 +343,7 @@ def money(value: str, param: str) -> int:
 from mediagate.web.admin import ADMIN_PAGES  # noqa: E402 (the admin pages use the helpers above)
 from mediagate.web.audio import AUDIO_PAGES  # noqa: E402 (and the audio page)
 from mediagate.web.chat import CHAT_PAGES  # noqa: E402 (and so do the text pages)
+from mediagate.web.models import MODEL_PAGES  # noqa: E402 (and the models page)
 from mediagate.web.overview import OVERVIEW_PAGES  # noqa: E402 (and the admin's overview)
 
 router = Router(
@@ -350,7 +351,8 @@ router = Router(
     route_handlers=[
         root, login_form, login, logout, home, playground, generate, task_log, task_page,
         task_card, task_act, replay, *ADMIN_PAGES, *CHAT_PAGES,
-        *AUDIO_PAGES, *OVERVIEW_PAGES, STATIC,
+        *AUDIO_PAGES, *OVERVIEW_PAGES,
+        *MODEL_PAGES, STATIC,
     ],
     exception_handlers={NotAuthorizedException: handle_error, MediagateError: handle_error},
     include_in_schema=False,
