@@ -215,7 +215,9 @@ async def generate(request: Request[Any, Any, Any]) -> Response[Any]:
     try:
         kwargs = options_from(spec, form)
         task = await rt.tasks.create(
-            await generating_key(rt, _key(request)), spec.id, str(form.get("prompt") or ""),
+            await generating_key(rt, _key(request)),
+            spec.id,
+            str(form.get("prompt") or ""),
             **kwargs,
         )
     except MediagateError as exc:
