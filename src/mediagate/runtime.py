@@ -220,7 +220,7 @@ class Runtime:
         self.price_repo = PriceRepository(self.db)
         self._prices_task: asyncio.Task[None] | None = None
         self.assets = AssetService(
-            AssetRepository(self.db), self.blobs, self.uploads, clock, video_size
+            AssetRepository(self.db), self.blobs, self.uploads, clock, self._video_size
         )
         self.webhooks = WebhookSender(
             self.webhook_repo,
@@ -320,6 +320,12 @@ class Runtime:
                 },
             )
             await self.listener.start()
+
+    async def _video_size(self, data: bytes) -> tuple[int, int] | None:
+        """An uploaded video's size, read in the render pool: a client's file is never
+        parsed in the server process."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.render_pool, video_size, data)
 
     async def load_prices(self) -> None:
         """The prices admins set, into the task service (every PRICES_S, so a change made

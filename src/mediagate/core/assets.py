@@ -6,7 +6,7 @@ HTTP and no SQL here."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import msgspec
@@ -54,13 +54,13 @@ class AssetService:
         media: MediaStore,
         uploads: UploadService,
         clock: Callable[[], float],
-        probe: Callable[[bytes], tuple[int, int] | None],
+        probe: Callable[[bytes], Awaitable[tuple[int, int] | None]],
     ) -> None:
         self._store = store
         self._media = media
         self._uploads = uploads
         self._clock = clock
-        self._probe = probe  # a video's (width, height) from its header; None: not a video
+        self._probe = probe  # a video's (width, height), read off the loop; None: not one
 
     async def keep(self, key: KeyRecord, kind: str, name: str, data: bytes) -> Asset:
         """Check, store and record one file. An image must decode (the caller checked it in
@@ -73,7 +73,7 @@ class AssetService:
             width, height = check_pixels(data, "file", self._uploads.max_pixels)
             ctype = sniff_image_type(data) or "image/png"
         else:
-            found = self._probe(data) if sniff_stored_type(data) == "video/mp4" else None
+            found = await self._probe(data) if sniff_stored_type(data) == "video/mp4" else None
             if found is None:
                 raise InvalidRequestError("file", "is not an MP4 video", ["video/mp4"])
             (width, height), ctype = found, "video/mp4"
