@@ -112,7 +112,7 @@ def stored(task: dict[str, Any], server: Server) -> bytes:
     return got.content
 
 
-TEXT_KINDS = ("text", "embedding")
+TEXT_KINDS = ("text", "embedding", "speech", "transcription", "realtime")
 
 
 def test_every_model_is_live(live: tuple[Server, str]) -> None:

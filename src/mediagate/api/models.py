@@ -91,9 +91,11 @@ def model_entry(spec: ModelSpec, live: bool) -> ModelEntry:
 
 
 def text_entry(model: TextModel, live: bool) -> ModelEntry:
-    """A text model in the same list: kind ``text`` (chat, completions) or ``embedding``,
-    with its context window and its limits where the media rules would be."""
-    kind = "embedding" if model.kind is TextKind.EMBEDDING else "text"
+    """A text or audio model in the same list: kind ``text`` (chat, completions),
+    ``embedding``, ``speech``, ``transcription`` or ``realtime``, with its context window and
+    its limits where the media rules would be."""
+    chatty = model.kind in (TextKind.CHAT, TextKind.COMPLETION)
+    kind = "text" if chatty else model.kind.value  # embedding, speech, transcription, realtime
     return ModelEntry(
         id=model.id, object="model", created=CATALOGUE_DATE, owned_by=model.vendor,
         title=model.id, kind=kind, format="json", content_type="application/json",
