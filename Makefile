@@ -33,6 +33,7 @@ pytest: $(SYNCED)
 	scripts/ensure-chromium.sh
 	scripts/ensure-node-sdks.sh
 	scripts/ensure-espeak.sh
+	scripts/ensure-tesseract.sh
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck pytest
@@ -50,6 +51,7 @@ test-fast: $(SYNCED)
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
 	scripts/ensure-espeak.sh
+	scripts/ensure-tesseract.sh
 	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration
 
 # The docs site from docs/ (MkDocs Material), strict: a broken link or a missing page fails.

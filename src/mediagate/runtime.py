@@ -35,10 +35,12 @@ from mediagate.jobs.webhooks import WebhookSender
 from mediagate.jobs.worker import WorkerPool
 from mediagate.providers.build import live_providers, makers
 from mediagate.providers.channels import ChannelManager
+from mediagate.providers.local import LocalProvider
 from mediagate.providers.registry import ProviderRegistry, load_routes
 from mediagate.providers.sandbox.provider import SandboxProvider
 from mediagate.providers.sandbox.viggle import video_size
 from mediagate.relay.audio import AudioWork
+from mediagate.relay.drafts import RelayDrafter
 from mediagate.relay.log import RequestLog, Reservations
 from mediagate.relay.service import RelayService
 from mediagate.settings import Settings
@@ -209,6 +211,7 @@ class Runtime:
             TokenRate(settings.rate_limit_tpm, time.monotonic) if settings.rate_limit_tpm else None,
             AudioWork(self.render_pool, self.blobs, max(1, (settings.render_processes or 2) // 2)),
         )
+        self.tasks.drafter = RelayDrafter(self.relay)  # a deck's outline, from a chat model
         self.uploads = UploadService(
             UploadRepository(self.db),
             self.blobs,
@@ -279,6 +282,8 @@ class Runtime:
             headers={"User-Agent": f"mediagate/{__version__}"},
         )
         runtime.providers.add_live(live_providers(settings, runtime.http, runtime.clock))
+        # The gateway's own image tools: no credentials, always there (routes name "local").
+        runtime.providers.add_live({"local": LocalProvider(runtime.clock, runtime.render_pool)})
         runtime.channels = ChannelManager(
             runtime.channel_repo,
             runtime.providers,

@@ -49,12 +49,15 @@ class CreateBody(msgspec.Struct):
     """gptunnel's create body, plus the unified format's video fields as extensions."""
 
     model: str
-    prompt: str
+    prompt: str = ""  # the catalogue says which models need one (a tool may not)
     ar: str | None = None
     images: list[str] | None = None
     duration_seconds: int | None = None
     sample_count: int | None = None
     callback_url: str | None = None
+    # An extension: the model's own parameters, as GET /v1/models lists them (checked
+    # against the catalogue like every dialect's).
+    options: dict[str, Any] | None = None
 
 
 class ResultBody(msgspec.Struct):
@@ -76,6 +79,9 @@ class MediaTask(msgspec.Struct, omit_defaults=True):
     error: str | None = None
     error_code: str | None = None
     provider: str | None = None  # which upstream served it ("sandbox" for test keys)
+    # An extension: the task's text outputs (an OCR's text is in its file; a deck's outline,
+    # a compression's input size, a sandbox stand-in's label), each {text, role, title}.
+    texts: list[dict[str, str]] | None = None
 
 
 class TaskList(msgspec.Struct):
@@ -125,6 +131,12 @@ def render_with(task: Task, urls: list[str]) -> MediaTask:
         error=task.error.message if task.error else None,
         error_code=task.error.code if task.error else None,
         provider=task.provider,
+        texts=[
+            {"text": o.text, "role": o.role, "title": o.title}
+            for o in task.outputs
+            if o.text is not None
+        ]
+        or None,
     )
 
 
@@ -140,6 +152,7 @@ async def create(request: Request[Any, Any, Any], data: CreateBody) -> MediaTask
         images=data.images,
         duration_seconds=data.duration_seconds,
         sample_count=data.sample_count,
+        options=data.options,
         idempotency_key=idempotency_key(request),
         callback=callback(request, data.callback_url, "gptunnel"),
     )

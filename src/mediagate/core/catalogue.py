@@ -29,9 +29,16 @@ class Kind(enum.StrEnum):
     VIDEO = "video"
     AUDIO = "audio"
     TEXT = "text"
+    DOCUMENT = "document"  # a presentation, a page: a file that is neither picture nor sound
 
 
-PLURAL = {Kind.IMAGE: "images", Kind.VIDEO: "videos", Kind.AUDIO: "audio", Kind.TEXT: "text"}
+PLURAL = {
+    Kind.IMAGE: "images",
+    Kind.VIDEO: "videos",
+    Kind.AUDIO: "audio",
+    Kind.TEXT: "text",
+    Kind.DOCUMENT: "documents",
+}
 
 # The roles an input image may play. A model lists the ones it takes in ``image_roles``.
 IMAGE_ROLES = ("first_frame", "last_frame", "reference", "edit", "mask", "face", "source")
@@ -81,6 +88,11 @@ class ModelSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # (BFL's FLUX: 256..1440, multiples of 32), besides its listed ratios.
     free_sizes: list[int] = []
     max_input_pixels: int = 0  # an input image's width x height; 0: the deployment's cap
+    # A chat model that drafts one of the model's options from the prompt when the caller
+    # gives none (a presentation's outline from its topic), through the text relay, on the
+    # same key and billed there (``core.ports.Drafter``).
+    draft_model: str = ""
+    draft_option: str = ""
     id: str = ""
 
     @property
@@ -330,6 +342,9 @@ def _check_roles(
     spec: ModelSpec, images: tuple[str, ...], roles: list[str] | None
 ) -> tuple[str, ...]:
     """Each image's role, if the caller names them: one per image, each one the model takes."""
+    needs_all = len(spec.image_roles) > 1 and spec.min_images == len(spec.image_roles)
+    if not roles and needs_all and len(images) == len(spec.image_roles):
+        return tuple(spec.image_roles)  # a model that takes each role once: in its order
     if not roles:
         return ()
     if len(roles) != len(images):

@@ -192,6 +192,14 @@ class RouteChooser(Protocol):
         ...
 
 
+class Drafter(Protocol):
+    """Writes a model's missing option from its prompt with a chat model (a presentation's
+    outline from its topic): the text relay implements it, on the caller's key, billed as
+    any chat request. Raises the relay's errors (no such model, no balance, upstream down)."""
+
+    async def draft(self, key: KeyRecord, chat_model: str, option: str, prompt: str) -> str: ...
+
+
 class Observer(Protocol):
     """What the services and the engine report as they work (metrics implement it)."""
 

@@ -15,6 +15,7 @@ from mediagate.core.catalogue import Catalogue, GenerationParams, Kind, ModelSpe
 from mediagate.core.errors import (
     ConflictError,
     InvalidRequestError,
+    NotConfiguredError,
     NotFoundError,
     PermissionDeniedError,
     TooManyRequestsError,
@@ -29,6 +30,7 @@ from mediagate.core.images import (
 )
 from mediagate.core.keys import KeyRecord
 from mediagate.core.ports import (
+    Drafter,
     MediaStore,
     NullObserver,
     Observer,
@@ -81,6 +83,7 @@ class TaskService:
         observer: Observer | None = None,
     ) -> None:
         self._max_input_bytes = max_input_bytes
+        self.drafter: Drafter | None = None  # set where the text relay runs beside the engine
         self._max_input_pixels = max_input_pixels
         self._observer: Observer = observer or NullObserver()
         self._max_queued = max_queued
@@ -169,6 +172,9 @@ class TaskService:
         callback_url = (
             check_callback_url(callback.url, self._callbacks_allow_private) if callback else None
         )
+        checked = params  # what the request said: its idempotency fingerprint
+        if spec.draft_model and spec.draft_option not in params.options:
+            params = await self._draft(key, spec, prompt, params)
         params = await self._keep_inline_images(spec, params)  # once every check has passed
         now = self._clock()
         hold = None
@@ -200,7 +206,7 @@ class TaskService:
         )
         idem = None
         if idempotency_key is not None:
-            print_ = fingerprint(spec.id, prompt, params)
+            print_ = fingerprint(spec.id, prompt, checked)
             idem = (f"{key.id}:{idempotency_key}", print_, now - IDEMPOTENCY_WINDOW_S)
         due = None if waits else now
         hit = await self._store.insert(task, next_run_at=due, idempotency=idem, hold=hold)
@@ -215,6 +221,17 @@ class TaskService:
             self._queue(task.id, now)
         self._observer.task_created(task)
         return task
+
+    async def _draft(
+        self, key: KeyRecord, spec: ModelSpec, prompt: str, params: GenerationParams
+    ) -> GenerationParams:
+        if self.drafter is None:
+            raise NotConfiguredError(
+                f"{spec.id} needs options.{spec.draft_option}: no chat relay here to draft it"
+            )
+        text = await self.drafter.draft(key, spec.draft_model, spec.draft_option, prompt)
+        options = {**params.options, spec.draft_option: text}
+        return msgspec.structs.replace(params, options=options)
 
     def set_prices(self, overrides: dict[str, str]) -> None:
         """Prices an admin set (the console's models page), over MEDIAGATE_PRICES."""
