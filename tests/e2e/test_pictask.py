@@ -42,7 +42,7 @@ def test_tools_in_gptnb_format(server: Server, key: str, receiver: Receiver) -> 
     assert cut["status"] == 200 and cut["data"]["state"] == 1, cut
     png = Image.open(io.BytesIO(requests.get(cut["data"]["image"], timeout=10).content))
     assert png.mode == "RGBA"
-    (headers, body), *_ = receiver.wait(1)
+    (_, body), *_ = receiver.wait(1)
     hooked = json.loads(body)
     assert hooked["status"] == 200 and hooked["data"]["task_id"] == cut["data"]["task_id"]
     assert hooked["data"]["state"] == 1 and hooked["data"]["image"]
