@@ -20,6 +20,7 @@ from mediagate.children import die_with_parent
 from mediagate.core.assets import AssetService
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
+from mediagate.core.decks import DeckService
 from mediagate.core.key_service import KeyService
 from mediagate.core.limits import RateLimiter, TokenRate
 from mediagate.core.ports import NullObserver, Observer
@@ -51,6 +52,7 @@ from mediagate.store.accounts import AccountRepository
 from mediagate.store.assets import AssetRepository
 from mediagate.store.channels import ChannelRepository
 from mediagate.store.db import KEYS_CHANNEL, TASKS_CHANNEL, WEBHOOKS_CHANNEL, Database
+from mediagate.store.decks import DeckRepository
 from mediagate.store.keys import KeyRepository
 from mediagate.store.limits import SharedRateLimiter
 from mediagate.store.listen import Listener
@@ -225,6 +227,7 @@ class Runtime:
         self.assets = AssetService(
             AssetRepository(self.db), self.blobs, self.uploads, clock, self._video_size
         )
+        self.decks = DeckService(DeckRepository(self.db), clock)
         self.webhooks = WebhookSender(
             self.webhook_repo,
             self.task_repo,

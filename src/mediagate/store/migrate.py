@@ -27,7 +27,7 @@ from mediagate.store.db import Database
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0013"
+HEAD = "0014"
 SQLITE_HEAD = "sqlite_head.sql"
 NOW = "(:now)"  # stands for a seed row's time of creation in sqlite_head.sql
 

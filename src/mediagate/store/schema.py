@@ -264,3 +264,16 @@ requests_log = sa.Table(
     sa.Index("ix_requests_key_time", "key_id", "created_at"),
     sa.Index("ix_requests_account_time", "account_id", "created_at"),
 )
+
+decks = sa.Table(
+    "decks",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("task_id", sa.String(40), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("template", sa.String(40), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_decks_key", "key_id", "created_at"),
+)

@@ -1,4 +1,4 @@
--- A new SQLite database at migration 0013: its schema as the migrations leave it,
+-- A new SQLite database at migration 0014: its schema as the migrations leave it,
 -- and their seed rows. Made by `python -m mediagate.store.migrate`; do not edit.
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -211,5 +211,16 @@ CREATE TABLE price_overrides (
 	updated_at FLOAT NOT NULL, 
 	PRIMARY KEY (model)
 );
-INSERT INTO "alembic_version" (version_num) VALUES ('0013');
+CREATE TABLE decks (
+	id VARCHAR(40) NOT NULL, 
+	key_id VARCHAR(64) NOT NULL, 
+	task_id VARCHAR(40) NOT NULL, 
+	subject TEXT NOT NULL, 
+	template VARCHAR(40) NOT NULL, 
+	created_at FLOAT NOT NULL, 
+	updated_at FLOAT NOT NULL, 
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_decks_key ON decks (key_id, created_at);
+INSERT INTO "alembic_version" (version_num) VALUES ('0014');
 INSERT INTO "accounts" (id, name, balance_micros, daily_limit_micros, monthly_limit_micros, allowed_models, created_at, disabled_at) VALUES ('acct_default', 'default', 0, NULL, NULL, NULL, (:now), NULL);
