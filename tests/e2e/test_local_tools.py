@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 import requests
 from PIL import Image, ImageDraw, ImageFont
 
+from tests.fakes.pictask import FakePicTask
 from tests.helpers import Server, wait_done
 
 
@@ -228,3 +230,32 @@ def test_bad_inputs_are_clear(server: Server, key: str) -> None:
         _, out = run(server, key, {"model": "image-sharpen", "images": [data_url(source, kind)],
                                       "options": {"scale": "1"}})  # fmt: skip
         assert Image.open(io.BytesIO(out)).mode == "RGB"
+
+
+def test_colorizing_relays_to_an_upstream_on_a_live_key(tmp_path: Path) -> None:
+    """Colorizing needs a model: a live key goes to GPTNB's image tools (the fake), and with
+    no such channel it is refused at create, naming what to configure."""
+    fake = FakePicTask().start()
+    server = Server(tmp_path, MEDIAGATE_UPSTREAM_POLL_S="0.05",
+                    MEDIAGATE_CHANNEL_REFRESH_S="0.3").start()  # fmt: skip
+    try:
+        live = server.funded_live_key(5)
+        grey = picture("L")
+        refused = create(server, live, {"model": "image-colorize", "images": [data_url(grey)]})
+        assert refused.status_code in (400, 503) and "pictask" in refused.text
+        admin = {"Authorization": server.key("admin")}
+        made = requests.post(server.url + "/v1/admin/channels", headers=admin, timeout=10,
+                             json={"provider": "pictask", "api_key": fake.api_key,
+                                   "base_url": fake.url})  # fmt: skip
+        assert made.status_code == 201, made.text
+        time.sleep(0.6)
+        done, out = run(server, live, {"model": "image-colorize", "images": [data_url(grey)]})
+        assert done["provider"].startswith("pictask") and "texts" not in done
+        rgb = np.asarray(Image.open(io.BytesIO(out)).convert("RGB")).astype(int)
+        assert np.abs(rgb[..., 0] - rgb[..., 2]).mean() > 20  # colour, where it was grey
+        (job,) = fake.jobs.values()
+        assert job["tool"] == "colorize" and job["image"] == grey
+        server.cli("ledger", "check")
+    finally:
+        server.stop()
+        fake.stop()

@@ -26,6 +26,7 @@ from mediagate.providers.luma import LumaProvider
 from mediagate.providers.mjproxy import MidjourneyProxyProvider
 from mediagate.providers.openai import OpenAIImagesProvider
 from mediagate.providers.openai_text import TextOnlyProvider
+from mediagate.providers.pictask import PicTaskProvider
 from mediagate.providers.relays import GptunnelProvider, NewApiProvider
 from mediagate.providers.runway import RunwayProvider
 from mediagate.providers.stability import StabilityProvider
@@ -59,6 +60,7 @@ VENDOR_BASES = {
     "vidu": "https://api.vidu.com",
     "ideogram": "https://api.ideogram.ai",
     "viggle": "https://apis.viggle.ai",
+    "pictask": "https://api.gpt.ge",  # GPTNB's image tools
     **{
         name: base
         for name, base in (
@@ -166,6 +168,9 @@ def makers(
         "feed-pika": lambda c: PikaFeedProvider(session, c, clock, "feed-pika", poll),
         "goamz-luma": lambda c: GoAmzLumaProvider(session, c, clock, "goamz-luma", poll),
         "viggle": lambda c: ViggleProvider(session, c, clock, poll_s=poll),
+        # GPTNB's image tools (/task/pic/*): its own key, or the new-api / GPTNB key.
+        "pictask": lambda c: PicTaskProvider(session, c, clock, poll_s=poll),
+        "newapi-pic": lambda c: PicTaskProvider(session, c, clock, "newapi-pic", poll),
     }
     # The vendors in their own formats, each also through new-api / GPTNB, which serve the
     # same API under a prefix with their one key (or through another mediagate).
@@ -191,7 +196,8 @@ def live_providers(
     settings: Settings, session: aiohttp.ClientSession, clock: Clock
 ) -> dict[str, Provider]:
     """Provider name -> adapter, for each vendor configured in settings."""
-    shares = {"newapi-mj": "newapi", "newapi-suno": "newapi", "newapi-kling": "newapi"}
+    shares = {"newapi-mj": "newapi", "newapi-suno": "newapi", "newapi-kling": "newapi",
+              "newapi-pic": "newapi"}  # fmt: skip
     shares.update({n: "newapi" for n in ("feed-runway", "feed-pixverse", "feed-pika",
                                          "goamz-luma")})  # fmt: skip
     shares.update({f"newapi-{v}": "newapi" for v in OWN_FORMATS})  # the same key, another API
