@@ -360,6 +360,7 @@ from mediagate.web.audio import AUDIO_PAGES  # noqa: E402 (and the audio page)
 from mediagate.web.chat import CHAT_PAGES  # noqa: E402 (and so do the text pages)
 from mediagate.web.models import MODEL_PAGES  # noqa: E402 (and the models page)
 from mediagate.web.overview import OVERVIEW_PAGES  # noqa: E402 (and the admin's overview)
+from mediagate.web.tools import TOOL_PAGES  # noqa: E402 (and the tools page)
 
 router = Router(
     path="/",
@@ -367,7 +368,7 @@ router = Router(
         root, login_form, login, logout, home, playground, generate, task_log, task_page,
         task_card, task_act, replay, *ADMIN_PAGES, *CHAT_PAGES,
         *AUDIO_PAGES, *OVERVIEW_PAGES,
-        *MODEL_PAGES, STATIC,
+        *MODEL_PAGES, *TOOL_PAGES, STATIC,
     ],
     exception_handlers={NotAuthorizedException: handle_error, MediagateError: handle_error},
     include_in_schema=False,
