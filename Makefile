@@ -61,6 +61,7 @@ docs: $(SYNCED)
 bench: $(SYNCED)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/creates.py
+	$(BIN)/python bench/local_tools.py
 
 # A longer schemathesis run than the one in `make test`.
 fuzz: $(SYNCED)

@@ -16,7 +16,7 @@ import aiohttp
 import structlog
 
 from mediagate import __version__, datadir
-from mediagate.children import die_with_parent
+from mediagate.children import render_worker
 from mediagate.core.assets import AssetService
 from mediagate.core.billing import AccountService
 from mediagate.core.catalogue import Catalogue, default_catalogue
@@ -130,7 +130,7 @@ class Runtime:
         self.render_pool = ProcessPoolExecutor(
             max_workers=settings.render_processes or os.cpu_count() or 1,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=die_with_parent,
+            initializer=render_worker,
             initargs=(os.getpid(),),
         )
         sandbox = SandboxProvider(clock, settings.sandbox_latency_s, self.render_pool)
