@@ -9,6 +9,7 @@ from pathlib import Path
 
 import requests
 
+from mediagate.core.catalogue import default_catalogue
 from tests.helpers import Server, cli, wait_done
 from tests.media import probe
 
@@ -45,7 +46,11 @@ def test_models_lists_the_catalogue(server: Server) -> None:
     assert by_id["google-imagen-3"]["sizes"]["21:9"] == [1568, 672]
     assert by_id["seedance-1-lite-480P-5s"]["durations"] == [5]
     assert by_id["veo-3.0-generate-preview"]["max_samples"] == 4
-    assert all(m["sandbox"] and not m["live"] for m in body["data"])
+    # Without credentials only the gateway's own tools (the `local` provider) serve live keys.
+    local = {m for m, spec in default_catalogue().models.items() if spec.family == "local"}
+    local.discard("image-colorize")  # it needs a model: relays only
+    assert all(m["sandbox"] and m["live"] == (m["id"] in local) for m in body["data"])
+    assert by_id["image-cutout"]["live"] and not by_id["image-colorize"]["live"]
 
 
 def test_openapi_describes_every_dialect(server: Server) -> None:

@@ -320,7 +320,8 @@ def _check_entry(name: str, spec: ModelSpec) -> None:
 
 def _check_prompt(spec: ModelSpec, prompt: str, required: bool) -> None:
     if required and not prompt.strip():
-        raise InvalidRequestError("prompt", "must be a non-empty string")
+        what = "is required" if not prompt else "must be a non-empty string"
+        raise InvalidRequestError("prompt", f"{what} for {spec.id}")
     if len(prompt) > spec.max_prompt_chars:
         raise InvalidRequestError(
             "prompt", f"is {len(prompt)} characters; at most {spec.max_prompt_chars}"
