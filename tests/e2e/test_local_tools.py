@@ -170,9 +170,15 @@ def test_a_deck_from_a_topic_on_a_test_key(server: Server, key: str) -> None:
 
 
 def test_live_keys_use_the_local_provider_and_pay(server: Server) -> None:
+    """A live key runs the tools through each wire format on the `local` provider (no
+    credentials) and pays each tool's price exactly: 0.003 + 0.004 + 0.002 + 0.02 + 0.02."""
     live = server.funded_live_key(5)
-    account = requests.get(server.url + "/v1/balance", headers={"Authorization": live}, timeout=10)
-    before = account.json()
+
+    def balance() -> int:
+        got = requests.get(server.url + "/v1/balance", headers={"Authorization": live}, timeout=10)
+        return int(got.json()["balance_micros"])
+
+    before = balance()
     done, out = run(server, live, {"model": "image-cutout", "images": [data_url(picture())]})
     assert done["provider"] == "local" and Image.open(io.BytesIO(out)).mode == "RGBA"
     outline = "# Tea\n## Origins\n### China\n#### Shennong\n## Today\n### Markets\n- India"
@@ -182,9 +188,22 @@ def test_live_keys_use_the_local_provider_and_pay(server: Server) -> None:
 
     titles = [s.shapes.title.text for s in Presentation(io.BytesIO(out)).slides]
     assert titles == ["Tea", "Origins", "China", "Today", "Markets"]
-    time.sleep(0.3)
-    after = requests.get(server.url + "/v1/balance", headers={"Authorization": live}, timeout=10)
-    assert after.json() != before  # charged for both
+    auth = {"Authorization": f"Bearer {live}"}
+    portrait = {"image_url": data_url(face()), "size": "295x413", "sync": "1"}
+    photo = requests.post(server.url + "/task/pic/idphoto", headers=auth, timeout=60, data=portrait)
+    assert photo.json()["data"]["state"] == 1, photo.text
+    read = requests.post(server.url + "/task/pic/ocr", headers=auth, timeout=60,
+                         json={"image_url": data_url(words("Live key 7")), "sync": 1})  # fmt: skip
+    assert read.json()["data"]["text"] == "Live key 7"
+    made = requests.post(server.url + "/docmee/v1/api/ppt/generatePptx", headers=auth,
+                         timeout=60, json={"outlineContentMarkdown": outline})  # fmt: skip
+    assert made.json()["code"] == 0 and made.json()["data"]["pptInfo"]["fileUrl"]
+    for _ in range(50):
+        if balance() == before - 49_000:
+            break
+        time.sleep(0.1)
+    assert balance() == before - 49_000  # micro-units: each task's price, once
+    server.cli("ledger", "check")
 
 
 def gif_frames(n: int) -> bytes:
