@@ -1,14 +1,16 @@
 """Child processes die with their parent: the render pool's workers ask Linux to SIGKILL
 them when the process that started them ends, even by ``kill -9``, which no cleanup in
-the parent can catch."""
+the parent can catch. And a render's memory cap, for work done in them."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import os
+import resource
 import signal
 import sys
+from collections.abc import Iterator
 
 PR_SET_PDEATHSIG = 1
 
@@ -33,3 +35,35 @@ def render_worker(parent_pid: int) -> None:
     die_with_parent(parent_pid)
     with contextlib.suppress(OSError):
         os.nice(RENDER_NICENESS)
+
+
+@contextlib.contextmanager
+def memory_cap(extra: int) -> Iterator[None]:
+    """Lets this process's address space grow by ``extra`` bytes at most, for the block
+    (Linux; a no-op where the limit cannot be read or set, and in threads of the server,
+    whose address space it must never cap)."""
+    if not in_child():
+        yield
+        return
+    try:
+        with open("/proc/self/statm") as fh:
+            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = used + extra
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def in_child() -> bool:
+    """True in a pool process, which multiprocessing started."""
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None

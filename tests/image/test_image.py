@@ -35,7 +35,7 @@ CACHE = Path(os.environ.get("MEDIAGATE_IMAGE_CACHE", "/var/tmp/mediagate-image")
 PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
 LIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
 MIRROR = "http://deb.debian.org/debian"
-MAX_BYTES = 560_000_000  # measured 534 MB: see the README's container section
+MAX_BYTES = 760_000_000  # measured 725 MB (534 before OpenCV): see docs/deploy.md
 pytestmark = pytest.mark.timeout(1500)
 
 
@@ -137,3 +137,19 @@ def test_a_task_runs_to_its_file_in_the_container(container: str) -> None:
             time.sleep(0.3)
         data = requests.get(got["url"], timeout=30).content
         assert probe(data).format == kind  # PyAV, NumPy and Pillow work in the image
+    art = {"model": "art-qr", "prompt": "https://example.com/in-the-image"}
+    made = requests.post(container + "/v1/media/create", json=art, headers=auth, timeout=10)
+    deadline = time.monotonic() + 120
+    while (
+        got := requests.get(
+            container + "/v1/media/result",
+            headers=auth,
+            timeout=10,
+            params={"task_id": made.json()["id"]},
+        ).json()
+    )["status"] != "done":
+        assert got["status"] != "failed" and time.monotonic() < deadline, got
+        time.sleep(0.3)
+    from mediagate.providers.sandbox.local.art import decode_qr  # OpenCV and segno in there
+
+    assert decode_qr(requests.get(got["url"], timeout=30).content) == art["prompt"]

@@ -85,3 +85,20 @@ def test_compression_honours_its_target(fmt: str) -> None:
     small = local.compress(data, fmt, 90, 20)
     assert len(small) <= 20 * 1024 and Image.open(io.BytesIO(small)).format.lower() == fmt
     assert len(local.compress(data, fmt, 90, 0)) > len(small) or fmt == "png"
+
+
+def hungry() -> bytes:
+    return bytes(np.ones(3 << 30, np.uint8))  # 3 GiB: over what a tool may take
+
+
+def test_a_tool_past_the_memory_cap_fails_clearly_in_the_pool() -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    from mediagate.providers.sandbox.local import capped
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with pytest.raises(InputError, match="MiB"):
+            pool.submit(partial(capped, hungry)).result(timeout=60)
+        assert pool.submit(partial(capped, partial(bytes, 4))).result(timeout=60) == bytes(4)

@@ -10,14 +10,11 @@ MemoryError, and the pool goes on."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import os
-import resource
-from collections.abc import Iterator
 from concurrent.futures import Executor
 from typing import Literal
 
+from mediagate.children import memory_cap
 from mediagate.core.images import image_size
 
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -65,7 +62,7 @@ def decode(data: bytes, max_pixels: int, check: Check) -> str | None:
             width, height = img.size
             if width * height > max_pixels:
                 return None
-            with _memory_cap(width * height * 8 + HEADROOM):
+            with memory_cap(width * height * 8 + HEADROOM):
                 img.load()  # a truncated or forged file fails here
                 if check == "mask":
                     extrema = img.convert("L").getextrema()
@@ -76,35 +73,3 @@ def decode(data: bytes, max_pixels: int, check: Check) -> str | None:
         return None
     except MemoryError:
         return None
-
-
-@contextlib.contextmanager
-def _memory_cap(extra: int) -> Iterator[None]:
-    """Lets this process's address space grow by ``extra`` bytes at most, for the block
-    (Linux; a no-op where the limit cannot be read or set, and in threads of the server,
-    whose address space it must never cap)."""
-    if not _in_child():
-        yield
-        return
-    try:
-        with open("/proc/self/statm") as fh:
-            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = used + extra
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
-def _in_child() -> bool:
-    """True in a pool process, which multiprocessing started."""
-    import multiprocessing
-
-    return multiprocessing.parent_process() is not None

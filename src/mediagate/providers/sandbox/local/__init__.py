@@ -10,8 +10,12 @@ the model's ``wire_name``. The tools themselves are in ``images``, ``photo``, ``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import partial
 
+import msgspec
+
+from mediagate.children import memory_cap
 from mediagate.core.errors import InputError
 from mediagate.core.images import image_size
 from mediagate.core.provider import GenerationRequest, InputImage, TextResult
@@ -19,6 +23,7 @@ from mediagate.providers.sandbox.local import art, document, images, photo, ppt
 from mediagate.providers.sandbox.plan import FilePlan, Plan
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+TOOL_MEMORY_BYTES = 1536 << 20  # what one tool's work may add to its pool process
 SANDBOX_NOTE = "sandbox result: a tint, not a colorization model (route a live key upstream)"
 
 
@@ -47,7 +52,26 @@ def _picture(request: GenerationRequest) -> tuple[bytes | None, int]:
     return None, template * 7919 or request.seed
 
 
+def capped(render: Callable[[], bytes]) -> bytes:
+    """A tool's work under the pool's memory cap: an input that would need more fails its
+    task with a clear reason instead of taking the host's memory."""
+    try:
+        with memory_cap(TOOL_MEMORY_BYTES):
+            return render()
+    except MemoryError:
+        most = TOOL_MEMORY_BYTES >> 20
+        raise InputError(
+            f"the input needs more than {most} MiB to work on; send a smaller one"
+        ) from None
+
+
 def plan(request: GenerationRequest) -> Plan:
+    found = _plan(request)
+    files = [msgspec.structs.replace(f, render=partial(capped, f.render)) for f in found.files]
+    return msgspec.structs.replace(found, files=files)
+
+
+def _plan(request: GenerationRequest) -> Plan:
     opts, tool = request.params.options, request.spec.wire_name
     fmt = str(opts.get("format", "png"))
     if tool == "art-qr":
