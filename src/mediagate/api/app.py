@@ -56,6 +56,7 @@ from mediagate.api import (
     vidu,
     viggle,
     webhooks,
+    yoo_ppt,
 )
 from mediagate.api.observe import request_id_middleware
 from mediagate.api.openapi_errors import document_errors
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
             viggle.router,
             pictask.router,
             docmee.router,
+            yoo_ppt.router,
             account.router,
             webhooks.router,
             events.router,

@@ -184,3 +184,20 @@ def deck_from_json(raw: str | bytes | dict[str, Any]) -> Deck:
         raise InputError(f"pptxProperty: {exc}") from None
     except msgspec.DecodeError:
         raise InputError("pptxProperty: is not JSON") from None
+
+
+def insert_page(deck: Deck, slide_number: int, page: Page) -> Deck:
+    """The deck with ``page`` as slide ``slide_number`` (counted from 0, as 韦尼克 counts;
+    past the end: last), in the chapter of the slide before it (a page cannot come before
+    the title slide, so 0 means 1)."""
+    at, count = max(1, slide_number), 1
+    for chapter in deck.chapters:
+        count += 1  # the chapter's own slide
+        for i in range(len(chapter.pages) + 1):
+            if count >= at:
+                chapter.pages.insert(i, page)
+                return deck
+            if i < len(chapter.pages):
+                count += 1
+    deck.chapters[-1].pages.append(page)
+    return deck
