@@ -9,7 +9,20 @@ from litestar import Request, get, post
 from litestar.params import Parameter
 
 # Every dialect registers its webhook body on import: `mediagate worker` imports only this.
-from mediagate.api import gptunnel, openai_videos, unified  # noqa: F401
+from mediagate.api import (  # noqa: F401
+    feed,
+    flux,
+    gptunnel,
+    kling,
+    luma,
+    luma_goamz,
+    midjourney,
+    openai_videos,
+    pictask,
+    suno,
+    unified,
+    vidu,
+)
 from mediagate.api.common import WEBHOOK_BODIES, api_key, dialect_router, runtime_of
 from mediagate.core.errors import NotFoundError
 from mediagate.core.tasks import Task
