@@ -178,6 +178,12 @@ class InMemoryTasks:
         self.commits += 1
         return None
 
+    async def idempotent(self, scope: str, since: float) -> IdempotencyHit | None:
+        earlier = self._idempotency.get(scope)
+        if earlier is None or earlier[2] < since:
+            return None
+        return IdempotencyHit(task_id=earlier[0], fingerprint=earlier[1])
+
     async def get(self, task_id: str) -> Task | None:
         row = self.rows.get(task_id)
         return None if row is None else row.task

@@ -157,16 +157,28 @@ def test_inpaint_ocr_id_photo_and_qr_on_a_test_key(server: Server, key: str) -> 
     assert decode_qr(out) == "https://example.com/t?x=1"
 
 
-def test_a_deck_from_a_topic_on_a_test_key(server: Server, key: str) -> None:
+def test_a_deck_from_a_topic_on_a_test_key(server: Server) -> None:
+    """The outline is drafted by the sandbox's chat model through the relay (one chat request
+    in the key's log); a retry with the same Idempotency-Key is the same task, not drafted
+    again."""
     from pptx import Presentation
 
-    done, out = run(server, key, {"model": "ppt", "prompt": "The history of tea",
-                                  "options": {"template": "sunrise"}})  # fmt: skip
+    key = server.key()
+    body = {"model": "ppt", "prompt": "The history of tea", "options": {"template": "sunrise"}}
+    headers = {"Authorization": key, "Idempotency-Key": "deck-1"}
+    made = requests.post(server.url + "/v1/media/create", json=body, headers=headers, timeout=30)
+    again = requests.post(server.url + "/v1/media/create", json=body, headers=headers, timeout=30)
+    assert made.status_code == again.status_code == 200 and made.json()["id"] == again.json()["id"]
+    done: dict[str, Any] = wait_done(server.url, key, made.json()["id"])  # type: ignore[assignment]
+    out = requests.get(done["url"], timeout=30).content
     outline = next(t for t in done["texts"] if t["role"] == "outline")["text"]
     wanted = [line.lstrip("#").strip() for line in outline.splitlines() if line[:4] != "####"]
     deck = Presentation(io.BytesIO(out))
     titles = [s.shapes.title.text for s in deck.slides]
     assert titles == wanted and len(titles) >= 7  # the subject, 2+ chapters, 2+ pages each
+    time.sleep(0.5)  # the request log is written in batches
+    log = requests.get(server.url + "/v1/requests", headers={"Authorization": key}, timeout=10)
+    assert [r["route"] for r in log.json()["data"]] == ["chat.completions"]
 
 
 def test_live_keys_use_the_local_provider_and_pay(server: Server) -> None:

@@ -50,6 +50,10 @@ class TaskStore(Protocol):
         """Insert, or return the earlier task under (Idempotency-Key, fingerprint, since)."""
         ...
 
+    async def idempotent(self, scope: str, since: float) -> IdempotencyHit | None:
+        """The task an Idempotency-Key made since ``since``, if any (a look, no lock)."""
+        ...
+
     async def get(self, task_id: str) -> Task | None: ...
 
     async def page(

@@ -172,8 +172,15 @@ class TaskService:
         callback_url = (
             check_callback_url(callback.url, self._callbacks_allow_private) if callback else None
         )
-        checked = params  # what the request said: its idempotency fingerprint
-        if spec.draft_model and spec.draft_option not in params.options:
+        drafts = bool(spec.draft_model) and spec.draft_option not in params.options
+        if drafts and idempotency_key is not None:  # a retry must not pay for a second draft
+            hit = await self._store.idempotent(
+                f"{key.id}:{idempotency_key}", self._clock() - IDEMPOTENCY_WINDOW_S
+            )
+            if hit is not None and hit.fingerprint == fingerprint(spec.id, prompt, params):
+                return await self.get(key, hit.task_id)
+        undrafted = params  # what the request said: its idempotency fingerprint
+        if drafts:
             params = await self._draft(key, spec, prompt, params)
         params = await self._keep_inline_images(spec, params)  # once every check has passed
         now = self._clock()
@@ -206,7 +213,7 @@ class TaskService:
         )
         idem = None
         if idempotency_key is not None:
-            print_ = fingerprint(spec.id, prompt, checked)
+            print_ = fingerprint(spec.id, prompt, undrafted if drafts else params)
             idem = (f"{key.id}:{idempotency_key}", print_, now - IDEMPOTENCY_WINDOW_S)
         due = None if waits else now
         hit = await self._store.insert(task, next_run_at=due, idempotency=idem, hold=hold)

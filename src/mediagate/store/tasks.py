@@ -49,6 +49,17 @@ class TaskRepository(LeaseQueries):
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def idempotent(self, scope: str, since: float) -> IdempotencyHit | None:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(idempotency_keys).where(
+                        idempotency_keys.c.scope == scope, idempotency_keys.c.created_at >= since
+                    )
+                )
+            ).first()
+        return IdempotencyHit(task_id=row.task_id, fingerprint=row.fingerprint) if row else None
+
     async def insert(
         self,
         task: Task,
