@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 
 import cv2
@@ -138,10 +139,8 @@ def test_art_text_writes_the_words_into_the_picture(style: str) -> None:
     out = np.asarray(
         Image.open(io.BytesIO(art.art_text("HELLO", style, 0.6, None, 7, 512))).convert("L")
     )
-    ref = Image.new("L", (512, 512), 0)
-    font = ImageFont.load_default(max(12, min(512 // 2, int(512 * 1.05 / 5))))
-    ImageDraw.Draw(ref).text((256, 256), "HELLO", fill=255, font=font, anchor="mm")
-    glyphs = np.asarray(ref) > 0
+    glyphs = np.asarray(art.text_mask("HELLO", 512)[0]) > 0
+    assert 0.02 < glyphs.mean() < 0.5
     assert out[glyphs].mean() > out[~glyphs].mean() + 25  # the letters stand out of the picture
 
 
@@ -161,3 +160,12 @@ def test_a_deck_reopens_with_its_outline() -> None:
         ppt.parse_outline("just words", "classic")
     with pytest.raises(InputError, match="pptx"):
         ppt.read(b"PK not a deck")
+
+
+def test_chinese_art_text_has_real_glyphs() -> None:
+    """Missing glyphs render as identical boxes, so swapping two characters would change
+    nothing; real glyphs differ. (Needs Debian's fonts-wqy-microhei, as the OCR test does.)"""
+    forward, _ = art.text_mask("春节", 512)
+    swapped, _ = art.text_mask("节春", 512)
+    assert (np.asarray(forward) != np.asarray(swapped)).mean() > 0.02
+    assert os.path.exists(CJK_FONT)

@@ -13,6 +13,7 @@ brightness alone."""
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,17 +113,39 @@ def decode_qr(data: bytes) -> str:
     return ""
 
 
+CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")  # fmt: skip
+
+
+def _font(words: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's own font for Latin text; for other scripts (Chinese art text) a CJK font
+    where Debian's is installed, since Pillow's has no such glyphs."""
+    if not words.isascii():
+        for path in CJK_FONTS:
+            if os.path.exists(path):
+                return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size)
+
+
+def text_mask(words: str, size: int) -> tuple[Image.Image, int]:
+    """The words in white on black, centred, as large as fits 86% of the width."""
+    mask = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(mask)
+    lines = words.splitlines() or [words]
+    font_size = max(12, size // (len(lines) + 1))
+    font = _font(words, font_size)
+    while font_size > 12 and max(draw.textlength(line, font=font) for line in lines) > size * 0.86:
+        font_size = font_size * 9 // 10
+        font = _font(words, font_size)
+    draw.multiline_text((size // 2, size // 2), "\n".join(lines), fill=255, font=font,
+                        anchor="mm", align="center", spacing=font_size // 4)  # fmt: skip
+    return mask, font_size
+
+
 def art_text(words: str, style: str, strength: float, picture: bytes | None, seed: int = 0,
              size: int = 1024) -> bytes:  # fmt: skip
     pic = painted(picture, seed, size)
-    mask = Image.new("L", pic.size, 0)
-    draw = ImageDraw.Draw(mask)
-    lines = words.splitlines() or [words]
-    longest = max(lines, key=len)
-    font_size = max(12, min(size // (len(lines) + 1), int(size * 1.05 / max(1, len(longest)))))
-    font = ImageFont.load_default(font_size)
-    draw.multiline_text((size // 2, size // 2), "\n".join(lines), fill=255, font=font,
-                        anchor="mm", align="center", spacing=font_size // 4)  # fmt: skip
+    mask, font_size = text_mask(words, size)
     if style == "hidden":  # brightness alone: lighter inside the letters, darker round them
         lift = (np.asarray(mask, np.float32) / 255.0 - 0.5) * 2 * 90 * strength
         out = np.clip(np.asarray(pic, np.float32) + lift[..., None], 0, 255).astype(np.uint8)
