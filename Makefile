@@ -13,7 +13,7 @@ $(BIN)/uv:
 
 # --compile-bytecode: precompiled .pyc, so the first `mediagate` start is not spent compiling.
 $(SYNCED): $(BIN)/uv
-	$(BIN)/uv sync --frozen --inexact --quiet --compile-bytecode
+	$(BIN)/uv sync --frozen --inexact --quiet --compile-bytecode --all-extras
 	rm -f $(VENV)/.synced-* && touch $@
 
 run: $(SYNCED)

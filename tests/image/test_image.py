@@ -12,6 +12,7 @@ root, does not answer, or makes no file."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -21,9 +22,11 @@ import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 import requests
+from PIL import Image, ImageDraw, ImageFont
 
 from tests.helpers import free_port
 from tests.media import probe
@@ -35,7 +38,6 @@ CACHE = Path(os.environ.get("MEDIAGATE_IMAGE_CACHE", "/var/tmp/mediagate-image")
 PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
 LIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
 MIRROR = "http://deb.debian.org/debian"
-MAX_BYTES = 760_000_000  # measured 725 MB (534 before OpenCV): see docs/deploy.md
 pytestmark = pytest.mark.timeout(1500)
 
 
@@ -75,22 +77,36 @@ def make_base() -> None:
         stdin=buf.getvalue())  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def image() -> str:
+# The default image, and the one built with TOOLS=1 (OpenCV, Tesseract, a Chinese font): each
+# with its size bound. Issue 25 asks for under 400 MB; measured 392 MB and 765 MB (Tesseract
+# with its data is 95 MB of the difference): see docs/deploy.md for what is in them.
+VARIANTS = {"slim": ([], 400_000_000), "tools": (["--build-arg", "TOOLS=1"], 800_000_000)}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def image(request: pytest.FixtureRequest) -> tuple[str, str]:
     if shutil.which("podman") is None or shutil.which("debootstrap") is None:
         pytest.fail("podman and debootstrap are missing: run scripts/ensure-podman.sh")
     make_base()
-    podman("build", "--format", "docker", "--isolation", "chroot", "--from", BASE, "-t", IMAGE,
-           "-f", str(ROOT / "Containerfile"), str(ROOT), timeout=1200)  # fmt: skip
-    return IMAGE
+    variant, tag = request.param, f"{IMAGE}-{request.param}"
+    podman("build", "--format", "docker", "--isolation", "chroot", "--from", BASE, "-t", tag,
+           *VARIANTS[variant][0], "-f", str(ROOT / "Containerfile"), str(ROOT),
+           timeout=1200)  # fmt: skip
+    return variant, tag
+
+
+class Running(NamedTuple):
+    variant: str
+    name: str
+    url: str
 
 
 @pytest.fixture(scope="module")
-def container(image: str) -> Iterator[str]:
+def container(image: tuple[str, str]) -> Iterator[Running]:
     port = free_port()
     name = f"mediagate-test-{port}"
     env = ["-e", f"MEDIAGATE_PORT={port}", "-e", "MEDIAGATE_SANDBOX_LATENCY_S=0.2"]
-    podman("run", "-d", "--name", name, "--network", "host", *LIMITS, *env, image)
+    podman("run", "-d", "--name", name, "--network", "host", *LIMITS, *env, image[1])
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -102,54 +118,74 @@ def container(image: str) -> Iterator[str]:
                 pass
             assert time.monotonic() < deadline, podman("logs", name)[-3000:]
             time.sleep(0.5)
-        yield url
+        yield Running(image[0], name, url)
     finally:
         subprocess.run([*PODMAN, "rm", "-f", name], capture_output=True, check=False)
 
 
-def test_the_image_is_small_and_runs_as_its_own_user(image: str) -> None:
-    found = json.loads(podman("image", "inspect", image))[0]
+def test_the_image_is_small_and_runs_as_its_own_user(image: tuple[str, str]) -> None:
+    found = json.loads(podman("image", "inspect", image[1]))[0]
     config = found["Config"]
-    assert found["Size"] < MAX_BYTES, found["Size"]
+    assert found["Size"] < VARIANTS[image[0]][1], found["Size"]
     assert config["User"] == "mediagate" and config["Cmd"] == ["mediagate", "serve"]
     assert "/data" in config["Volumes"]
     health = " ".join((found.get("Healthcheck") or config["Healthcheck"])["Test"])
     assert "/livez" in health
 
 
-def test_a_task_runs_to_its_file_in_the_container(container: str) -> None:
-    name = podman("ps", "--format", "{{.Names}}", "--filter", "ancestor=" + IMAGE).split()[0]
-    key = podman("exec", name, "mediagate", "keys", "create", "--test").strip().splitlines()[-1]
-    assert key.startswith("mg_test_")
-    assert podman("exec", name, "id", "-u").strip() == "10001"
+def finish(running: Running, key: str, body: dict[str, object]) -> dict[str, Any]:
+    """A task made in the container, polled until it ends."""
     auth = {"Authorization": key}
-    assert podman("healthcheck", "run", name).strip() in ("", "healthy")  # the HEALTHCHECK
-    for model, kind in (("seedream-3", "webp"), ("seedance-1-lite-480P-5s", "mp4")):
-        body = {"model": model, "prompt": "a lighthouse"}
-        made = requests.post(container + "/v1/media/create", json=body, headers=auth, timeout=10)
-        deadline = time.monotonic() + 120
-        while True:
-            got = requests.get(container + "/v1/media/result", headers=auth, timeout=10,
-                               params={"task_id": made.json()["id"]}).json()  # fmt: skip
-            if got["status"] == "done":
-                break
-            assert got["status"] != "failed" and time.monotonic() < deadline, got
-            time.sleep(0.3)
-        data = requests.get(got["url"], timeout=30).content
-        assert probe(data).format == kind  # PyAV, NumPy and Pillow work in the image
-    art = {"model": "art-qr", "prompt": "https://example.com/in-the-image"}
-    made = requests.post(container + "/v1/media/create", json=art, headers=auth, timeout=10)
+    made = requests.post(running.url + "/v1/media/create", json=body, headers=auth, timeout=10)
+    assert made.status_code == 200, made.text
     deadline = time.monotonic() + 120
-    while (
-        got := requests.get(
-            container + "/v1/media/result",
+    while True:
+        got: dict[str, Any] = requests.get(
+            running.url + "/v1/media/result",
             headers=auth,
             timeout=10,
             params={"task_id": made.json()["id"]},
         ).json()
-    )["status"] != "done":
-        assert got["status"] != "failed" and time.monotonic() < deadline, got
+        if got["status"] in ("done", "failed"):
+            return got
+        assert time.monotonic() < deadline, got
         time.sleep(0.3)
+
+
+def text_page() -> str:
+    img = Image.new("RGB", (900, 200), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((30, 60), "Made in the container 42", fill="black", font=ImageFont.load_default(48))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_a_task_runs_to_its_file_in_the_container(container: Running) -> None:
+    name = container.name
+    key = podman("exec", name, "mediagate", "keys", "create", "--test").strip().splitlines()[-1]
+    assert key.startswith("mg_test_")
+    assert podman("exec", name, "id", "-u").strip() == "10001"
+    assert podman("healthcheck", "run", name).strip() in ("", "healthy")  # the HEALTHCHECK
+    for model, kind in (("seedream-3", "webp"), ("seedance-1-lite-480P-5s", "mp4")):
+        got = finish(container, key, {"model": model, "prompt": "a lighthouse"})
+        assert got["status"] == "done", got
+        data = requests.get(got["url"], timeout=30).content
+        assert probe(data).format == kind  # PyAV, NumPy and Pillow work in the image
+    deck = finish(container, key, {"model": "ppt", "prompt": "Lighthouses of Brittany"})
+    assert deck["status"] == "done", deck  # python-pptx, and the outline from the chat relay
+    assert requests.get(deck["url"], timeout=30).content[:2] == b"PK"
+    art = {"model": "art-qr", "prompt": "https://example.com/in-the-image"}
+    got = finish(container, key, art)
+    if container.variant == "slim":  # no OpenCV: a clear reason, not a crash
+        assert got["status"] == "failed" and "needs OpenCV" in str(got), got
+        return
+    assert got["status"] == "done", got
     from mediagate.providers.sandbox.local.art import decode_qr  # OpenCV and segno in there
 
     assert decode_qr(requests.get(got["url"], timeout=30).content) == art["prompt"]
+    read = finish(container, key, {"model": "image-ocr", "images": [text_page()]})
+    assert read["status"] == "done", read  # Tesseract in the image
+    assert json.loads(requests.get(read["url"], timeout=30).content)["text"].strip() == (
+        "Made in the container 42"
+    )

@@ -102,3 +102,19 @@ def test_a_tool_past_the_memory_cap_fails_clearly_in_the_pool() -> None:
         with pytest.raises(InputError, match="MiB"):
             pool.submit(partial(capped, hungry)).result(timeout=60)
         assert pool.submit(partial(capped, partial(bytes, 4))).result(timeout=60) == bytes(4)
+
+
+def test_without_opencv_a_tool_says_what_is_missing_and_may_fail_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An install without the ``tools`` extra (the slim container) fails the tools that need
+    OpenCV with a reason naming it, as an error another route may serve (failover, no retry
+    of the same route); the tools that need none still work."""
+    from mediagate.core.errors import ModelNotFoundError
+
+    monkeypatch.setitem(__import__("sys").modules, "cv2", None)  # import cv2 -> ImportError
+    source, _ = scene(textured=False)
+    with pytest.raises(ModelNotFoundError, match=r"needs OpenCV.*TOOLS=1") as caught:
+        local.cutout(source)
+    assert caught.value.failover and not caught.value.retryable
+    assert Image.open(io.BytesIO(local.compress(source, "jpeg", 80, 0))).format == "JPEG"

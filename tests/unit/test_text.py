@@ -8,6 +8,7 @@ import math
 import jsonschema
 import pytest
 
+from mediagate import tokens
 from mediagate.core.errors import InvalidRequestError
 from mediagate.core.text import TextKind, Usage, default_text_catalogue
 from mediagate.relay import sandbox
@@ -48,7 +49,20 @@ def test_patterns_and_kinds() -> None:
 
 def test_offline_counts_match_openais_vocabulary() -> None:
     assert count("Hello, world! How are you today?") == 9  # o200k_base, as tiktoken counts
+    assert count("Привет, мир! 你好，世界") == 9
     assert count("Hello, world! How are you today?", "cl100k_base") == 9
+    with pytest.raises(ValueError, match="mediagate ships"):
+        count("Hello", "p50k_base")
+    # A text of over a million characters is counted (bpe-openai, used before, refused them).
+    assert count("word " * 250_000) == 250_001
+
+
+def test_a_vocabulary_that_is_not_openais_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert len(tokens.vocabulary("o200k_base")) == 199998  # the file tiktoken pins, whole
+    changed = tokens.VOCABULARIES["o200k_base"]._replace(sha256="0" * 64)
+    monkeypatch.setitem(tokens.VOCABULARIES, "o200k_base", changed)
+    with pytest.raises(ValueError, match="not OpenAI's file"):
+        tokens.vocabulary("o200k_base")
     said = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
     assert prompt_tokens(MINI, said) == 3 + (3 + 3) + (3 + 1)
 

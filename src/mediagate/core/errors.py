@@ -19,7 +19,8 @@
         ├── UpstreamInvalidRequest   upstream refused the parameters
         ├── ContentRejectedError     safety filter refused prompt or output
         ├── UnavailableError         5xx, connection refused, a broken answer
-        │   └── ModelNotFoundError   the route's model is unknown or retired upstream
+        │   └── ModelNotFoundError   the route's model is unknown or retired upstream, or
+        │                            a tool it needs is not installed here
         ├── UpstreamTimeoutError     the upstream did not finish in time
         └── InputError               an input image could not be fetched or read
 

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
 from mediagate.core.errors import InputError
-from mediagate.providers.sandbox.local.images import encode, open_rgb
+from mediagate.providers.sandbox.local.images import encode, open_rgb, opencv
 
 EYES = ("square", "rounded", "dot")  # each decodes with OpenCV; round rings do not
 QUIET = 4  # modules of quiet zone round the code, as the standard asks
@@ -100,8 +100,7 @@ def decode_qr(data: bytes) -> str:
     """What OpenCV reads, as a phone's scanner would try it: the picture as it is, then
     smaller (a camera far away) and thresholded; with its classic detector, then its
     ArUco-based one (rounded eyes)."""
-    import cv2
-
+    cv2 = opencv()
     grey = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
     small = cv2.resize(grey, (grey.shape[1] // 4, grey.shape[0] // 4), interpolation=cv2.INTER_AREA)
     _, flat = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from mediagate.core.errors import InputError, UnavailableError
-from mediagate.providers.sandbox.local.images import encode, open_rgb
+from mediagate.core.errors import InputError, ModelNotFoundError
+from mediagate.providers.sandbox.local.images import encode, open_rgb, opencv
 
 OCR_LANGUAGES = ("eng", "chi_sim", "eng+chi_sim")
 OCR_TIMEOUT_S = 120
@@ -36,7 +36,10 @@ def ocr(data: bytes, language: str) -> bytes:
     """JSON ``{"text", "blocks": [{"text", "box": [x, y, w, h], "confidence"}]}``, a block a
     line, in reading order."""
     if shutil.which("tesseract") is None:
-        raise UnavailableError("OCR needs Tesseract here: run scripts/ensure-tesseract.sh")
+        raise ModelNotFoundError(
+            "OCR needs Tesseract, which this install lacks: run scripts/ensure-tesseract.sh "
+            "(the container: build with --build-arg TOOLS=1), or route the model upstream"
+        )
     img = open_rgb(data, "L")
     buf = io.BytesIO()
     img.save(buf, "PNG")
@@ -77,8 +80,7 @@ def order_corners(points: NDArray[np.float32]) -> NDArray[np.float32]:
 def find_page(rgb: NDArray[np.uint8]) -> NDArray[np.float32] | None:
     """The page's four corners (ordered), or None when no quadrilateral covers a tenth of the
     picture: edges (Canny), closed, the largest contour, simplified to four points."""
-    import cv2
-
+    cv2 = opencv()
     grey = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (5, 5), 0)
     edges = cv2.dilate(cv2.Canny(grey, 40, 120), np.ones((3, 3), np.uint8))
     contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -94,8 +96,7 @@ def find_page(rgb: NDArray[np.uint8]) -> NDArray[np.float32] | None:
 
 
 def crop(data: bytes, fmt: str) -> bytes:
-    import cv2
-
+    cv2 = opencv()
     rgb = np.asarray(open_rgb(data))
     corners = find_page(rgb)
     if corners is None:

@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import io
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFilter
 
-from mediagate.core.errors import InputError
+from mediagate.core.errors import InputError, ModelNotFoundError
 
 FORMATS = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG"}
 MAX_PIXELS = 40_000_000
@@ -83,9 +84,22 @@ def sharpen(data: bytes, scale: int) -> bytes:
     return encode(img, "png", 0)
 
 
-def inpaint(data: bytes, mask_data: bytes, radius: int) -> bytes:
-    import cv2
+def opencv() -> ModuleType:
+    """OpenCV, which the tools that find things in pictures need (faces, subjects, pages, QR
+    codes). An install without the ``tools`` extra (the container unless built with TOOLS=1)
+    fails those tasks over to their relay routes, or fails them saying what is missing."""
+    try:
+        import cv2
+    except ImportError:
+        raise ModelNotFoundError(
+            "this tool needs OpenCV, which this install leaves out: install mediagate[tools] "
+            "(the container: build with --build-arg TOOLS=1), or route the model upstream"
+        ) from None
+    return cv2
 
+
+def inpaint(data: bytes, mask_data: bytes, radius: int) -> bytes:
+    cv2 = opencv()
     img = np.asarray(open_rgb(data))
     mask = np.asarray(open_rgb(mask_data, "L"))
     if mask.shape != img.shape[:2]:
@@ -100,8 +114,7 @@ def inpaint(data: bytes, mask_data: bytes, radius: int) -> bytes:
 
 def subject_mask(rgb: NDArray[np.uint8]) -> NDArray[np.bool_]:
     """Where the subject is: GrabCut from a margin of background round a probable subject."""
-    import cv2
-
+    cv2 = opencv()
     h, w = rgb.shape[:2]
     mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
     mx, my = max(1, w // 20), max(1, h // 20)

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from mediagate.core.errors import InputError
-from mediagate.providers.sandbox.local.images import encode, open_rgb, subject_mask
+from mediagate.providers.sandbox.local.images import encode, open_rgb, opencv, subject_mask
 
 
 class IdSize:
@@ -39,10 +39,9 @@ BACKGROUNDS = {"white": (255, 255, 255), "blue": (67, 142, 219), "red": (255, 0,
 
 def find_face(rgb: NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
     """The largest frontal face as (x, y, w, h), or None."""
-    import cv2
-
+    cv2 = opencv()
     grey = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
-    bundled = cv2.data.haarcascades  # type: ignore[attr-defined]
+    bundled = cv2.data.haarcascades
     cascade = cv2.CascadeClassifier(bundled + "haarcascade_frontalface_default.xml")
     side = max(40, min(rgb.shape[:2]) // 12)
     faces = cascade.detectMultiScale(grey, 1.1, 4, minSize=(side, side))
@@ -55,8 +54,7 @@ def find_face(rgb: NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
 def person_mask(rgb: NDArray[np.uint8], face: tuple[int, int, int, int]) -> NDArray[np.bool_]:
     """Head and shoulders: GrabCut from the face (surely the subject), a head and body
     region round it (probably), and the rest (probably background; its top band surely)."""
-    import cv2
-
+    cv2 = opencv()
     h, w = rgb.shape[:2]
     fx, fy, fw, fh = face
     mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
