@@ -20,6 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from mediagate.core.money import text as money_text
 from tests.helpers import Server, free_port, wait_done
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +45,27 @@ def shot(page: Page, name: str) -> None:
     folder = os.environ.get("MEDIAGATE_SCREENSHOTS")
     if folder:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+# What a chart shows: for each day, the values its legend prints with the pointer on that day
+# (uPlot's legend, the first cell the day), read by moving the chart's cursor in the page.
+LEGEND = """(id) => {
+  const u = window.mediagateCharts[id];
+  const out = [];
+  for (let i = 0; i < u.data[0].length; i++) {
+    u.setCursor({left: u.valToPos(u.data[0][i], "x"), top: 10});
+    out.push([...u.root.querySelectorAll(".u-legend .u-series .u-value")].map(e => e.textContent));
+  }
+  return out;
+}"""
+
+
+def chart_legend(page: Page, chart: str) -> dict[str, list[str]]:
+    """Each day's legend values on ``chart`` (a uPlot drawn from usage rows), by day."""
+    page.wait_for_function(f"window.mediagateCharts && window.mediagateCharts['{chart}']")
+    box = page.locator(f"#{chart} canvas").bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 100  # drawn, visible
+    return {row[0]: row[1:] for row in page.evaluate(LEGEND, chart)}
 
 
 def sign_in(page: Page, server: Server, key: str) -> None:
@@ -282,13 +304,13 @@ def test_a_person_chats_and_reads_the_request_log(page: Page, server: Server) ->
         server.url + "/v1/usage", params={"group_by": "day"},
         headers={"Authorization": key}, timeout=10,
     ).json()["data"]  # fmt: skip
-    days = page.locator("#day-chart g.day")
-    expect(days).to_have_count(len([u for u in usage if u["requests"]]))
-    for u in usage:
-        if u["requests"]:
-            day = page.locator(f'#day-chart g.day[data-day="{u["group"]}"]')
-            assert int(day.get_attribute("data-tokens") or -1) == u["tokens"] > 0
-            assert int(day.get_attribute("data-spend-micros") or -1) == u["amount_micros"]
+    shown = chart_legend(page, "day-chart")  # tokens and spend, as the chart shows them
+    assert shown == {
+        u["group"]: [str(u["tokens"]), money_text(u["amount_micros"])]
+        for u in usage
+        if u["requests"]
+    }
+    assert all(int(tokens) > 0 for tokens, _ in shown.values())
     shot(page, "10-requests")
 
 
@@ -386,13 +408,14 @@ def test_an_admin_reads_a_month_of_usage_on_the_overview(
     assert len(usage) >= 29
     sign_in(page, server, admin)
     page.click("text=Overview")
-    bars = page.locator("#day-chart g.day")
-    expect(bars).to_have_count(len(usage))
-    for row in usage:
-        bar = page.locator(f'#day-chart g.day[data-day="{row["group"]}"]')
-        assert int(bar.get_attribute("data-requests") or -1) == row.get("requests", 0)
-        assert int(bar.get_attribute("data-tasks") or -1) == row["tasks"]
-        assert int(bar.get_attribute("data-spend-micros") or -1) == row["amount_micros"]
+    # The chart shows, under the pointer on each day, the usage API's numbers for that day.
+    assert chart_legend(page, "day-chart") == {
+        row["group"]: [str(row["tasks"]), str(row.get("requests", 0)), str(row["failed"]),
+                       money_text(row["amount_micros"])]
+        for row in usage
+    }  # fmt: skip
+    page.click("#day-chart + figcaption + details summary")  # the numbers, as a table
+    expect(page.locator("#day-chart-table tbody tr")).to_have_count(len(usage))
     total = sum(r.get("requests", 0) for r in usage)
     expect(page.locator("#total-requests")).to_have_text(str(total))
     expect(page.locator("#latency")).to_contain_text("relayed requests")
@@ -406,6 +429,10 @@ def test_an_admin_reads_a_month_of_usage_on_the_overview(
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, width  # nothing runs off the side
     shot(page, "14-overview-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("text=Gallery & task log")  # the admin's gallery: every account's files
+    expect(page.locator("h1")).to_have_text("Gallery: every account")
+    expect(page.locator(f'.tile[data-task="{made["id"]}"] img')).to_be_visible()
 
 
 def test_an_admin_sets_a_models_price_and_live_tasks_hold_it(page: Page, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from mediagate.core.keys import KeyRecord
 from mediagate.core.tasks import Mode
 from mediagate.core.text import TextKind
 from mediagate.web import console as c
+from mediagate.web.charts import day_chart
 
 
 @get("/console/chat", include_in_schema=False, guards=[c.signed_in])
@@ -147,13 +148,6 @@ async def embed(request: Request[Any, Any, Any]) -> Embedded:
     )  # fmt: skip
 
 
-class Day(msgspec.Struct):
-    day: str
-    requests: int
-    tokens: int
-    spend_micros: int
-
-
 @get("/console/requests", include_in_schema=False, guards=[c.signed_in])
 async def request_log(request: Request[Any, Any, Any]) -> Template:
     rt = runtime_of(request)
@@ -161,9 +155,13 @@ async def request_log(request: Request[Any, Any, Any]) -> Template:
     found = await rt.relay.history(key, 100)
     now = time.time()
     rows = await rt.accounts.usage(key.account_id, now - DAYS * 86400, now + 1, "day")
-    days = [Day(r.group, r.requests, r.tokens, r.amount_micros) for r in rows if r.requests]
-    most = (max([d.tokens for d in days] + [1]), max([d.spend_micros for d in days] + [1]))
-    return c.page(request, "requests.html", requests=found, days=days, most=most, span=DAYS)
+    days = [r for r in rows if r.requests]
+    chart = day_chart(
+        days, lambda d: d.group,
+        [("tokens", lambda d: d.tokens, "count"), ("spend", lambda d: d.amount_micros, "micros")],
+        left="tokens",
+    )  # fmt: skip
+    return c.page(request, "requests.html", requests=found, days=days, chart=chart, span=DAYS)
 
 
 DAYS = 30  # the chart's span
