@@ -15,13 +15,8 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import shutil
-import subprocess
-import tarfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
@@ -29,52 +24,10 @@ import requests
 from PIL import Image, ImageDraw, ImageFont
 
 from tests.helpers import free_port
+from tests.image.containers import IMAGE, build, podman, remove, start, wait_ready
 from tests.media import probe
 
-ROOT = Path(__file__).parents[2]
-BASE = "localhost/mediagate-base:bookworm"
-IMAGE = "localhost/mediagate:image-test"
-CACHE = Path(os.environ.get("MEDIAGATE_IMAGE_CACHE", "/var/tmp/mediagate-image"))
-PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
-LIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
-MIRROR = "http://deb.debian.org/debian"
 pytestmark = pytest.mark.timeout(1500)
-
-
-def run(*args: str, timeout: float = 900, stdin: bytes | None = None) -> str:
-    done = subprocess.run(args, capture_output=True, timeout=timeout, input=stdin, check=False)
-    assert done.returncode == 0, (args, done.stderr.decode()[-3000:])
-    return done.stdout.decode()
-
-
-def podman(*args: str, timeout: float = 900) -> str:
-    return run(*PODMAN, *args, timeout=timeout)
-
-
-def make_base() -> None:
-    """A minimal Debian bookworm with python3, as an image (once; kept between runs)."""
-    if subprocess.run([*PODMAN, "image", "exists", BASE], check=False).returncode == 0:
-        return
-    root = CACHE / "root"
-    shutil.rmtree(root, ignore_errors=True)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    run("debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
-        "bookworm", str(root), MIRROR, timeout=1200)  # fmt: skip
-    for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc",
-                 "usr/share/man", "usr/share/locale"):  # fmt: skip
-        for child in (root / junk).glob("*"):
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-    shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/ssl/certs/ca-certificates.crt")
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        tar.add(root, arcname=".")
-    cert = "/etc/ssl/certs/ca-certificates.crt"
-    run(*PODMAN, "import", "--change", f"ENV SSL_CERT_FILE={cert}", "--change",
-        f"ENV PIP_CERT={cert}", "--change", "ENV UV_NATIVE_TLS=1", "-", BASE,
-        stdin=buf.getvalue())  # fmt: skip
 
 
 # The default image, and the one built with TOOLS=1 (OpenCV, Tesseract, a Chinese font): each
@@ -85,14 +38,8 @@ VARIANTS = {"slim": ([], 400_000_000), "tools": (["--build-arg", "TOOLS=1"], 800
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def image(request: pytest.FixtureRequest) -> tuple[str, str]:
-    if shutil.which("podman") is None or shutil.which("debootstrap") is None:
-        pytest.fail("podman and debootstrap are missing: run scripts/ensure-podman.sh")
-    make_base()
-    variant, tag = request.param, f"{IMAGE}-{request.param}"
-    podman("build", "--format", "docker", "--isolation", "chroot", "--from", BASE, "-t", tag,
-           *VARIANTS[variant][0], "-f", str(ROOT / "Containerfile"), str(ROOT),
-           timeout=1200)  # fmt: skip
-    return variant, tag
+    variant = request.param
+    return variant, build(f"{IMAGE}-{variant}", *VARIANTS[variant][0])
 
 
 class Running(NamedTuple):
@@ -105,22 +52,13 @@ class Running(NamedTuple):
 def container(image: tuple[str, str]) -> Iterator[Running]:
     port = free_port()
     name = f"mediagate-test-{port}"
-    env = ["-e", f"MEDIAGATE_PORT={port}", "-e", "MEDIAGATE_SANDBOX_LATENCY_S=0.2"]
-    podman("run", "-d", "--name", name, "--network", "host", *LIMITS, *env, image[1])
+    start(name, image[1], {"MEDIAGATE_PORT": str(port), "MEDIAGATE_SANDBOX_LATENCY_S": "0.2"})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(url + "/readyz", timeout=2).json().get("ready"):
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, podman("logs", name)[-3000:]
-            time.sleep(0.5)
+        wait_ready(url, name)
         yield Running(image[0], name, url)
     finally:
-        subprocess.run([*PODMAN, "rm", "-f", name], capture_output=True, check=False)
+        remove(name)
 
 
 def test_the_image_is_small_and_runs_as_its_own_user(image: tuple[str, str]) -> None:
