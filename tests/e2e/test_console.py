@@ -471,3 +471,34 @@ def test_an_admin_sets_a_models_price_and_live_tasks_hold_it(page: Page, tmp_pat
         )
     finally:
         server.stop()
+
+
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter(e => !["hidden", "submit", "button"].includes(e.type) && e.getClientRects().length)
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")
+               && !e.getAttribute("aria-labelledby"))
+  .map(e => e.outerHTML.slice(0, 160))"""
+
+
+@pytest.mark.parametrize("who", ["admin", "test"])
+def test_every_console_page_labels_its_inputs_and_fits_a_phone(
+    page: Page, server: Server, who: str
+) -> None:
+    """Each page in the menu, for an admin and for a person: every input has a label (a
+    placeholder is not one), and on a phone nothing runs off the side of the page."""
+    sign_in(page, server, server.key(who))
+    links = page.locator("header nav a").evaluate_all("els => els.map(e => e.pathname)")
+    assert len(links) >= 5, links
+    unlabelled: dict[str, list[str]] = {}
+    too_wide: dict[str, int] = {}
+    for phone in (False, True):
+        page.set_viewport_size({"width": 390, "height": 844} if phone else
+                               {"width": 1280, "height": 900})  # fmt: skip
+        for path in links:
+            page.goto(server.url + path)
+            if found := page.evaluate(UNLABELLED):
+                unlabelled[path] = found
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if phone and width > 400:
+                too_wide[path] = width
+    assert unlabelled == {} and too_wide == {}, (unlabelled, too_wide)
