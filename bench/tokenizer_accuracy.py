@@ -124,9 +124,11 @@ def main() -> None:
     big = "".join(texts.values()) * 5
     started = time.perf_counter()
     ours = count(big) / (time.perf_counter() - started)
-    print(f"\ncounting speed: mediagate (tiktoken) {ours / 1e6:.2f} M tokens/s, bpe-openai "
-          f"{theirs['speed'] / 1e6:.2f} M tokens/s: ratio {ours / theirs['speed']:.2f}; "
-          "the same counts on every text")
+    print(
+        f"\ncounting speed: mediagate (tiktoken) {ours / 1e6:.2f} M tokens/s, bpe-openai "
+        f"{theirs['speed'] / 1e6:.2f} M tokens/s: ratio {ours / theirs['speed']:.2f}; "
+        "the same counts on every text"
+    )
 
 
 if __name__ == "__main__":
