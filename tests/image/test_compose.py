@@ -61,6 +61,7 @@ def test_the_compose_file_gives_mediagate_only_settings_it_has() -> None:
             "service_completed_successfully"
         )
     assert services["worker"]["deploy"]["replicas"] == 2
+    assert resolve(services["api"]["build"]["args"]["TOOLS"], {}) == ""  # the default image
     assert services["api"]["command"][:3] == ["mediagate", "serve", "--no-engine"]
     for store in ("postgres", "minio"):
         assert services[store]["healthcheck"]["test"], store
