@@ -181,6 +181,20 @@ def test_a_deck_from_a_topic_on_a_test_key(server: Server) -> None:
     assert [r["route"] for r in log.json()["data"]] == ["chat.completions"]
 
 
+def test_a_deck_its_account_cannot_pay_for_is_refused_before_its_draft(server: Server) -> None:
+    """A live account holding less than a deck's price (0.02) gets its 402 at create, before
+    any chat request drafts an outline it would pay for."""
+    live = server.funded_live_key(0.01)
+    made = create(server, live, {"model": "ppt", "prompt": "The history of tea"})
+    assert made.status_code == 402, made.text
+    assert "costs 0.02" in made.json()["error"]["message"]
+    time.sleep(0.5)  # the request log is written in batches
+    log = requests.get(server.url + "/v1/requests", headers={"Authorization": live}, timeout=10)
+    assert log.json()["data"] == []
+    got = requests.get(server.url + "/v1/balance", headers={"Authorization": live}, timeout=10)
+    assert int(got.json()["balance_micros"]) == 10_000
+
+
 def test_live_keys_use_the_local_provider_and_pay(server: Server) -> None:
     """A live key runs the tools through each wire format on the `local` provider (no
     credentials) and pays each tool's price exactly: 0.003 + 0.004 + 0.002 + 0.02 + 0.02."""

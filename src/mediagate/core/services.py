@@ -14,6 +14,7 @@ from mediagate.core.billing import AccountService, day_start, month_start
 from mediagate.core.catalogue import Catalogue, GenerationParams, Kind, ModelSpec
 from mediagate.core.errors import (
     ConflictError,
+    InsufficientBalanceError,
     InvalidRequestError,
     NotConfiguredError,
     NotFoundError,
@@ -29,6 +30,7 @@ from mediagate.core.images import (
     inline_image,
 )
 from mediagate.core.keys import KeyRecord
+from mediagate.core.money import text
 from mediagate.core.ports import (
     Drafter,
     MediaStore,
@@ -181,6 +183,7 @@ class TaskService:
                 return await self.get(key, hit.task_id)
         undrafted = params  # what the request said: its idempotency fingerprint
         if drafts:
+            await self._can_pay(key, spec, params)  # before paying for the draft
             params = await self._draft(key, spec, prompt, params)
         params = await self._keep_inline_images(spec, params)  # once every check has passed
         now = self._clock()
@@ -228,6 +231,19 @@ class TaskService:
             self._queue(task.id, now)
         self._observer.task_created(task)
         return task
+
+    async def _can_pay(self, key: KeyRecord, spec: ModelSpec, params: GenerationParams) -> None:
+        """A task the account cannot pay for is refused before its draft, a chat request the
+        account would pay for anyway (the hold itself is taken, atomically, at insert)."""
+        hold = self.hold_for(key, spec, params, self._clock())
+        if hold is None:
+            return
+        balance = (await self._accounts.get(key.account_id)).balance_micros
+        if balance < hold.amount_micros:
+            raise InsufficientBalanceError(
+                f"insufficient balance: this task costs {text(hold.amount_micros)} and the "
+                f"account has {text(balance)}; top it up or choose a cheaper task"
+            )
 
     async def _draft(
         self, key: KeyRecord, spec: ModelSpec, prompt: str, params: GenerationParams
