@@ -372,6 +372,14 @@ def test_console_login_checks_origin_and_pages_refuse_framing(srv: Server) -> No
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["referrer-policy"] == "same-origin"
+    for path in ("/no-such-page", "/console/static/no-such.js", "/v1/nothing"):
+        unmatched = requests.get(srv.url + path, timeout=10)  # no route: no route middleware
+        assert unmatched.status_code == 404, path
+        assert unmatched.headers["x-content-type-options"] == "nosniff", path
+        assert unmatched.headers["x-frame-options"] == "DENY", path
+        assert len(unmatched.headers["x-request-id"]) == 32, path
+    wrong = requests.delete(srv.url + "/livez", timeout=10)
+    assert wrong.status_code == 405 and wrong.headers["x-frame-options"] == "DENY"
 
 
 def test_forwarded_https_from_a_trusted_proxy_makes_the_cookie_secure(srv: Server) -> None:

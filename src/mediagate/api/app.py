@@ -58,7 +58,7 @@ from mediagate.api import (
     webhooks,
     yoo_ppt,
 )
-from mediagate.api.observe import request_id_middleware
+from mediagate.api.observe import request_id_middleware, security_headers
 from mediagate.api.openapi_errors import document_errors
 from mediagate.logs import configure as configure_logs
 from mediagate.runtime import Runtime
@@ -208,6 +208,7 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
         ),
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         middleware=[request_id_middleware],
+        before_send=[security_headers],
         logging_config=None,  # mediagate.logs configured logging: one format for every logger
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

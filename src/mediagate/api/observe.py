@@ -32,6 +32,21 @@ SECURITY_HEADERS = [
 FRAME_CSP = (b"content-security-policy", b"frame-ancestors 'none'")
 
 
+async def security_headers(message: Message, scope: Scope) -> None:
+    """The app's ``before_send`` hook, on every answer: also those no route matched (a 404 or
+    405 never passes through the route middleware above), which get a request id here."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", []))
+    names = {k.lower() for k, _ in headers}
+    if b"x-request-id" not in names:
+        headers.append((b"x-request-id", uuid.uuid4().hex.encode()))
+    headers += SECURITY_HEADERS
+    if b"content-security-policy" not in names:
+        headers.append(FRAME_CSP)
+    message["headers"] = headers
+
+
 def is_poll(method: str, path: str) -> bool:
     return (
         method in ("GET", "POST")
@@ -56,9 +71,6 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
-                headers += SECURITY_HEADERS
-                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
-                    headers.append(FRAME_CSP)
                 message = {**message, "headers": headers}
             await send(message)
 
