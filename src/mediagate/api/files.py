@@ -16,7 +16,7 @@ from mediagate.api.common import runtime_of
 from mediagate.core.tasks import Status, Task, files
 from mediagate.runtime import Runtime
 from mediagate.storage.blobs import BlobNotFound
-from mediagate.storage.frames import first_frame_jpeg
+from mediagate.storage.frames import first_frame_capped
 
 # ASCII digits, at most 18 (no file is an exabyte): anything else is not a range we honour,
 # and the whole file is sent, as RFC 9110 allows.
@@ -92,14 +92,20 @@ async def blob_response(request: Request[Any, Any, Any], key: str) -> Response[A
 router = Router(path="/", route_handlers=[download], tags=["files"])
 
 
-async def still_of(rt: Runtime, video_key: str) -> str:
+async def still_of(rt: Runtime, video_key: str) -> str | None:
     """The stored still of a video (its first frame, JPEG), made on first request and kept
-    beside it: OpenAI's thumbnail, a vendor's cover image."""
+    beside it: OpenAI's thumbnail, a vendor's cover image. None when the file has no frame
+    to take (an upstream's broken video)."""
     key = video_key.rsplit(".", 1)[0] + ".thumb.jpg"
     try:
         await rt.blobs.size(key)
     except BlobNotFound:
-        still = await asyncio.to_thread(first_frame_jpeg, await rt.blobs.read(video_key))
+        video = await rt.blobs.read(video_key)
+        loop = asyncio.get_running_loop()  # decoded in the render pool, never in the server
+        try:
+            still = await loop.run_in_executor(rt.render_pool, first_frame_capped, video)
+        except ValueError:
+            return None
         await rt.blobs.put(key, still)
     return key
 
@@ -112,5 +118,5 @@ async def videos_with_covers(rt: Runtime, root: str, task: Task) -> list[tuple[s
     found = []
     for out in files(task.outputs):
         cover = await still_of(rt, out.key)
-        found.append((rt.link(root, out.key), rt.link(root, cover)))
+        found.append((rt.link(root, out.key), rt.link(root, cover) if cover else ""))
     return found

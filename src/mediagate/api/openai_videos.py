@@ -28,7 +28,7 @@ from mediagate.api.openai_shared import (
     wrong_kind,
 )
 from mediagate.core.catalogue import Kind, ModelSpec
-from mediagate.core.errors import InvalidRequestError
+from mediagate.core.errors import InvalidRequestError, NotFoundError
 from mediagate.core.images import data_url, image_ref
 from mediagate.core.numbers import whole_number
 from mediagate.core.tasks import Status, Task, files
@@ -246,7 +246,10 @@ async def content(
         raise InvalidRequestError("index", f"{index} is out of range", [f"0..{len(found) - 1}"])
     key = found[index].key
     if variant == "thumbnail":
-        key = await still_of(rt, key)
+        still = await still_of(rt, key)
+        if still is None:
+            raise NotFoundError(f"video {video_id} has no frame to make a thumbnail of")
+        key = still
     return await blob_response(request, key)
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 
+from mediagate.children import memory_cap
+
+FRAME_MEMORY_BYTES = 1024 << 20  # what taking one still may add to a render process
+
 
 def first_frame_jpeg(video: bytes, max_side: int = 720) -> bytes:
     """The video's first frame, at most ``max_side`` pixels on its longer side, as JPEG.
@@ -21,3 +25,14 @@ def first_frame_jpeg(video: bytes, max_side: int = 720) -> bytes:
     out = io.BytesIO()
     image.convert("RGB").save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+def first_frame_capped(video: bytes) -> bytes:
+    """``first_frame_jpeg`` for the render pool, under its memory cap: a stored video is an
+    upstream's file, and one whose frames are absurdly large fails here, in a pool process,
+    not in the server."""
+    try:
+        with memory_cap(FRAME_MEMORY_BYTES):
+            return first_frame_jpeg(video)
+    except MemoryError:
+        raise ValueError("the video's frames are too large to take a still from") from None
