@@ -11,11 +11,14 @@ import pytest
 
 from tests.helpers import ROOT
 
-LEAKY = """
+# An odd duration marks the leaked process, so that no other "sleep" on the machine is taken
+# for it (a shell's `sleep 300` once was).
+MARK = "300.4173"
+LEAKY = f"""
 import subprocess
 
 def test_leaves_a_process_behind() -> None:
-    subprocess.Popen(["sleep", "300"])
+    subprocess.Popen(["sleep", "{MARK}"])
 """
 HOOKS = "from tests.conftest import pytest_configure, pytest_sessionfinish  # noqa: F401\n"
 
@@ -32,8 +35,8 @@ def test_a_run_that_leaks_a_process_fails_and_kills_it(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 1, proc.stdout[-2000:]
-    assert "outlived the tests" in proc.stdout and "sleep 300" in proc.stdout
-    alive = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True)
+    assert "outlived the tests" in proc.stdout and f"sleep {MARK}" in proc.stdout
+    alive = subprocess.run(["pgrep", "-f", f"sleep {MARK}"], capture_output=True, text=True)
     assert alive.stdout.strip() == ""
 
 
