@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +30,9 @@ def _image(request: GenerationRequest, role: str = "first_frame") -> str | None:
     return found.source_url or found.data_url()
 
 
-class _Bearer(_Relay):
+class _Bearer(_Relay, ABC):
+    """A Bearer-key aggregator whose finished task names one video (``_video``)."""
+
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self._creds.api_key}"}
         return obj(
@@ -46,8 +49,9 @@ class _Bearer(_Relay):
             raise UnavailableError(f"{self.name}: task {upstream_id} has no video")
         return await self._media(request, url)
 
+    @abstractmethod
     async def _video(self, upstream_id: str) -> str:
-        raise NotImplementedError
+        """The finished task's video link ("" when it has none)."""
 
 
 class ProFeedProvider(_Bearer):
