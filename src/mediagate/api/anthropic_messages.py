@@ -32,7 +32,7 @@ from mediagate.api.openai_text import (
 from mediagate.core.errors import InvalidRequestError, ProviderError
 from mediagate.core.text import TextKind, TextModel
 from mediagate.relay.messages import to_chat
-from mediagate.relay.service import status_of
+from mediagate.relay.plans import status_of
 from mediagate.tokens import prompt_tokens
 
 BLOCKS = ("text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking")

@@ -26,7 +26,7 @@ from mediagate.core.errors import InvalidRequestError, NotFoundError, ProviderEr
 from mediagate.core.images import check_pixels, inline_image
 from mediagate.core.text import TextKind, TextModel
 from mediagate.jobs.netguard import policy, spells_blocked_address
-from mediagate.relay.service import Plan, status_of
+from mediagate.relay.plans import Plan, status_of
 from mediagate.relay.upstreams import require_dimensions
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")

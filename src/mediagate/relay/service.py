@@ -16,8 +16,6 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, Protocol, TypeVar
 
-import msgspec
-
 from mediagate.core.accounts import Account
 from mediagate.core.billing import day_start, month_start
 from mediagate.core.errors import (
@@ -26,11 +24,8 @@ from mediagate.core.errors import (
     NotConfiguredError,
     PermissionDeniedError,
     ProviderError,
-    RateLimitedError,
     RequestError,
     UnavailableError,
-    UpstreamInvalidRequest,
-    UpstreamTimeoutError,
 )
 from mediagate.core.keys import KeyRecord
 from mediagate.core.limits import TokenRate
@@ -42,32 +37,14 @@ from mediagate.providers.sandbox.speech import Heard
 from mediagate.relay.audio import AudioWork
 from mediagate.relay.log import RequestLog, Reservations
 from mediagate.relay.messages import MessagesOver, to_chat
+from mediagate.relay.plans import ROUTES, Plan, raise_missing, raise_too_long, status_of
 from mediagate.relay.realtime import Peer, RealtimeMeter
 from mediagate.relay.realtime_sandbox import SandboxRealtime
 from mediagate.relay.upstreams import SandboxText, Upstream
 from mediagate.relay.usage import Outcome, answer_texts, most_output, note, prompt_of, reported
 from mediagate.tokens import count_for
 
-ROUTES = {
-    "chat.completions": ("/chat/completions", TextKind.CHAT),
-    "completions": ("/completions", TextKind.COMPLETION),
-    "embeddings": ("/embeddings", TextKind.EMBEDDING),
-    "responses": ("/chat/completions", TextKind.CHAT),  # translated to a chat completion
-    "messages": ("/messages", TextKind.CHAT),  # Anthropic's wire (``relay.messages``)
-    "audio.speech": ("/audio/speech", TextKind.SPEECH),
-    "audio.transcriptions": ("/audio/transcriptions", TextKind.TRANSCRIPTION),
-    "audio.translations": ("/audio/translations", TextKind.TRANSCRIPTION),
-}
 T = TypeVar("T")
-STATUSES: tuple[tuple[type[Exception], int], ...] = (
-    (InvalidRequestError, 400),
-    (InsufficientBalanceError, 402),
-    (PermissionDeniedError, 403),
-    (NotConfiguredError, 503),
-    (UpstreamInvalidRequest, 400),
-    (RateLimitedError, 429),
-    (UpstreamTimeoutError, 504),
-)
 
 
 class AccountReader(Protocol):
@@ -82,27 +59,6 @@ class RequestReader(Protocol):
     async def search(
         self, key_id: str | None, account_id: str | None, limit: int = 50
     ) -> list[RequestRecord]: ...
-
-
-class Plan(msgspec.Struct, kw_only=True):
-    """One request, checked and held, ready to run."""
-
-    id: str
-    key: KeyRecord
-    route: str
-    path: str
-    model: TextModel
-    body: dict[str, Any]
-    stream: bool
-    wants_usage: bool
-    prompt: int
-    held: int
-    estimate: int  # tokens taken from the key's minute (the unused part is given back)
-    upstreams: list[tuple[Upstream, str]]
-    started: float  # perf_counter
-    created_at: float
-    images: list[str] = []
-    fixed: Usage | None = None  # audio: what it uses is known before it runs (and charged)
 
 
 class RelayService:
@@ -493,21 +449,3 @@ async def _prepend(first: T | None, events: AsyncIterator[T]) -> AsyncGenerator[
 async def _empty() -> AsyncGenerator[dict[str, Any], None]:
     return
     yield {}
-
-
-def status_of(exc: Exception) -> int:
-    """The status a failed request is logged with (the dialect renders the answer)."""
-    for kind, status in STATUSES:
-        if isinstance(exc, kind):
-            return status
-    return 502
-
-
-def raise_missing(field: str) -> None:
-    raise InvalidRequestError(field, "is required")
-
-
-def raise_too_long(prompt: int, model: TextModel) -> None:
-    raise InvalidRequestError(
-        "messages", f"is {prompt} tokens, over {model.id}'s context of {model.context}"
-    )
