@@ -32,6 +32,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Stream
 
+from mediagate.api import ppt_decks as decks
 from mediagate.api.common import (
     api_key,
     base_url,
@@ -149,14 +150,6 @@ async def generate_outline(request: Request[Any, Any, Any]) -> Stream:
     return Stream(_stream(markdown, deck, {}), media_type="text/event-stream")
 
 
-async def _render(rt: Runtime, key: KeyRecord, deck: ppt.Deck) -> Task:
-    """A ppt task for the deck, queued (the caller waits for it or not)."""
-    return await rt.tasks.create(
-        key, "ppt", deck.subject,
-        options={"outline": ppt.outline_markdown(deck), "template": deck.template},
-    )  # fmt: skip
-
-
 async def _finished(rt: Runtime, key: KeyRecord, task: Task) -> Task:
     done = await rt.tasks.wait(key, task.id, RENDER_WAIT_S)
     if done.status is not Status.DONE:
@@ -177,16 +170,14 @@ async def generate_content(request: Request[Any, Any, Any]) -> Stream:
         deck.template = template
     extra: dict[str, Any] = {}
     if body.get("asyncGenPptx"):
-        task = await _render(rt, key, deck)
+        task = await decks.render(rt, key, deck)
         await rt.decks.keep(key, task.id, deck.subject, deck.template)
         extra = {"pptId": task.id, "total": len(deck.titles), "current": 0}
     return Stream(_stream(ppt.outline_markdown(deck), deck, extra), media_type="text/event-stream")
 
 
 async def _deck_json(rt: Runtime, task: Task) -> dict[str, Any]:
-    data = await rt.blobs.read(files(task.outputs)[0].key)
-    deck = await asyncio.get_running_loop().run_in_executor(rt.render_pool, ppt.read, data)
-    return msgspec.to_builtins(deck)  # type: ignore[no-any-return]
+    return msgspec.to_builtins(await decks.read_task(rt, task))  # type: ignore[no-any-return]
 
 
 async def info(
@@ -210,7 +201,7 @@ async def generate_pptx(request: Request[Any, Any, Any]) -> dict[str, Any]:
     rt, key = runtime_of(request), api_key(request)
     body = await _body(request)
     deck = ppt.parse_outline(_text(body, "outlineContentMarkdown"), _template(body))
-    task = await _finished(rt, key, await _render(rt, key, deck))
+    task = await _finished(rt, key, await decks.render(rt, key, deck))
     kept = await rt.decks.keep(key, task.id, deck.subject, deck.template)
     return ok({"pptInfo": await info(rt, key, base_url(request), kept)})
 
@@ -264,7 +255,7 @@ async def _edit(request: Request[Any, Any, Any], deck_id: str, change: dict[str,
         await _deck_json(rt, current))  # fmt: skip
     edited.subject = change.get("subject") or edited.subject
     edited.template = change.get("template") or edited.template
-    task = await _finished(rt, key, await _render(rt, key, edited))
+    task = await _finished(rt, key, await decks.render(rt, key, edited))
     moved = await rt.decks.update(key, deck, task.id, edited.subject, edited.template)
     return ok({"pptInfo": await info(rt, key, base_url(request), moved, with_json=True)})
 
@@ -297,7 +288,7 @@ async def ppt_to_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if not isinstance(upload, UploadFile):
         raise InvalidRequestError("file", "is required: the .pptx, as a multipart part")
     data = await upload.read()
-    deck = await asyncio.get_running_loop().run_in_executor(rt.render_pool, ppt.read, data)
+    deck = await decks.read(rt, data)
     return ok({"pptxProperty": msgspec.to_builtins(deck)})
 
 
@@ -308,7 +299,7 @@ async def json_to_ppt(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if not isinstance(prop, (dict, str)):
         raise InvalidRequestError("pptxProperty", "is required: the deck's JSON")
     deck = ppt.deck_from_json(prop)
-    task = await _finished(rt, key, await _render(rt, key, deck))
+    task = await _finished(rt, key, await decks.render(rt, key, deck))
     kept = await rt.decks.keep(key, task.id, deck.subject, deck.template)
     return ok({"pptInfo": await info(rt, key, base_url(request), kept)})
 

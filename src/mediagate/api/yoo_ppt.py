@@ -18,12 +18,12 @@ pictures needs LibreOffice, which mediagate does not ship."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
 
+from mediagate.api import ppt_decks as decks
 from mediagate.api.common import (
     api_key,
     base_url,
@@ -113,22 +113,11 @@ def _template(cover_id: str, colour: str = "") -> str:
     return COLOURS.get(colour, "classic")
 
 
-async def _render(rt: Runtime, key: KeyRecord, topic: str, deck: ppt.Deck | None,
-                  template: str, idem: str | None = None) -> Task:  # fmt: skip
-    options: dict[str, object] = {"template": template}
-    if deck is not None:
-        options["outline"] = ppt.outline_markdown(deck)
-    return await rt.tasks.create(key, "ppt", topic or (deck.subject if deck else ""),
-                                 options=options, idempotency_key=idem)  # fmt: skip
-
-
 async def _deck(rt: Runtime, key: KeyRecord, task_id: str) -> tuple[Task, ppt.Deck]:
     task = await _own(rt, key, task_id)
     if task.status is not Status.DONE:
         raise InvalidRequestError("id", f"the deck {task_id} is still {task.status.value}")
-    data = await rt.blobs.read(files(task.outputs)[0].key)
-    deck = await asyncio.get_running_loop().run_in_executor(rt.render_pool, ppt.read, data)
-    return task, deck
+    return task, await decks.read_task(rt, task)
 
 
 async def _own(rt: Runtime, key: KeyRecord, task_id: str) -> Task:
@@ -145,7 +134,7 @@ async def create(request: Request[Any, Any, Any], data: CreateBody) -> dict[str,
     deck = deck_of(data.custom_data, template) if data.custom_data else None
     if deck is None and not data.text.strip():
         raise InvalidRequestError("text", "is required (or custom_data)")
-    task = await _render(rt, key, data.text, deck, template, idempotency_key(request))
+    task = await decks.render(rt, key, deck, data.text, template, idempotency_key(request))
     return ok({"id": task.id})
 
 
@@ -176,7 +165,7 @@ async def redo(request: Request[Any, Any, Any], data: RedoBody) -> dict[str, Any
     rt, key = runtime_of(request), api_key(request)
     task, deck = await _deck(rt, key, data.id)
     deck.template = _template(data.cover_id or "midnight")
-    made = await _render(rt, key, task.prompt, deck, deck.template)
+    made = await decks.render(rt, key, deck, task.prompt)
     return ok({"id": made.id})
 
 
@@ -191,7 +180,7 @@ async def add_page(request: Request[Any, Any, Any], data: PageBody) -> dict[str,
         raise InvalidRequestError("slide_number", "must be a whole number")
     task, deck = await _deck(rt, key, data.id)
     ppt.insert_page(deck, int(number), ppt.Page(title))
-    made = await _render(rt, key, task.prompt, deck, deck.template)
+    made = await decks.render(rt, key, deck, task.prompt)
     return ok({"id": made.id})
 
 
