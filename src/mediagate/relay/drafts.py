@@ -5,11 +5,11 @@ sandbox's chat model (an outline whose words are the sandbox's, in the asked str
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from mediagate.core.errors import InvalidRequestError
+from mediagate.core.errors import InputError, InvalidRequestError
 from mediagate.core.keys import KeyRecord
+from mediagate.providers.sandbox.local import ppt
 from mediagate.relay.service import RelayService
 
 OUTLINE_SCHEMA: dict[str, Any] = {
@@ -47,17 +47,6 @@ INSTRUCTIONS = (
 )
 
 
-def outline_markdown(outline: dict[str, Any]) -> str:
-    """docmee's outline markdown: # subject, ## chapter, ### page, #### point."""
-    lines = [f"# {outline.get('subject') or ''}".rstrip()]
-    for chapter in outline.get("chapters") or []:
-        lines.append(f"## {chapter.get('title') or ''}")
-        for page in chapter.get("pages") or []:
-            lines.append(f"### {page.get('title') or ''}")
-            lines.extend(f"#### {point}" for point in page.get("points") or [])
-    return "\n".join(lines)
-
-
 class RelayDrafter:
     def __init__(self, relay: RelayService) -> None:
         self._relay = relay
@@ -79,8 +68,7 @@ class RelayDrafter:
         plan = await self._relay.plan(key, "chat.completions", body)
         answer, _ = await self._relay.call(plan)
         content = str(answer["choices"][0]["message"].get("content") or "")
-        try:
-            outline = json.loads(content)
-        except ValueError:
+        try:  # the schema's JSON is a deck's (``ppt.Deck``): as docmee's outline markdown
+            return ppt.outline_markdown(ppt.deck_from_json(content))
+        except InputError:
             return content  # a model that answered markdown: the renderer checks it
-        return outline_markdown(outline) if isinstance(outline, dict) else content
