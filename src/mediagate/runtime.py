@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import structlog
 
-from mediagate import __version__, datadir, tokens
+from mediagate import __version__, datadir
 from mediagate.children import render_worker
 from mediagate.core.assets import AssetService
 from mediagate.core.billing import AccountService
@@ -224,7 +224,6 @@ class Runtime:
         self.overview = OverviewRepository(self.db)
         self.price_repo = PriceRepository(self.db)
         self._prices_task: asyncio.Task[None] | None = None
-        self._vocab: asyncio.Task[None] | None = None
         self.assets = AssetService(
             AssetRepository(self.db), self.blobs, self.uploads, clock, self._video_size
         )
@@ -312,8 +311,6 @@ class Runtime:
         if self.db.is_sqlite:
             self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="checkpoint")
         self.request_log.start()
-        # The vocabulary loads in a thread now, not on the first chat request (0.3 s).
-        self._vocab = asyncio.create_task(asyncio.to_thread(tokens.warm), name="vocabulary")
         await self.load_prices()
         self._prices_task = asyncio.create_task(self._price_loop(), name="prices")
         if self.channels is not None:

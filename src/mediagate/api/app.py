@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from mediagate import __version__
+from mediagate import __version__, tokens
 from mediagate.api import (
     account,
     admin,
@@ -150,6 +151,9 @@ def create_app(settings: Settings | None = None, run_workers: bool = True) -> Li
         app.state.runtime = runtime
         runtime.webhooks.render = webhooks.renderer(runtime)
         await runtime.start(engine=run_workers and settings.engine)
+        # A process that serves requests loads the vocabulary now, in a thread, not on its
+        # first chat request (0.3 s); a worker process, which counts no tokens, never does.
+        app.state.vocabulary = asyncio.create_task(asyncio.to_thread(tokens.warm))
         try:
             yield
         finally:

@@ -10,7 +10,8 @@ from fractions import Fraction
 import msgspec
 
 from mediagate.core.catalogue import GenerationParams, ModelSpec
-from mediagate.core.money import to_micros
+from mediagate.core.errors import InsufficientBalanceError
+from mediagate.core.money import text, to_micros
 
 
 class Account(msgspec.Struct, frozen=True):
@@ -106,3 +107,11 @@ def price_micros(spec: ModelSpec, params: GenerationParams, override: str | None
             chosen = params.options.get(name, param.default)
             total *= Fraction(param.price_factors.get(str(chosen), "1"))
     return math.ceil(total)  # a fraction of a micro-dollar rounds up, never to free
+
+
+def short_of(amount_micros: int, balance_micros: int) -> InsufficientBalanceError:
+    """The refusal of a task the balance cannot pay for (at create, and at its hold)."""
+    return InsufficientBalanceError(
+        f"insufficient balance: this task costs {text(amount_micros)} and the account has "
+        f"{text(balance_micros)}; top it up or choose a cheaper task"
+    )

@@ -9,12 +9,11 @@ from collections.abc import Callable
 
 import msgspec
 
-from mediagate.core.accounts import Hold, price_micros
+from mediagate.core.accounts import Hold, price_micros, short_of
 from mediagate.core.billing import AccountService, day_start, month_start
 from mediagate.core.catalogue import Catalogue, GenerationParams, Kind, ModelSpec
 from mediagate.core.errors import (
     ConflictError,
-    InsufficientBalanceError,
     InvalidRequestError,
     NotConfiguredError,
     NotFoundError,
@@ -30,7 +29,6 @@ from mediagate.core.images import (
     inline_image,
 )
 from mediagate.core.keys import KeyRecord
-from mediagate.core.money import text
 from mediagate.core.ports import (
     Drafter,
     MediaStore,
@@ -240,10 +238,7 @@ class TaskService:
             return
         balance = (await self._accounts.get(key.account_id)).balance_micros
         if balance < hold.amount_micros:
-            raise InsufficientBalanceError(
-                f"insufficient balance: this task costs {text(hold.amount_micros)} and the "
-                f"account has {text(balance)}; top it up or choose a cheaper task"
-            )
+            raise short_of(hold.amount_micros, balance)
 
     async def _draft(
         self, key: KeyRecord, spec: ModelSpec, prompt: str, params: GenerationParams

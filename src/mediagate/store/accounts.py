@@ -17,6 +17,7 @@ from mediagate.core.accounts import (
     LedgerProblem,
     LimitsUpdate,
     UsageRow,
+    short_of,
 )
 from mediagate.core.errors import (
     InsufficientBalanceError,
@@ -125,10 +126,7 @@ async def hold(conn: AsyncConnection, h: Hold, task_id: str, now: float) -> None
         .values(balance_micros=accounts.c.balance_micros - h.amount_micros)
     )
     if not res.rowcount:
-        raise InsufficientBalanceError(
-            f"insufficient balance: this task costs {text(h.amount_micros)} and the account "
-            f"has {text(acct.balance_micros)}; top it up or choose a cheaper task"
-        )
+        raise short_of(h.amount_micros, acct.balance_micros)
     await _entry(
         conn, acct.id, Entry.HOLD, -h.amount_micros, now,
         task_id=task_id, key_id=h.key_id, model=h.model,
