@@ -1,8 +1,8 @@
 """Counting tokens offline, with OpenAI's own vocabularies: o200k_base and cl100k_base,
 shipped in the package (``vocab/``, OpenAI's published files, checked against the SHA-256
 tiktoken pins when they load) and run by tiktoken's BPE (tiktoken would download the files at
-first use, which fails with no network). An encoding loads once (about 0.3 s; a serving process loads
-o200k_base in a thread at start), then counts about three million tokens a second.
+first use, which fails with no network). An encoding loads once (about 0.3 s; a serving
+process loads o200k_base in a thread at start), then counts about three million tokens a second.
 ``bench/tokenizer_accuracy.py`` measures it against bpe-openai, the earlier choice: the same
 tokens at 0.64 of its speed, for a 3 MB binary instead of 72 MB (a fifth of the container).
 
