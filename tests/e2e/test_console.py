@@ -74,6 +74,8 @@ def sign_in(page: Page, server: Server, key: str) -> None:
     page.fill("#key", key)
     shot(page, "01-sign-in")
     page.click("#sign-in")
+    page.wait_for_url(lambda url: "/console/login" not in url)  # signed in, the page loaded
+    page.wait_for_load_state()
 
 
 def generate(page: Page, server: Server, model: str) -> str:
